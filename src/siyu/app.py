@@ -1,0 +1,105 @@
+"""App factory: one isolated node (store, bus, event log, rooms, gateway, HTTP API) from Settings."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Generator
+from importlib import resources
+from typing import Any
+
+import uvicorn
+
+from siyu.auth import TokenSigner
+from siyu.config import Settings
+from siyu.events import Bus
+from siyu.realtime.gateway import Gateway
+from siyu.rooms.registry import RoomRegistry
+from siyu.rooms.service import RoomService
+from siyu.store import Database, EventLog
+
+log = logging.getLogger(__name__)
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn without its signal handlers: the node's owner (CLI or test) handles signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+def demo_catalog() -> dict[str, Any]:
+    """The catalog fixture shipped in the package (the demo shop 晚晚的衣橱)."""
+    text = resources.files("siyu.data").joinpath("catalog.json").read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+class Node:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.db = Database(settings.db_url, sqlite_synchronous=settings.sqlite_synchronous)
+        self.bus = Bus()
+        self.eventlog = EventLog(self.db, self.bus)
+        self.rooms = RoomService(self.db)
+        self.signer = TokenSigner(settings.secret, settings.token_ttl_s)
+        self.registry = RoomRegistry(self.rooms, self.eventlog, settings)
+        self.gateway = Gateway(settings, self.signer, self.registry)
+        self._http: _EmbeddedServer | None = None
+        self._http_task: asyncio.Task[None] | None = None
+        self.http_port = 0
+
+    @property
+    def public_host(self) -> str:
+        if self.settings.public_host:
+            return self.settings.public_host
+        return "127.0.0.1" if self.settings.host in ("0.0.0.0", "::", "") else self.settings.host
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{self.public_host}:{self.http_port}"
+
+    def ws_url(self, room_id: str) -> str:
+        return f"ws://{self.public_host}:{self.gateway.port}/ws/rooms/{room_id}"
+
+    async def start(self) -> None:
+        from siyu.web.api import create_api
+
+        await self.db.migrate()
+        self.eventlog.start()
+        s = self.settings
+        ws_port = s.ws_port if s.ws_port is not None else (s.port + 1 if s.port else 0)
+        await self.gateway.start(s.host, ws_port)
+        config = uvicorn.Config(
+            create_api(self), host=s.host, port=s.port, log_level="warning", lifespan="off", ws="none"
+        )
+        self._http = _EmbeddedServer(config)
+        self._http_task = asyncio.create_task(self._http.serve(), name="siyu-http")
+        while not self._http.started:
+            if self._http_task.done():
+                await self._http_task  # re-raises the bind error
+                raise RuntimeError("HTTP server stopped during start-up")
+            await asyncio.sleep(0.01)
+        self.http_port = int(self._http.servers[0].sockets[0].getsockname()[1])
+
+    async def stop(self) -> None:
+        await self.gateway.stop()
+        await self.registry.stop()
+        if self._http is not None and self._http_task is not None:
+            self._http.should_exit = True
+            await self._http_task
+        await self.eventlog.stop()
+        await self.bus.drain()
+        await self.db.close()
+
+    async def ensure_demo_room(self, room_id: str = "demo", shop_id: str = "wanwan") -> None:
+        """Load the shipped catalog, create the demo room and start a live session if none is on."""
+        await self.rooms.load_catalog(shop_id, demo_catalog())
+        await self.rooms.create_room(room_id, shop_id, "晚晚的衣橱·秋冬上新专场")
+        room = await self.registry.get(room_id)
+        assert room is not None
+        if room.session is None:
+            await room.start_session("秋冬上新专场")

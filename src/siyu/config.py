@@ -1,0 +1,95 @@
+"""One Settings model, read from env vars (SIYU_*) and an optional siyu.toml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_SECRET = "siyu-development-secret-do-not-use-in-production"
+
+
+class ConfigError(Exception):
+    """Invalid configuration; `code` is one of the documented config error codes."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class Limits(BaseSettings):
+    """Wire limits; documented in docs/protocol.md."""
+
+    max_frame_bytes: int = Field(4096, ge=256, le=65536)
+    hard_frame_bytes: int = Field(65536, ge=4096)
+    max_comment_chars: int = Field(200, ge=1, le=2000)
+    comment_rate: str = "5/10second"
+    like_rate: str = "30/second"
+    frame_rate: str = "40/second"
+    flood_strikes: int = Field(20, ge=1)
+    history_size: int = Field(2000, ge=10)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SIYU_", env_nested_delimiter="__", toml_file="siyu.toml", extra="forbid"
+    )
+
+    env: Literal["development", "production"] = "development"
+    secret: str = DEFAULT_SECRET
+    token_ttl_s: int = Field(12 * 3600, ge=60)
+    db_url: str = "sqlite+aiosqlite:///./var/siyu.db"
+    # SQLite synchronous pragma: FULL makes every commit (hence every ack) survive power loss.
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    ws_port: int | None = Field(None, ge=0, le=65535)
+    public_host: str | None = None
+    entry_banner_interval_s: float = Field(1.0, gt=0, le=10)
+    limits: Limits = Field(default_factory=Limits)
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.env == "production" and (self.secret == DEFAULT_SECRET or len(self.secret) < 32):
+            raise ValueError("config.default_secret: production needs SIYU_SECRET of 32+ characters")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def load_settings(toml_path: Path | None = None, **overrides: object) -> Settings:
+    """Build Settings, turning validation failures into a ConfigError with a documented code."""
+    try:
+        if toml_path is not None:
+            if not toml_path.is_file():
+                raise ConfigError("config.file_missing", f"{toml_path} does not exist")
+
+            class _FromFile(Settings):
+                model_config = SettingsConfigDict(toml_file=toml_path)
+
+            return _FromFile(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        msg = str(first.get("msg", ""))
+        if "config.default_secret" in msg:
+            raise ConfigError("config.default_secret", msg.split(": ", 2)[-1]) from exc
+        loc = ".".join(str(p) for p in first.get("loc", ()))
+        raise ConfigError("config.invalid", f"{loc}: {msg}") from exc

@@ -1,0 +1,204 @@
+"""Typed domain events, their Context, and the in-process bus.
+
+Every viewer and host action becomes an `Event` whose payload is one of the dataclasses below;
+the payload class is the event's type (its `TYPE` is the name stored in the event log). Wings
+subscribe by payload class, so a handler only ever sees the payload it declared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar
+
+log = logging.getLogger(__name__)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Why an event happened: `parent_id` links an event to the one that caused it."""
+
+    id: str = field(default_factory=new_id)
+    parent_id: str | None = None
+    actor: str | None = None
+
+    def child(self, actor: str | None = None) -> Context:
+        return Context(parent_id=self.id, actor=actor if actor is not None else self.actor)
+
+
+# --- payloads -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ViewerEntered:
+    TYPE: ClassVar[str] = "viewer.entered"
+    nickname: str
+    level: int
+    role: str
+    returning: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ViewerLeft:
+    TYPE: ClassVar[str] = "viewer.left"
+    dwell_ms: int
+    close_code: int
+
+
+@dataclass(frozen=True, slots=True)
+class CommentPosted:
+    TYPE: ClassVar[str] = "comment.posted"
+    text: str
+    cid: str | None
+    question: bool
+    nickname: str
+
+
+@dataclass(frozen=True, slots=True)
+class HostReplied:
+    TYPE: ClassVar[str] = "host.replied"
+    text: str
+    cid: str | None
+    to_seq: int
+    to_user: str
+    nickname: str
+
+
+@dataclass(frozen=True, slots=True)
+class LikeSent:
+    TYPE: ClassVar[str] = "like.sent"
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class GiftSent:
+    TYPE: ClassVar[str] = "gift.sent"
+    gift_id: str
+    count: int
+    coins: int
+    nickname: str
+
+
+@dataclass(frozen=True, slots=True)
+class Followed:
+    TYPE: ClassVar[str] = "viewer.followed"
+    nickname: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProductPinned:
+    TYPE: ClassVar[str] = "product.pinned"
+    product_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStarted:
+    TYPE: ClassVar[str] = "session.started"
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEnded:
+    TYPE: ClassVar[str] = "session.ended"
+    duration_ms: int
+
+
+PAYLOAD_TYPES: dict[str, type[Any]] = {
+    cls.TYPE: cls
+    for cls in (
+        ViewerEntered,
+        ViewerLeft,
+        CommentPosted,
+        HostReplied,
+        LikeSent,
+        GiftSent,
+        Followed,
+        ProductPinned,
+        SessionStarted,
+        SessionEnded,
+    )
+}
+
+P = TypeVar("P")
+
+
+@dataclass(slots=True)
+class Event(Generic[P]):
+    """One domain event. `seq` is set when the event is also a room message (its room sequence)."""
+
+    room_id: str
+    user_id: str | None
+    payload: P
+    session_id: str | None = None
+    context: Context = field(default_factory=Context)
+    id: str = field(default_factory=new_id)
+    ts: int = field(default_factory=now_ms)
+    seq: int | None = None
+
+    @property
+    def type(self) -> str:
+        return str(getattr(self.payload, "TYPE"))  # noqa: B009 - TYPE is a ClassVar of every payload
+
+
+Handler = Callable[[Event[P]], Awaitable[None] | None]
+
+
+class Bus:
+    """Typed in-process publish/subscribe.
+
+    `publish` calls synchronous handlers inline and runs coroutine handlers as tracked tasks, so a
+    slow subscriber never blocks the publisher. A failing handler is logged and the others still run.
+    """
+
+    def __init__(self) -> None:
+        self._subs: dict[type[Any], list[tuple[Handler[Any], str | None]]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def subscribe(
+        self, payload_type: type[P], handler: Handler[P], *, room: str | None = None
+    ) -> Callable[[], None]:
+        entry: tuple[Handler[Any], str | None] = (handler, room)
+        self._subs.setdefault(payload_type, []).append(entry)
+
+        def unsubscribe() -> None:
+            subs = self._subs.get(payload_type, [])
+            if entry in subs:
+                subs.remove(entry)
+
+        return unsubscribe
+
+    def publish(self, event: Event[Any]) -> None:
+        for handler, room in tuple(self._subs.get(type(event.payload), ())):
+            if room is not None and room != event.room_id:
+                continue
+            try:
+                result = handler(event)
+            except Exception:
+                log.exception("bus handler failed for %s", event.type)
+                continue
+            if result is not None:
+                task = asyncio.ensure_future(result)
+                self._tasks.add(task)
+                task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Future[None]) -> None:
+        self._tasks.discard(task)  # type: ignore[arg-type]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("bus handler failed", exc_info=task.exception())
+
+    async def drain(self) -> None:
+        """Wait for the async handlers already started (used at shutdown and in tests)."""
+        while self._tasks:
+            await asyncio.gather(*tuple(self._tasks), return_exceptions=True)

@@ -1,0 +1,1 @@
+"""The long-connection gateway: wire protocol, connections, fan-out."""

@@ -1,0 +1,181 @@
+"""One client WebSocket connection: frame checks, rate limits, dispatch to its room."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport
+
+from siyu.auth import Claims
+from siyu.events import now_ms
+from siyu.realtime import protocol as wire
+from siyu.realtime.protocol import CloseCode, ErrorCode, ProtocolError
+
+if TYPE_CHECKING:
+    from siyu.realtime.gateway import Gateway
+    from siyu.rooms.live import LiveRoom
+
+log = logging.getLogger(__name__)
+
+MAX_EARLY_FRAMES = 32
+
+
+class Connection(WSListener):  # type: ignore[misc]
+    """A room member. Frames are handled synchronously in arrival order; nothing awaits a peer."""
+
+    __slots__ = (
+        "_early",
+        "_gw",
+        "_strikes",
+        "joined_at_ms",
+        "level",
+        "nickname",
+        "role",
+        "room",
+        "room_id",
+        "transport",
+        "user_id",
+    )
+
+    def __init__(self, gateway: Gateway, claims: Claims, room_id: str) -> None:
+        self._gw = gateway
+        self.room_id = room_id
+        self.user_id = claims.user
+        self.nickname = claims.nickname
+        self.level = claims.level
+        self.role = claims.role
+        self.joined_at_ms = now_ms()
+        self.room: LiveRoom | None = None
+        self.transport: WSTransport | None = None
+        self._early: list[bytes] | None = []
+        self._strikes = 0
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role.is_staff
+
+    # --- picows callbacks ----------------------------------------------------------------------
+
+    def on_ws_connected(self, transport: WSTransport) -> None:
+        self.transport = transport
+        self._gw.attach(self)
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        self._gw.detach(self)
+        if self.room is not None:
+            hs = transport.close_handshake
+            code = 1006
+            if hs is not None and hs.recv is not None:
+                code = int(hs.recv.code)
+            self.room.leave(self, code)
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        mtype = frame.msg_type
+        if mtype is WSMsgType.TEXT or mtype is WSMsgType.BINARY:
+            self._on_data(frame)
+        elif mtype is WSMsgType.CLOSE:
+            transport.send_close(frame.get_close_code(), frame.get_close_message())
+            transport.disconnect()
+        elif mtype is WSMsgType.CONTINUATION:
+            self.send(wire.error(ErrorCode.BAD_MESSAGE, "fragmented frames are not supported"))
+
+    # --- room side -----------------------------------------------------------------------------
+
+    def send(self, data: bytes) -> None:
+        t = self.transport
+        if t is not None and not t.is_close_frame_sent:
+            t.send(WSMsgType.TEXT, data)
+
+    def close(self, code: int, reason: str) -> None:
+        t = self.transport
+        if t is not None and not t.is_close_frame_sent:
+            t.send_close(WSCloseCode(code), reason.encode()[:120])
+            t.disconnect()
+
+    def joined(self, room: LiveRoom) -> None:
+        """Called by the gateway once the room is loaded and the welcome is sent."""
+        self.room = room
+        early, self._early = self._early, None
+        for data in early or ():
+            self._handle(data)
+
+    # --- frame handling ------------------------------------------------------------------------
+
+    def _on_data(self, frame: WSFrame) -> None:
+        limits = self._gw.settings.limits
+        if not frame.fin:
+            self.send(wire.error(ErrorCode.BAD_MESSAGE, "fragmented frames are not supported"))
+            return
+        if frame.payload_size > limits.max_frame_bytes:
+            self.send(
+                wire.error(
+                    ErrorCode.FRAME_TOO_LARGE,
+                    f"frame of {frame.payload_size} bytes exceeds {limits.max_frame_bytes}",
+                    limit=limits.max_frame_bytes,
+                )
+            )
+            return
+        verdict = self._gw.ratelimits.hit("frame", str(id(self)))
+        if not verdict.allowed:
+            self._strikes += 1
+            if self._strikes >= limits.flood_strikes:
+                self.close(CloseCode.FLOODING, "flooding")
+                return
+            self.send(
+                wire.error(ErrorCode.RATE_LIMITED, "发送太快了", retry_after_ms=verdict.retry_after_ms)
+            )
+            return
+        if frame.msg_type is WSMsgType.BINARY:
+            self.send(wire.error(ErrorCode.BINARY_UNSUPPORTED, "send JSON in text frames"))
+            return
+        data = frame.get_payload_as_bytes()
+        if self._early is not None:
+            if len(self._early) < MAX_EARLY_FRAMES:
+                self._early.append(data)
+            else:
+                self.send(wire.error(ErrorCode.RATE_LIMITED, "wait for the welcome before sending"))
+            return
+        self._handle(data)
+
+    def _handle(self, data: bytes) -> None:
+        room = self.room
+        assert room is not None
+        try:
+            msg = wire.parse_client(data)
+        except ProtocolError as exc:
+            self.send(wire.reject(exc.cid, exc.code, exc.message))
+            return
+        if isinstance(msg, wire.PingIn):
+            self.send(wire.pong(msg.t, now_ms()))
+            return
+        rule = _RULES.get(msg.type)
+        if rule is not None:
+            cost = msg.count if isinstance(msg, wire.LikeIn) else 1
+            verdict = self._gw.ratelimits.hit(rule, f"{self.room_id}:{self.user_id}", cost)
+            if not verdict.allowed:
+                text = "操作太频繁，请稍后再试"
+                cid = getattr(msg, "cid", None)
+                self.send(
+                    wire.reject(cid, ErrorCode.RATE_LIMITED, text, retry_after_ms=verdict.retry_after_ms)
+                )
+                return
+        try:
+            _DISPATCH[type(msg)](room, self, msg)
+        except Exception:
+            log.exception("handling %s failed", msg.type)
+            self.send(wire.error(ErrorCode.INTERNAL, "internal error"))
+
+
+_RULES = {"comment": "comment", "reply": "comment", "like": "like", "gift": "comment", "follow": "comment"}
+
+_DISPATCH: dict[type[Any], Callable[[Any, Connection, Any], None]] = {
+    wire.CommentIn: lambda r, c, m: r.comment(c, m),
+    wire.ReplyIn: lambda r, c, m: r.reply(c, m),
+    wire.LikeIn: lambda r, c, m: r.like(c, m),
+    wire.GiftIn: lambda r, c, m: r.gift(c, m),
+    wire.FollowIn: lambda r, c, m: r.follow(c, m),
+    wire.PinIn: lambda r, c, m: r.pin(c, m),
+    wire.ResumeIn: lambda r, c, m: r.resume(c, m),
+}

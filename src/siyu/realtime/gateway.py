@@ -1,0 +1,135 @@
+"""The room WebSocket gateway on picows: routing, authentication, connection registry.
+
+URL: ws://HOST:WS_PORT/ws/rooms/{room_id}?token=JWT[&v=1]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from picows import WSCloseCode, WSListener, WSMsgType, WSTransport, WSUpgradeRequest, ws_create_server
+
+from siyu.auth import AuthError, TokenSigner
+from siyu.config import Settings
+from siyu.realtime import protocol as wire
+from siyu.realtime.connection import Connection
+from siyu.realtime.protocol import CloseCode
+from siyu.realtime.ratelimit import RateLimits
+from siyu.rooms.registry import RoomRegistry
+
+log = logging.getLogger(__name__)
+
+WS_PREFIX = "/ws/rooms/"
+
+
+class Rejected(WSListener):  # type: ignore[misc]
+    """Completes the upgrade only to say why, in an error frame and a close code, then disconnects."""
+
+    def __init__(self, close_code: int, code: str, message: str) -> None:
+        self._close_code = close_code
+        self._code = code
+        self._message = message
+
+    def on_ws_connected(self, transport: WSTransport) -> None:
+        transport.send(WSMsgType.TEXT, wire.error(self._code, self._message))
+        transport.send_close(WSCloseCode(self._close_code), self._code.encode())
+        transport.disconnect()
+
+
+class Gateway:
+    def __init__(self, settings: Settings, signer: TokenSigner, registry: RoomRegistry) -> None:
+        self.settings = settings
+        self._signer = signer
+        self._registry = registry
+        lim = settings.limits
+        self.ratelimits = RateLimits(
+            {"frame": lim.frame_rate, "comment": lim.comment_rate, "like": lim.like_rate}
+        )
+        self.connections: set[Connection] = set()
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.port = 0
+
+    async def start(self, host: str, port: int) -> int:
+        self._server = await ws_create_server(
+            self._route,
+            host,
+            port,
+            websocket_handshake_timeout=5,
+            enable_auto_ping=True,
+            auto_ping_idle_timeout=25,
+            auto_ping_reply_timeout=15,
+            max_frame_size=self.settings.limits.hard_frame_bytes,
+            read_buffer_init_size=1024,
+            reuse_address=True,
+        )
+        self.port = int(self._server.sockets[0].getsockname()[1])
+        return self.port
+
+    async def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.close()
+        for conn in list(self.connections):
+            conn.close(CloseCode.GOING_AWAY, "server shutting down")
+        for _ in range(100):
+            if not self.connections:
+                break
+            await asyncio.sleep(0.01)
+        if self._tasks:
+            await asyncio.gather(*tuple(self._tasks), return_exceptions=True)
+        await self._server.wait_closed()
+        self._server = None
+
+    def _route(self, request: WSUpgradeRequest) -> Any:
+        url = urlsplit(request.path.decode("latin-1"))
+        if not url.path.startswith(WS_PREFIX):
+            return None  # picows answers 404
+        room_id = unquote(url.path[len(WS_PREFIX) :]).strip("/")
+        query = parse_qs(url.query)
+        version = query.get("v", [str(wire.PROTOCOL_VERSION)])[0]
+        if version != str(wire.PROTOCOL_VERSION):
+            return Rejected(CloseCode.UNSUPPORTED_VERSION, "unsupported_version", f"protocol v{version}")
+        if not room_id:
+            return Rejected(CloseCode.BAD_REQUEST, "bad_request", "room id missing from the URL")
+        token = query.get("token", [""])[0]
+        if not token:
+            auth = request.headers.get("authorization", "")
+            token = auth.removeprefix("Bearer ").strip()
+        try:
+            claims = self._signer.verify(token)
+        except AuthError as exc:
+            close = CloseCode.EXPIRED_TOKEN if exc.code == "auth.expired_token" else CloseCode.INVALID_TOKEN
+            return Rejected(close, exc.code, str(exc))
+        if not claims.allows_room(room_id):
+            return Rejected(CloseCode.WRONG_ROOM, "auth.wrong_room", "token is for another room")
+        return Connection(self, claims, room_id)
+
+    def attach(self, conn: Connection) -> None:
+        self.connections.add(conn)
+        task = asyncio.create_task(self._join(conn))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def detach(self, conn: Connection) -> None:
+        self.connections.discard(conn)
+
+    async def _join(self, conn: Connection) -> None:
+        try:
+            room = await self._registry.get(conn.room_id)
+            if room is None:
+                conn.send(wire.error("room_not_found", f"no room {conn.room_id}"))
+                conn.close(CloseCode.ROOM_NOT_FOUND, "room_not_found")
+                return
+            await room.enter(conn)
+        except Exception:
+            log.exception("joining room %s failed", conn.room_id)
+            conn.close(1011, "internal error")
+            return
+        if conn.transport is None or conn.transport.is_disconnected:
+            room.leave(conn, 1006)  # it left while we were welcoming it
+        else:
+            conn.joined(room)

@@ -1,0 +1,1 @@
+"""Rooms, live sessions, presence, welcome and questions."""

@@ -1,0 +1,471 @@
+"""One live room on this node: membership, actions, welcome, questions, periodic banners and state.
+
+Every action is turned into an event and appended to the durable log; the room message and the
+sender's ack go out from the log's commit callback, so nothing is acknowledged or shown before it
+is on disk, and room messages leave in `seq` order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter, OrderedDict
+from typing import Any, Protocol
+
+from siyu.auth import Role
+from siyu.config import Settings
+from siyu.events import (
+    CommentPosted,
+    Event,
+    Followed,
+    GiftSent,
+    HostReplied,
+    LikeSent,
+    ProductPinned,
+    SessionEnded,
+    SessionStarted,
+    ViewerEntered,
+    ViewerLeft,
+    now_ms,
+)
+from siyu.realtime import protocol as wire
+from siyu.realtime.fanout import RoomChannel
+from siyu.realtime.protocol import ErrorCode
+from siyu.rooms.gifts import GIFTS
+from siyu.rooms.questions import Question, QuestionBoard, is_question
+from siyu.rooms.service import RoomInfo, RoomService, SessionInfo
+from siyu.rooms.welcome import WelcomeContext, WelcomeRenderer, level_badge
+from siyu.store.eventlog import EventLog
+
+log = logging.getLogger(__name__)
+
+BANNER_NAMES = 3
+PRESENCE_NAMES = 50
+RECENT_COMMENTS = 2000
+
+
+class Member(Protocol):
+    """What a room needs of a connected client."""
+
+    user_id: str
+    nickname: str
+    level: int
+    role: Role
+    joined_at_ms: int
+
+    @property
+    def is_staff(self) -> bool: ...
+
+    def send(self, data: bytes) -> None: ...
+
+
+def _ref(m: Member) -> dict[str, Any]:
+    return wire.user_ref(m.user_id, m.nickname, m.level, m.role.value)
+
+
+class LiveRoom:
+    def __init__(
+        self,
+        info: RoomInfo,
+        *,
+        service: RoomService,
+        eventlog: EventLog,
+        settings: Settings,
+        products: dict[str, dict[str, Any]],
+        session: SessionInfo | None,
+        start_seq: int,
+        likes: int,
+    ) -> None:
+        self.info = info
+        self._service = service
+        self._log = eventlog
+        self._settings = settings
+        self.products = products
+        self.session = session
+        self.likes = likes
+        self.pinned = products.get(info.pinned_product_id) if info.pinned_product_id else None
+        self.channel = RoomChannel(start_seq=start_seq, history_size=settings.limits.history_size)
+        self.welcome = WelcomeRenderer(info.welcome_template)
+        self.questions = QuestionBoard()
+        self._online: Counter[str] = Counter()
+        self._recent: OrderedDict[int, tuple[dict[str, Any], str]] = OrderedDict()
+        self._followed: set[str] = set()
+        self._acked: OrderedDict[tuple[str, str], int | None] = OrderedDict()
+        self._banner: list[dict[str, Any]] = []
+        self._entered: list[dict[str, Any]] = []
+        self._left: list[dict[str, Any]] = []
+        self._viewer_rows: dict[str, dict[str, Any]] = {}
+        self._last_state: tuple[Any, ...] = ()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._ticker: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def load(
+        cls, room_id: str, service: RoomService, eventlog: EventLog, settings: Settings
+    ) -> LiveRoom:
+        info = await service.get_room(room_id)
+        session = await service.current_session(room_id)
+        likes = await service.likes_in_session(room_id, session.id) if session else 0
+        return cls(
+            info,
+            service=service,
+            eventlog=eventlog,
+            settings=settings,
+            products=await service.product_cards(info.shop_id),
+            session=session,
+            start_seq=await service.max_seq(room_id),
+            likes=likes,
+        )
+
+    # --- life cycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._ticker = asyncio.create_task(self._tick(), name=f"room-{self.info.id}-tick")
+
+    async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            try:
+                await self._ticker
+            except asyncio.CancelledError:
+                pass
+        self.flush()
+        if self._tasks:
+            await asyncio.gather(*tuple(self._tasks), return_exceptions=True)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @property
+    def online(self) -> int:
+        return len(self._online)
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "type": "state",
+            "online": self.online,
+            "likes": self.likes,
+            "pinned": self.pinned,
+            "live": self.session is not None,
+            "session_id": self.session.id if self.session else None,
+            "title": self.info.title,
+        }
+
+    def _event(self, m: Member | None, payload: Any) -> Event[Any]:
+        return Event(
+            room_id=self.info.id,
+            user_id=m.user_id if m else None,
+            payload=payload,
+            session_id=self.session.id if self.session else None,
+        )
+
+    # --- membership ----------------------------------------------------------------------------
+
+    async def enter(self, m: Member) -> None:
+        """Send the personal welcome first (the latency that matters), then record the entry."""
+        visits = await self._service.visits(self.info.id, m.user_id)
+        returning = visits > 0
+        self.channel.add(m)
+        self._online[m.user_id] += 1
+        text = self.welcome.render(
+            WelcomeContext(
+                nickname=m.nickname,
+                level=m.level,
+                returning=returning,
+                visits=visits + 1,
+                room_title=self.info.title,
+                host_name=self.info.host_name,
+                shop_name=self.info.shop_name,
+            )
+        )
+        m.send(
+            wire.encode(
+                {
+                    "type": "welcome",
+                    "protocol": wire.PROTOCOL_VERSION,
+                    "ts": now_ms(),
+                    "room": {"id": self.info.id, "title": self.info.title, "host": self.info.host_name},
+                    "you": _ref(m),
+                    "text": text,
+                    "returning": returning,
+                    "visits": visits + 1,
+                    "badge": level_badge(m.level),
+                    "seq": self.channel.published_seq,
+                    "epoch": self.channel.epoch,
+                    "state": self.state(),
+                }
+            )
+        )
+        if m.is_staff:
+            m.send(wire.encode({"type": "questions", "items": self.questions.snapshot()}))
+        ref = _ref(m)
+        self._log.append(self._event(m, ViewerEntered(m.nickname, m.level, m.role.value, returning)))
+        if m.role is Role.VIEWER:
+            self._banner.append(ref)
+        self._entered.append(ref)
+        self._viewer_rows[m.user_id] = {
+            "id": m.user_id,
+            "nickname": m.nickname,
+            "avatar": None,
+            "level": m.level,
+            "first_seen_at": m.joined_at_ms,
+            "last_seen_at": m.joined_at_ms,
+        }
+
+    def leave(self, m: Member, close_code: int) -> None:
+        if m not in self.channel.peers:
+            return
+        self.channel.discard(m)
+        self._online[m.user_id] -= 1
+        if self._online[m.user_id] <= 0:
+            del self._online[m.user_id]
+        dwell = now_ms() - m.joined_at_ms
+        self._log.append(self._event(m, ViewerLeft(dwell, close_code)))
+        self._left.append(_ref(m))
+
+    # --- actions -------------------------------------------------------------------------------
+
+    def _record(
+        self,
+        m: Member,
+        cid: str | None,
+        event: Event[Any],
+        message: dict[str, Any] | None,
+        after: Any = None,
+    ) -> None:
+        """Append, and on commit publish `message` (with a fresh seq) and ack `cid`."""
+        if cid is not None and (m.user_id, cid) in self._acked:
+            m.send(wire.ack_ok(cid, self._acked[(m.user_id, cid)]))  # a retried frame: same answer
+            return
+        seq: int | None = None
+        data = b""
+        if message is not None:
+            seq = self.channel.next_seq()
+            event.seq = seq
+            message["seq"] = seq
+            message["ts"] = event.ts
+            data = wire.encode(message)
+
+        def committed() -> None:
+            if seq is not None:
+                self.channel.publish(seq, data)
+            if cid is not None:
+                self._acked[(m.user_id, cid)] = seq
+                if len(self._acked) > 10_000:
+                    self._acked.popitem(last=False)
+                m.send(wire.ack_ok(cid, seq))
+            if after is not None:
+                after(seq)
+
+        fut = self._log.append(event, committed)
+        if cid is not None:
+
+            def failed(f: asyncio.Future[None]) -> None:
+                if not f.cancelled() and f.exception() is not None:
+                    m.send(wire.ack_error(cid, ErrorCode.STORE_UNAVAILABLE, "暂时无法保存，请重试"))
+
+            fut.add_done_callback(failed)
+
+    def _reject(self, m: Member, cid: str | None, code: str, message: str, **extra: Any) -> None:
+        m.send(wire.reject(cid, code, message, **extra))
+
+    def _clean_text(self, m: Member, cid: str, text: str) -> str | None:
+        text = text.strip()
+        if not text:
+            self._reject(m, cid, ErrorCode.EMPTY_COMMENT, "评论不能为空")
+            return None
+        limit = self._settings.limits.max_comment_chars
+        if len(text) > limit:
+            self._reject(m, cid, ErrorCode.COMMENT_TOO_LONG, f"评论最多{limit}个字", limit=limit)
+            return None
+        return text
+
+    def comment(self, m: Member, msg: wire.CommentIn) -> None:
+        text = self._clean_text(m, msg.cid, msg.text)
+        if text is None:
+            return
+        question = is_question(text)
+        ref = _ref(m)
+        message = {"type": "comment", "user": ref, "text": text, "question": question, "cid": msg.cid}
+        event = self._event(m, CommentPosted(text, msg.cid, question, m.nickname))
+
+        def after(seq: int | None) -> None:
+            assert seq is not None
+            self._recent[seq] = (ref, text)
+            if len(self._recent) > RECENT_COMMENTS:
+                self._recent.popitem(last=False)
+            if question:
+                q = Question(seq=seq, ts=event.ts, user=ref, text=text)
+                self.questions.add(q)
+                self.channel.to_staff(wire.encode({"type": "question", **q.to_wire()}))
+
+        self._record(m, msg.cid, event, message, after)
+
+    def reply(self, m: Member, msg: wire.ReplyIn) -> None:
+        if not m.is_staff:
+            self._reject(m, msg.cid, ErrorCode.FORBIDDEN_ROLE, "只有主播或场控可以回复")
+            return
+        text = self._clean_text(m, msg.cid, msg.text)
+        if text is None:
+            return
+        target = self._recent.get(msg.to_seq)
+        if target is None:
+            self._reject(m, msg.cid, ErrorCode.UNKNOWN_COMMENT, f"找不到评论 seq={msg.to_seq}")
+            return
+        to_user, to_text = target
+        message = {
+            "type": "reply",
+            "user": _ref(m),
+            "text": text,
+            "reply_to": {"seq": msg.to_seq, "user": to_user, "text": to_text},
+        }
+        event = self._event(m, HostReplied(text, msg.cid, msg.to_seq, str(to_user["id"]), m.nickname))
+
+        def after(seq: int | None) -> None:
+            assert seq is not None
+            q = self.questions.answer(msg.to_seq, seq, m.nickname)
+            if q is not None:
+                self.channel.to_staff(
+                    wire.encode({"type": "answered", "seq": q.seq, "reply_seq": seq, "by": m.nickname})
+                )
+
+        self._record(m, msg.cid, event, message, after)
+
+    def like(self, m: Member, msg: wire.LikeIn) -> None:
+        def after(_seq: int | None) -> None:
+            self.likes += msg.count
+
+        self._record(m, msg.cid, self._event(m, LikeSent(msg.count)), None, after)
+
+    def gift(self, m: Member, msg: wire.GiftIn) -> None:
+        gift = GIFTS.get(msg.gift_id)
+        if gift is None:
+            self._reject(m, msg.cid, ErrorCode.UNKNOWN_GIFT, f"没有这个礼物: {msg.gift_id}")
+            return
+        message = {"type": "gift", "user": _ref(m), "gift": gift.to_wire(), "count": msg.count}
+        event = self._event(m, GiftSent(gift.id, msg.count, gift.coins * msg.count, m.nickname))
+        self._record(m, msg.cid, event, message)
+
+    def follow(self, m: Member, msg: wire.FollowIn) -> None:
+        if m.user_id in self._followed:
+            if msg.cid is not None:
+                m.send(wire.ack_ok(msg.cid, None))
+            return
+        self._followed.add(m.user_id)
+        message = {"type": "follow", "user": _ref(m)}
+        self._record(m, msg.cid, self._event(m, Followed(m.nickname)), message)
+
+    def pin(self, m: Member, msg: wire.PinIn) -> None:
+        if not m.is_staff:
+            self._reject(m, msg.cid, ErrorCode.FORBIDDEN_ROLE, "只有主播或场控可以置顶商品")
+            return
+        card = None
+        if msg.product_id is not None:
+            card = self.products.get(msg.product_id)
+            if card is None:
+                self._reject(m, msg.cid, ErrorCode.UNKNOWN_PRODUCT, f"没有这个商品: {msg.product_id}")
+                return
+
+        def after(_seq: int | None) -> None:
+            self.pinned = card
+            self._spawn(self._service.set_room_fields(self.info.id, pinned_product_id=msg.product_id))
+
+        message = {"type": "pin", "product": card}
+        self._record(m, msg.cid, self._event(m, ProductPinned(msg.product_id)), message, after)
+
+    def resume(self, m: Member, msg: wire.ResumeIn) -> None:
+        gap = self.channel.since(msg.last_seq, msg.epoch)
+        if gap is None:
+            m.send(
+                wire.encode(
+                    {
+                        "type": "resync",
+                        "seq": self.channel.published_seq,
+                        "epoch": self.channel.epoch,
+                        "state": self.state(),
+                    }
+                )
+            )
+            return
+        for data in gap:
+            m.send(data)
+        m.send(
+            wire.encode(
+                {"type": "resumed", "from": msg.last_seq, "to": self.channel.published_seq, "count": len(gap)}
+            )
+        )
+
+    # --- live sessions -------------------------------------------------------------------------
+
+    async def start_session(self, title: str) -> SessionInfo:
+        self.session = await self._service.start_session(self.info.id, title)
+        self.likes = 0
+        self._followed.clear()
+        await self._announce(SessionStarted(title), {"type": "live", "live": True, "title": title})
+        return self.session
+
+    async def end_session(self) -> SessionInfo | None:
+        session = self.session
+        if session is None:
+            return None
+        ended = await self._service.end_session(session.id)
+        await self._announce(SessionEnded(ended - session.started_at), {"type": "live", "live": False})
+        self.session = None
+        return session
+
+    async def _announce(self, payload: Any, message: dict[str, Any]) -> None:
+        event = self._event(None, payload)
+        seq = self.channel.next_seq()
+        event.seq = seq
+        message.update(seq=seq, ts=event.ts, session_id=event.session_id)
+        data = wire.encode(message)
+        await self._log.append(event, lambda: self.channel.publish(seq, data))
+        self.flush()
+
+    # --- periodic aggregation ------------------------------------------------------------------
+
+    async def _tick(self) -> None:
+        interval = self._settings.entry_banner_interval_s
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                self.flush()
+            except Exception:
+                log.exception("room %s flush failed", self.info.id)
+
+    def flush(self) -> None:
+        """Entry banner to the room, presence to staff, state when it changed, viewer profiles to the DB."""
+        ts = now_ms()
+        if self._banner:
+            top = sorted(self._banner, key=lambda u: -int(u["lvl"]))[:BANNER_NAMES]
+            self.channel.broadcast(
+                wire.encode({"type": "enter", "ts": ts, "users": top, "count": len(self._banner)})
+            )
+            self._banner.clear()
+        if self._entered or self._left:
+            self.channel.to_staff(
+                wire.encode(
+                    {
+                        "type": "presence",
+                        "ts": ts,
+                        "entered": self._entered[:PRESENCE_NAMES],
+                        "left": self._left[:PRESENCE_NAMES],
+                        "entered_count": len(self._entered),
+                        "left_count": len(self._left),
+                        "online": self.online,
+                    }
+                )
+            )
+            self._entered.clear()
+            self._left.clear()
+        state = self.state()
+        key = (state["online"], state["likes"], state["pinned"] and state["pinned"]["id"], state["live"])
+        if key != self._last_state:
+            self._last_state = key
+            self.channel.broadcast(wire.encode({**state, "ts": ts}))
+        if self._viewer_rows:
+            rows = list(self._viewer_rows.values())
+            self._viewer_rows.clear()
+            self._spawn(self._service.upsert_viewers(rows))

@@ -1,0 +1,46 @@
+"""Live rooms of this node, loaded on first use."""
+
+from __future__ import annotations
+
+import asyncio
+
+from siyu.config import Settings
+from siyu.rooms.live import LiveRoom
+from siyu.rooms.service import NotFound, RoomService
+from siyu.store.eventlog import EventLog
+
+
+class RoomRegistry:
+    def __init__(self, service: RoomService, eventlog: EventLog, settings: Settings) -> None:
+        self.service = service
+        self._log = eventlog
+        self._settings = settings
+        self._rooms: dict[str, LiveRoom] = {}
+        self._lock = asyncio.Lock()
+
+    def loaded(self, room_id: str) -> LiveRoom | None:
+        return self._rooms.get(room_id)
+
+    async def get(self, room_id: str) -> LiveRoom | None:
+        """The live room, loading it on first use; None if no such room exists."""
+        room = self._rooms.get(room_id)
+        if room is not None:
+            return room
+        async with self._lock:
+            room = self._rooms.get(room_id)
+            if room is None:
+                try:
+                    room = await LiveRoom.load(room_id, self.service, self._log, self._settings)
+                except NotFound:
+                    return None
+                room.start()
+                self._rooms[room_id] = room
+        return room
+
+    def all(self) -> list[LiveRoom]:
+        return list(self._rooms.values())
+
+    async def stop(self) -> None:
+        for room in self._rooms.values():
+            await room.stop()
+        self._rooms.clear()

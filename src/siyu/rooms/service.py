@@ -1,0 +1,207 @@
+"""Database operations for shops, products, rooms, live sessions and viewers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from siyu.events import new_id, now_ms
+from siyu.store.db import Database
+from siyu.store.tables import events, live_sessions, products, rooms, shops, viewers
+
+
+class NotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class RoomInfo:
+    id: str
+    shop_id: str
+    title: str
+    welcome_template: str | None
+    pinned_product_id: str | None
+    shop_name: str
+    host_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    id: str
+    room_id: str
+    title: str
+    started_at: int
+    ended_at: int | None
+
+
+def product_card(row: dict[str, Any]) -> dict[str, Any]:
+    """The pinned-product card shown in the room (讲解卡)."""
+    return {
+        "id": row["id"],
+        "link_no": row["link_no"],
+        "name": row["name"],
+        "short_name": row["short_name"],
+        "price": row["price"],
+        "live_price": row["live_price"],
+    }
+
+
+class RoomService:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def _upsert(self, table: Any, rows: list[dict[str, Any]], keys: list[str], update_cols: list[str]) -> Any:
+        dialect = postgresql if not self._db.is_sqlite else sqlite
+        stmt = dialect.insert(table).values(rows)
+        return stmt.on_conflict_do_update(
+            index_elements=keys, set_={c: getattr(stmt.excluded, c) for c in update_cols}
+        )
+
+    async def load_catalog(self, shop_id: str, catalog: dict[str, Any]) -> int:
+        """Create or refresh a shop and its products from a catalog document; returns product count."""
+        shop = catalog["shop"]
+        prods = catalog.get("products", [])
+        shop_row = {
+            "id": shop_id,
+            "name": shop["name"],
+            "host_name": shop.get("host", ""),
+            "data": {k: v for k, v in catalog.items() if k != "products"},
+            "created_at": now_ms(),
+        }
+        async with self._db.engine.begin() as conn:
+            await conn.execute(self._upsert(shops, [shop_row], ["id"], ["name", "host_name", "data"]))
+            if prods:
+                rows = [
+                    {
+                        "shop_id": shop_id,
+                        "id": p["id"],
+                        "link_no": p.get("link_no"),
+                        "name": p["name"],
+                        "short_name": p.get("short_name") or p["name"],
+                        "price": int(p["price"]),
+                        "live_price": int(p.get("live_price", p["price"])),
+                        "data": p,
+                    }
+                    for p in prods
+                ]
+                cols = ["link_no", "name", "short_name", "price", "live_price", "data"]
+                await conn.execute(self._upsert(products, rows, ["shop_id", "id"], cols))
+        return len(prods)
+
+    async def create_room(
+        self, room_id: str, shop_id: str, title: str, welcome_template: str | None = None
+    ) -> RoomInfo:
+        async with self._db.engine.begin() as conn:
+            row = {
+                "id": room_id,
+                "shop_id": shop_id,
+                "title": title,
+                "welcome_template": welcome_template,
+                "created_at": now_ms(),
+            }
+            await conn.execute(self._upsert(rooms, [row], ["id"], ["shop_id", "title", "welcome_template"]))
+        return await self.get_room(room_id)
+
+    async def get_room(self, room_id: str) -> RoomInfo:
+        q = (
+            select(rooms, shops.c.name.label("shop_name"), shops.c.host_name)
+            .join(shops, shops.c.id == rooms.c.shop_id)
+            .where(rooms.c.id == room_id)
+        )
+        async with self._db.engine.connect() as conn:
+            row = (await conn.execute(q)).mappings().first()
+        if row is None:
+            raise NotFound(room_id)
+        return RoomInfo(
+            id=row["id"],
+            shop_id=row["shop_id"],
+            title=row["title"],
+            welcome_template=row["welcome_template"],
+            pinned_product_id=row["pinned_product_id"],
+            shop_name=row["shop_name"],
+            host_name=row["host_name"],
+        )
+
+    async def list_rooms(self) -> list[dict[str, Any]]:
+        async with self._db.engine.connect() as conn:
+            rows = (await conn.execute(select(rooms).order_by(rooms.c.created_at))).mappings().all()
+        return [dict(r) for r in rows]
+
+    async def product_cards(self, shop_id: str) -> dict[str, dict[str, Any]]:
+        async with self._db.engine.connect() as conn:
+            rows = (
+                (await conn.execute(select(products).where(products.c.shop_id == shop_id))).mappings().all()
+            )
+        return {r["id"]: product_card(dict(r)) for r in rows}
+
+    async def set_room_fields(self, room_id: str, **values: Any) -> None:
+        async with self._db.engine.begin() as conn:
+            await conn.execute(update(rooms).where(rooms.c.id == room_id).values(**values))
+
+    async def current_session(self, room_id: str) -> SessionInfo | None:
+        q = (
+            select(live_sessions)
+            .where(live_sessions.c.room_id == room_id, live_sessions.c.ended_at.is_(None))
+            .order_by(live_sessions.c.started_at.desc())
+            .limit(1)
+        )
+        async with self._db.engine.connect() as conn:
+            row = (await conn.execute(q)).mappings().first()
+        return SessionInfo(**dict(row)) if row else None
+
+    async def start_session(self, room_id: str, title: str) -> SessionInfo:
+        info = SessionInfo(id=new_id(), room_id=room_id, title=title, started_at=now_ms(), ended_at=None)
+        async with self._db.engine.begin() as conn:
+            await conn.execute(
+                update(live_sessions)
+                .where(live_sessions.c.room_id == room_id, live_sessions.c.ended_at.is_(None))
+                .values(ended_at=info.started_at)
+            )
+            await conn.execute(
+                insert(live_sessions).values(
+                    id=info.id, room_id=room_id, title=title, started_at=info.started_at
+                )
+            )
+        return info
+
+    async def end_session(self, session_id: str) -> int:
+        ended = now_ms()
+        async with self._db.engine.begin() as conn:
+            await conn.execute(
+                update(live_sessions).where(live_sessions.c.id == session_id).values(ended_at=ended)
+            )
+        return ended
+
+    async def max_seq(self, room_id: str) -> int:
+        async with self._db.engine.connect() as conn:
+            value = await conn.scalar(select(func.max(events.c.seq)).where(events.c.room_id == room_id))
+        return int(value or 0)
+
+    async def visits(self, room_id: str, user_id: str) -> int:
+        """How many times this user entered this room before (from the event log)."""
+        q = select(func.count()).where(
+            events.c.room_id == room_id, events.c.user_id == user_id, events.c.type == "viewer.entered"
+        )
+        async with self._db.engine.connect() as conn:
+            return int(await conn.scalar(q) or 0)
+
+    async def likes_in_session(self, room_id: str, session_id: str) -> int:
+        q = select(events.c.payload).where(
+            events.c.room_id == room_id, events.c.session_id == session_id, events.c.type == "like.sent"
+        )
+        async with self._db.engine.connect() as conn:
+            result = await conn.stream(q)
+            return sum([int(p["count"]) async for (p,) in result])
+
+    async def upsert_viewers(self, rows: Iterable[dict[str, Any]]) -> None:
+        batch = list(rows)
+        if not batch:
+            return
+        async with self._db.engine.begin() as conn:
+            await conn.execute(
+                self._upsert(viewers, batch, ["id"], ["nickname", "avatar", "level", "last_seen_at"])
+            )

@@ -1,0 +1,93 @@
+"""SQLAlchemy Core tables. Alembic migrations in store/migrations must match these (a test checks)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+shops = Table(
+    "shops",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("host_name", String(100), nullable=False, server_default=""),
+    Column("data", JSON, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("shop_id", String(64), ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("link_no", Integer, nullable=True),
+    Column("name", String(300), nullable=False),
+    Column("short_name", String(100), nullable=False),
+    Column("price", Integer, nullable=False),
+    Column("live_price", Integer, nullable=False),
+    Column("data", JSON, nullable=False),
+)
+
+rooms = Table(
+    "rooms",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("shop_id", String(64), ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("welcome_template", Text, nullable=True),
+    Column("pinned_product_id", String(64), nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+live_sessions = Table(
+    "live_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("room_id", String(64), ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+    Column("ended_at", BigInteger, nullable=True),
+    Index("ix_live_sessions_room", "room_id", "started_at"),
+)
+
+viewers = Table(
+    "viewers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("nickname", String(64), nullable=False),
+    Column("avatar", String(500), nullable=True),
+    Column("level", Integer, nullable=False, server_default="0"),
+    Column("first_seen_at", BigInteger, nullable=False),
+    Column("last_seen_at", BigInteger, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("room_id", String(64), nullable=False),
+    Column("session_id", String(64), nullable=True),
+    Column("user_id", String(64), nullable=True),
+    Column("type", String(40), nullable=False),
+    Column("ts", BigInteger, nullable=False),
+    Column("seq", BigInteger, nullable=True),
+    Column("payload", JSON, nullable=False),
+    Column("ctx_id", String(32), nullable=False),
+    Column("ctx_parent", String(32), nullable=True),
+    Column("actor", String(64), nullable=True),
+    Index("ix_events_room_seq", "room_id", "seq"),
+    Index("ix_events_room_user_type", "room_id", "user_id", "type"),
+    Index("ix_events_room_ts", "room_id", "ts"),
+)

@@ -1,0 +1,1 @@
+"""HTTP API routes, pages and static assets."""
