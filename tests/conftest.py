@@ -33,7 +33,9 @@ def free_port() -> int:
 def _pg_bindir() -> Path:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not found:
-        pytest.fail("PostgreSQL server binaries missing: run `make test` (it installs the postgresql package)")
+        pytest.fail(
+            "PostgreSQL server binaries missing: run `make test` (it installs the postgresql package)"
+        )
     return Path(found[-1]).parent
 
 
@@ -49,20 +51,34 @@ def pg_server() -> Iterator[str]:
         as_pg = ["runuser", "-u", "postgres", "--"]
     port = free_port()
     subprocess.run(
-        [*as_pg, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "siyu", "-E", "UTF8",
-         "--no-locale"],
-        check=True, capture_output=True,
+        [
+            *as_pg,
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-A",
+            "trust",
+            "-U",
+            "siyu",
+            "-E",
+            "UTF8",
+            "--no-locale",
+        ],
+        check=True,
+        capture_output=True,
     )
     opts = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
     subprocess.run(
         [*as_pg, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(base / "log"), "-w", "start"],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     try:
         yield f"siyu@127.0.0.1:{port}"
     finally:
-        subprocess.run([*as_pg, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*as_pg, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
+        )
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -159,8 +175,15 @@ async def connect() -> AsyncIterator[Callable[..., Any]]:
     clients: list[Client] = []
 
     async def open_client(
-        node: Node, *, user: str, role: Role = Role.VIEWER, room: str = "demo", nickname: str | None = None,
-        level: int = 0, token: str | None = None, welcome: bool = True,
+        node: Node,
+        *,
+        user: str,
+        role: Role = Role.VIEWER,
+        room: str = "demo",
+        nickname: str | None = None,
+        level: int = 0,
+        token: str | None = None,
+        welcome: bool = True,
     ) -> Client:
         tok = token or node.signer.issue(room=room, user=user, role=role, nickname=nickname, level=level)
         ws = await websockets.connect(f"{node.ws_url(room)}?token={tok}", max_size=2**22)

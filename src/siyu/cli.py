@@ -45,7 +45,9 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address")] = None,
     port: Annotated[int | None, typer.Option(help="HTTP port (API, pages)")] = None,
     ws_port: Annotated[int | None, typer.Option("--ws-port", help="WebSocket port (default port+1)")] = None,
-    db: Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL, e.g. postgresql+asyncpg://...")] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="SQLAlchemy URL, e.g. postgresql+asyncpg://...")
+    ] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Run the HTTP API and the room WebSocket gateway."""
@@ -53,11 +55,14 @@ def serve(
 
     settings = _settings(config, host=host, port=port, ws_port=ws_port, db_url=db)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("picows").setLevel(logging.WARNING)  # it logs every accepted connection at INFO
 
     async def main() -> None:
         node = Node(settings)
         await node.start()
-        console.print(f"siyu serving HTTP {node.http_url}  WebSocket ws://{node.public_host}:{node.gateway.port}")
+        console.print(
+            f"siyu serving HTTP {node.http_url}  WebSocket ws://{node.public_host}:{node.gateway.port}"
+        )
         try:
             await _until_signalled()
         finally:

@@ -164,7 +164,7 @@ class Bus:
 
     def __init__(self) -> None:
         self._subs: dict[type[Any], list[tuple[Handler[Any], str | None]]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Future[None]] = set()
 
     def subscribe(
         self, payload_type: type[P], handler: Handler[P], *, room: str | None = None
@@ -194,7 +194,7 @@ class Bus:
                 task.add_done_callback(self._task_done)
 
     def _task_done(self, task: asyncio.Future[None]) -> None:
-        self._tasks.discard(task)  # type: ignore[arg-type]
+        self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("bus handler failed", exc_info=task.exception())
 

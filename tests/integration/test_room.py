@@ -58,9 +58,11 @@ async def test_comment_fans_out_with_monotonic_seq_and_is_durable(node: Node, co
     assert [g["seq"] for g in got] == seqs
     assert all(g["user"]["nick"] == "Alice" and isinstance(g["ts"], int) for g in got)
     async with node.db.engine.connect() as conn:
-        rows = (await conn.execute(
-            select(events.c.seq, events.c.payload).where(events.c.type == "comment.posted")
-        )).all()
+        rows = (
+            await conn.execute(
+                select(events.c.seq, events.c.payload).where(events.c.type == "comment.posted")
+            )
+        ).all()
     assert sorted(r.seq for r in rows) == seqs  # every acked comment is in the event log
 
 
@@ -143,9 +145,12 @@ async def test_presence_flow_goes_to_host(node: Node, connect: Any) -> None:
     assert "v" in entered
     await asyncio.sleep(0.1)
     async with node.db.engine.connect() as conn:
-        types = [r.type for r in (await conn.execute(
-            select(events.c.type).where(events.c.user_id == "v").order_by(events.c.ts)
-        )).all()]
+        types = [
+            r.type
+            for r in (
+                await conn.execute(select(events.c.type).where(events.c.user_id == "v").order_by(events.c.ts))
+            ).all()
+        ]
         profile = (await conn.execute(select(viewers).where(viewers.c.id == "v"))).first()
     assert types == ["viewer.entered", "viewer.left"]
     assert profile is not None and profile.nickname == "过客"
@@ -182,8 +187,9 @@ async def test_live_session_start_and_end_over_http(node: Node, connect: Any) ->
         assert (await v.expect("live"))["live"] is False
         r = await http.delete("/api/rooms/demo/live", headers={"Authorization": f"Bearer {host_token}"})
         assert r.status_code == 409 and r.json()["error"]["code"] == "room.not_live"
-        r = await http.post("/api/rooms/demo/live", json={"title": "返场"},
-                            headers={"Authorization": f"Bearer {host_token}"})
+        r = await http.post(
+            "/api/rooms/demo/live", json={"title": "返场"}, headers={"Authorization": f"Bearer {host_token}"}
+        )
         assert r.status_code == 201
         live = await v.expect("live")
         assert live["live"] is True and live["title"] == "返场"

@@ -10,7 +10,7 @@ import orjson
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 
-class RoomClient(WSListener):  # type: ignore[misc]
+class RoomClient(WSListener):
     """Decodes every text frame; hands it to `on_message` or, if none, queues it for `recv()`."""
 
     def __init__(self, on_message: Callable[[dict[str, Any]], None] | None = None) -> None:
@@ -30,7 +30,7 @@ class RoomClient(WSListener):  # type: ignore[misc]
             else:
                 self.inbox.put_nowait(msg)
         elif frame.msg_type is WSMsgType.CLOSE:
-            code = int(frame.get_close_code())
+            code = frame.get_close_code().value
             transport.send_close(frame.get_close_code())
             transport.disconnect()
             if not self.closed.done():

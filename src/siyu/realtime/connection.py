@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 MAX_EARLY_FRAMES = 32
 
 
-class Connection(WSListener):  # type: ignore[misc]
+class Connection(WSListener):
     """A room member. Frames are handled synchronously in arrival order; nothing awaits a peer."""
 
     __slots__ = (
@@ -68,7 +68,7 @@ class Connection(WSListener):  # type: ignore[misc]
             hs = transport.close_handshake
             code = 1006
             if hs is not None and hs.recv is not None:
-                code = int(hs.recv.code)
+                code = hs.recv.code.value
             self.room.leave(self, code)
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
@@ -123,9 +123,7 @@ class Connection(WSListener):  # type: ignore[misc]
             if self._strikes >= limits.flood_strikes:
                 self.close(CloseCode.FLOODING, "flooding")
                 return
-            self.send(
-                wire.error(ErrorCode.RATE_LIMITED, "发送太快了", retry_after_ms=verdict.retry_after_ms)
-            )
+            self.send(wire.error(ErrorCode.RATE_LIMITED, "发送太快了", retry_after_ms=verdict.retry_after_ms))
             return
         if frame.msg_type is WSMsgType.BINARY:
             self.send(wire.error(ErrorCode.BINARY_UNSUPPORTED, "send JSON in text frames"))

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 WS_PREFIX = "/ws/rooms/"
 
 
-class Rejected(WSListener):  # type: ignore[misc]
+class Rejected(WSListener):
     """Completes the upgrade only to say why, in an error frame and a close code, then disconnects."""
 
     def __init__(self, close_code: int, code: str, message: str) -> None:

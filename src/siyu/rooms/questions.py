@@ -13,8 +13,12 @@ from dataclasses import dataclass, field
 
 _ENDS_QMARK = re.compile(r"[?？]\s*$")
 _FINAL_PARTICLE = re.compile(r"(吗|呢|么|嘛|不)[~～。.!！\s]*$")
-_A_NOT_A = re.compile(r"(有没有|能不能|可不可以|是不是|会不会|要不要|行不行|好不好|对不对|还有没|够不够|该不该|合不合适|大不大|小不小)")
-_INTERROGATIVE = re.compile(r"(几[号码件天点个斤岁寸米]|多少|多大|多高|多重|多长|多久|什么|啥|哪|怎么|咋|为什么|为啥|如何|有吗|能吗|可以吗)")
+_A_NOT_A = re.compile(
+    r"(有没有|能不能|可不可以|是不是|会不会|要不要|行不行|好不好|对不对|还有没|够不够|该不该|合不合适|大不大|小不小)"
+)
+_INTERROGATIVE = re.compile(
+    r"(几[号码件天点个斤岁寸米]|多少|多大|多高|多重|多长|多久|什么|啥|哪|怎么|咋|为什么|为啥|如何|有吗|能吗|可以吗)"
+)
 _EXCLAMATIONS = re.compile(r"(没什么|不怎么样|怎么这么|怎么那么|什么都好|哪里哪里|多少有点)")
 _ENGLISH = re.compile(r"^(how|what|when|where|which|who|why|is|are|do|does|can|could|will)\b", re.IGNORECASE)
 

@@ -83,7 +83,7 @@ class RoomService:
                         "name": p["name"],
                         "short_name": p.get("short_name") or p["name"],
                         "price": int(p["price"]),
-                        "live_price": int(p.get("live_price", p["price"])),
+                        "live_price": int(p["price"] if p.get("live_price") is None else p["live_price"]),
                         "data": p,
                     }
                     for p in prods

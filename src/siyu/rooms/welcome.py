@@ -11,8 +11,10 @@ from jinja2.sandbox import SandboxedEnvironment
 log = logging.getLogger(__name__)
 
 DEFAULT_TEMPLATE = (
-    "{% if returning %}欢迎回来，{{ nickname }}！这是你第{{ visits }}次来{{ room_title }}，{{ host_name }}一直在等你～"
-    "{% else %}欢迎{{ nickname }}来到{{ room_title }}！我是{{ host_name }}，新朋友点个关注，好物福利不错过～"
+    "{% if returning %}欢迎回来，{{ nickname }}！"
+    "这是你第{{ visits }}次来{{ room_title }}，{{ host_name }}一直在等你～"
+    "{% else %}欢迎{{ nickname }}来到{{ room_title }}！"
+    "我是{{ host_name }}，新朋友点个关注，好物福利不错过～"
     "{% endif %}"
 )
 

@@ -82,9 +82,7 @@ class EventLog:
                 pass
             self._task = None
 
-    def append(
-        self, event: Event[Any], on_commit: Callable[[], None] | None = None
-    ) -> asyncio.Future[None]:
+    def append(self, event: Event[Any], on_commit: Callable[[], None] | None = None) -> asyncio.Future[None]:
         """Queue `event`; the returned future resolves once it is committed (or fails with StoreError)."""
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         # Mark a failure as retrieved so fire-and-forget appends (enter/leave) never warn; callers

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from siyu import __version__
 from siyu.auth import AuthError, Claims, Role
@@ -39,6 +39,28 @@ class TokenPublic(BaseModel):
     token: str
     ws_url: str
     page_url: str | None
+
+
+class ShopDocument(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str = Field(min_length=1, max_length=200)
+    host: str = Field("", max_length=100)
+
+
+class ProductDocument(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=300)
+    short_name: str | None = Field(None, max_length=100)
+    link_no: int | None = None
+    price: int = Field(ge=0)
+    live_price: int | None = Field(None, ge=0)
+
+
+class CatalogDocument(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    shop: ShopDocument
+    products: list[ProductDocument] = Field(default_factory=list, max_length=5000)
 
 
 class RoomCreate(BaseModel):
@@ -118,6 +140,13 @@ def create_api(node: "Node") -> FastAPI:
         elif body.role in (Role.HOST, Role.ASSISTANT):
             page = f"{node.http_url}/host/{body.room}#token={token}"
         return TokenPublic(token=token, ws_url=f"{node.ws_url(body.room)}?token={token}", page_url=page)
+
+    @app.put("/api/shops/{shop_id}/catalog")
+    async def load_catalog(shop_id: str, body: CatalogDocument, c: Auth) -> dict[str, Any]:
+        """Create or refresh a shop and its products (the format of the shipped demo catalog)."""
+        need_operator(c)
+        count = await node.rooms.load_catalog(shop_id, body.model_dump())
+        return {"shop_id": shop_id, "products": count}
 
     @app.get("/api/rooms")
     async def list_rooms(c: Auth) -> list[dict[str, Any]]:
