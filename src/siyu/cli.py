@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvloop
@@ -19,6 +20,8 @@ from siyu.config import ConfigError, Settings, load_settings
 app = typer.Typer(help="siyu 私域: live-room interaction layer", no_args_is_help=True)
 token_app = typer.Typer(help="Issue signed access tokens", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+bench_app = typer.Typer(help="Benchmarks (results go to docs/benchmarks.md)", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
 console = Console()
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Path to a siyu.toml")]
@@ -48,6 +51,9 @@ def serve(
     db: Annotated[
         str | None, typer.Option("--db", help="SQLAlchemy URL, e.g. postgresql+asyncpg://...")
     ] = None,
+    demo_room: Annotated[
+        str | None, typer.Option("--demo-room", help="Also load the shipped catalog into a live room")
+    ] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Run the HTTP API and the room WebSocket gateway."""
@@ -60,6 +66,8 @@ def serve(
     async def main() -> None:
         node = Node(settings)
         await node.start()
+        if demo_room:
+            await node.ensure_demo_room(demo_room)
         console.print(
             f"siyu serving HTTP {node.http_url}  WebSocket ws://{node.public_host}:{node.gateway.port}"
         )
@@ -138,6 +146,87 @@ def token_issue(
     settings = _settings(config)
     signer = TokenSigner(settings.secret, settings.token_ttl_s)
     typer.echo(signer.issue(room=room, user=user, role=role, nickname=nickname, level=level, ttl_s=ttl))
+
+
+def _run_bench(scenario: str, json_out: Path | None, **kwargs: Any) -> None:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from siyu.bench.room import run_room_bench
+
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+    )
+    with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
+        tasks: dict[str, Any] = {}
+
+        def on_progress(phase: str, done: float, total: float) -> None:
+            if phase not in tasks:
+                label = {"connect": "连接观众", "measure": "测量中"}[phase]
+                tasks[phase] = progress.add_task(label, total=total)
+            progress.update(tasks[phase], completed=done)
+
+        result = run_room_bench(scenario, on_progress=on_progress, **kwargs)
+    table = Table(title=f"siyu bench {scenario}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    data = result.as_dict()
+    for key, value in data.items():
+        if isinstance(value, dict):
+            table.add_row(key, "  ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}"
+                                         for k, v in value.items()))  # fmt: skip
+        elif value is not None:
+            table.add_row(key, str(value))
+    console.print(table)
+    if json_out is not None:
+        json_out.write_text(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+JsonOpt = Annotated[Path | None, typer.Option("--json", help="Also write the result as JSON")]
+ViewersOpt = Annotated[int, typer.Option(help="Concurrent viewers")]
+WorkersOpt = Annotated[int, typer.Option(help="Load-generator processes")]
+DbOpt = Annotated[str | None, typer.Option("--db", help="Server database URL (default: temp SQLite)")]
+
+
+@bench_app.command("welcome")
+def bench_welcome(
+    viewers: ViewersOpt = 1000,
+    probes: Annotated[int, typer.Option(help="Entries measured while the viewers are connected")] = 200,
+    probe_rate: Annotated[float, typer.Option(help="Measured entries per second")] = 20.0,
+    workers: WorkersOpt = 2,
+    db: DbOpt = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """Enter -> personal welcome latency, with VIEWERS already in the room."""
+    _run_bench("welcome", json_out, viewers=viewers, probes=probes, probe_rate=probe_rate, workers=workers,
+               db_url=db)  # fmt: skip
+
+
+@bench_app.command("comments")
+def bench_comments(
+    viewers: ViewersOpt = 1000,
+    rate: Annotated[float, typer.Option(help="Comments per second into the room")] = 20.0,
+    duration: Annotated[float, typer.Option(help="Seconds of sending")] = 20.0,
+    workers: WorkersOpt = 2,
+    db: DbOpt = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """Comment sent -> seen by another viewer, at RATE comments/s with VIEWERS connected."""
+    _run_bench(
+        "comments", json_out, viewers=viewers, rate=rate, duration=duration, workers=workers, db_url=db
+    )
+
+
+@bench_app.command("rss")
+def bench_rss(
+    connections: Annotated[int, typer.Option(help="Idle connections")] = 5000,
+    workers: WorkersOpt = 2,
+    json_out: JsonOpt = None,
+) -> None:
+    """Server RSS per idle room connection."""
+    _run_bench("rss", json_out, viewers=connections, workers=workers)
 
 
 def main() -> None:

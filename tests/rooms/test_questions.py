@@ -93,7 +93,8 @@ FALSE_QUESTIONS = [
 
 @pytest.mark.xfail(
     strict=True,
-    reason="BUG: A-not-A is a closed list (厚不厚/掉不掉 missing), X还是Y alternatives and 谁 are not detected",
+    reason="BUG: A-not-A is a closed list (厚不厚/掉不掉 missing); "
+    "X还是Y alternatives and 谁 are not detected",
 )
 @pytest.mark.parametrize("text", MISSED_QUESTIONS)
 def test_known_missed_questions(text: str) -> None:
@@ -221,7 +222,12 @@ def test_answer_marks_answered() -> None:
     board.add(q(2, "几天发货"))
     answered = board.answer(2, reply_seq=3, by="host-1")
     assert answered is not None
-    assert (answered.seq, answered.answered, answered.reply_seq, answered.answered_by) == (2, True, 3, "host-1")
+    assert (answered.seq, answered.answered, answered.reply_seq, answered.answered_by) == (
+        2,
+        True,
+        3,
+        "host-1",
+    )
     snap = {item["seq"]: item for item in board.snapshot()}
     assert snap[2]["answered"] is True
     assert snap[2]["reply_seq"] == 3

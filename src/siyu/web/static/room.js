@@ -845,7 +845,50 @@
     }
   }
 
+  /**
+   * Fill `el` with a product card {id, link_no, name, short_name, price, live_price}, or hide it
+   * when `card` is null. opts.buy adds a (demo) buy button.
+   */
+  function renderPinned(el, card, opts) {
+    if (!el) return;
+    if (!card) {
+      el.hidden = true;
+      el.replaceChildren();
+      delete el.dataset.productId;
+      return;
+    }
+    const linkNo = card.link_no != null ? card.link_no : '';
+    el.replaceChildren(
+      h(
+        'div',
+        { class: 'pin-thumb' },
+        h('span', { class: 'pin-link' }, '讲解中'),
+        h('span', { class: 'pin-thumb-no' }, String(linkNo) + '号')
+      ),
+      h(
+        'div',
+        { class: 'pin-info' },
+        h('div', { class: 'pin-name', title: card.name || '' }, card.short_name || card.name || card.id),
+        h(
+          'div',
+          { class: 'pin-prices' },
+          h('span', { class: 'pin-live-price' }, '直播价 ¥', h('b', null, fmtPrice(card.live_price))),
+          h('span', { class: 'pin-price' }, '原价 ', h('s', null, '¥' + fmtPrice(card.price)))
+        ),
+        h(
+          'div',
+          { class: 'pin-foot' },
+          h('span', { class: 'pin-no' }, String(linkNo) + '号链接'),
+          opts && opts.buy ? h('button', { class: 'pin-buy', type: 'button' }, '去抢购') : null
+        )
+      )
+    );
+    el.dataset.productId = card.id;
+    el.hidden = false;
+  }
+
   const SiyuUI = {
+    renderPinned,
     h,
     fmtTime,
     fmtCount,
