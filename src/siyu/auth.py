@@ -91,7 +91,7 @@ class TokenSigner:
                 role=Role(data.get("role", "viewer")),
                 nickname=str(data.get("nick") or data["sub"])[:32],
                 level=int(data.get("lvl", 0)),
-                avatar=data.get("avatar"),
+                avatar=str(data["avatar"])[:500] if data.get("avatar") else None,
                 exp=int(data["exp"]),
             )
         except (ValueError, TypeError) as exc:

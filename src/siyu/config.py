@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -25,8 +26,8 @@ class ConfigError(Exception):
         self.message = message
 
 
-class Limits(BaseSettings):
-    """Wire limits; documented in docs/protocol.md."""
+class Limits(BaseModel):
+    """Wire limits; documented in docs/protocol.md. Set as SIYU_LIMITS__<NAME> or [limits] in siyu.toml."""
 
     max_frame_bytes: int = Field(4096, ge=256, le=65536)
     hard_frame_bytes: int = Field(65536, ge=4096)
@@ -86,6 +87,8 @@ def load_settings(toml_path: Path | None = None, **overrides: object) -> Setting
 
             return _FromFile(**overrides)  # type: ignore[arg-type]
         return Settings(**overrides)  # type: ignore[arg-type]
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("config.invalid", f"{toml_path or 'siyu.toml'} is not valid TOML: {exc}") from exc
     except ValidationError as exc:
         first = exc.errors()[0]
         msg = str(first.get("msg", ""))

@@ -27,6 +27,14 @@ async def test_migrations_match_tables_and_are_idempotent(db_url: str) -> None:
             diff = await conn.run_sync(_diff)
             names = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
         assert diff == []
-        assert {"shops", "products", "rooms", "live_sessions", "viewers", "events", "alembic_version"} <= names
+        assert {
+            "shops",
+            "products",
+            "rooms",
+            "live_sessions",
+            "viewers",
+            "events",
+            "alembic_version",
+        } <= names
     finally:
         await db.close()

@@ -28,7 +28,6 @@ class Connection(WSListener):
     __slots__ = (
         "_early",
         "_gw",
-        "_strikes",
         "joined_at_ms",
         "level",
         "nickname",
@@ -50,7 +49,6 @@ class Connection(WSListener):
         self.room: LiveRoom | None = None
         self.transport: WSTransport | None = None
         self._early: list[bytes] | None = []
-        self._strikes = 0
 
     @property
     def is_staff(self) -> bool:
@@ -117,10 +115,10 @@ class Connection(WSListener):
                 )
             )
             return
-        verdict = self._gw.ratelimits.hit("frame", str(id(self)))
+        key = str(id(self))
+        verdict = self._gw.ratelimits.hit("frame", key)
         if not verdict.allowed:
-            self._strikes += 1
-            if self._strikes >= limits.flood_strikes:
+            if not self._gw.ratelimits.hit("strike", key).allowed:  # refused too often: a flood
                 self.close(CloseCode.FLOODING, "flooding")
                 return
             self.send(wire.error(ErrorCode.RATE_LIMITED, "发送太快了", retry_after_ms=verdict.retry_after_ms))

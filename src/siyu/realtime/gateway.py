@@ -46,7 +46,12 @@ class Gateway:
         self._registry = registry
         lim = settings.limits
         self.ratelimits = RateLimits(
-            {"frame": lim.frame_rate, "comment": lim.comment_rate, "like": lim.like_rate}
+            {
+                "frame": lim.frame_rate,
+                "strike": f"{lim.flood_strikes - 1}/10second",
+                "comment": lim.comment_rate,
+                "like": lim.like_rate,
+            }
         )
         self.connections: set[Connection] = set()
         self._server: asyncio.Server | None = None

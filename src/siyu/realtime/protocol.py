@@ -53,7 +53,7 @@ Cid = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class _Msg(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class CommentIn(_Msg):
@@ -130,7 +130,7 @@ def parse_client(data: bytes | str) -> ClientMsg:
         raise ProtocolError(ErrorCode.BAD_MESSAGE, "frame must be a JSON object")
     cid = raw.get("cid") if isinstance(raw.get("cid"), str) else None
     mtype = raw.get("type")
-    if mtype not in CLIENT_TYPES:
+    if not isinstance(mtype, str) or mtype not in CLIENT_TYPES:
         raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown message type: {str(mtype)[:32]!r}", cid)
     try:
         return _adapter.validate_python(raw)

@@ -13,13 +13,16 @@ from dataclasses import dataclass, field
 
 _ENDS_QMARK = re.compile(r"[?？]\s*$")
 _FINAL_PARTICLE = re.compile(r"(吗|呢|么|嘛|不)[~～。.!！\s]*$")
-_A_NOT_A = re.compile(
-    r"(有没有|能不能|可不可以|是不是|会不会|要不要|行不行|好不好|对不对|还有没|够不够|该不该|合不合适|大不大|小不小)"
-)
+# A-not-A questions (厚不厚, 掉不掉色, 有没有, 穿没穿) and two-character ones (可不可以).
+_A_NOT_A = re.compile(r"(\w)[不没]\1|可不可以|合不合适|喜不喜欢|舒不舒服|方不方便")
+# An alternative question: "修身还是宽松".
+_ALTERNATIVE = re.compile(r"\w还是\w")
+# 几 counts only as "how many", not in 好几 / 这几 / 十几 ("several", "these").
 _INTERROGATIVE = re.compile(
-    r"(几[号码件天点个斤岁寸米]|多少|多大|多高|多重|多长|多久|什么|啥|哪|怎么|咋|为什么|为啥|如何|有吗|能吗|可以吗)"
+    r"((?<![好这那十没])几[号码件天点个斤岁寸米位种款]|多少|多大|多高|多重|多长|多久|什么|啥|哪|怎么|咋|谁"
+    r"|为什么|为啥|如何|有吗|能吗|可以吗)"
 )
-_EXCLAMATIONS = re.compile(r"(没什么|不怎么样|怎么这么|怎么那么|什么都好|哪里哪里|多少有点)")
+_EXCLAMATIONS = re.compile(r"(没什么|不怎么样|怎么这么|怎么那么|什么都好|哪里哪里|多少有点|怎么\w*都|不不)")
 _ENGLISH = re.compile(r"^(how|what|when|where|which|who|why|is|are|do|does|can|could|will)\b", re.IGNORECASE)
 
 
@@ -31,9 +34,9 @@ def is_question(text: str) -> bool:
         return True
     if _EXCLAMATIONS.search(t):
         return False
-    if _A_NOT_A.search(t) or _INTERROGATIVE.search(t):
+    if _A_NOT_A.search(t) or _ALTERNATIVE.search(t) or _INTERROGATIVE.search(t):
         return True
-    if _FINAL_PARTICLE.search(t) and not t.endswith(("不不", "好不")):
+    if _FINAL_PARTICLE.search(t):
         return True
     return bool(_ENGLISH.match(t))
 

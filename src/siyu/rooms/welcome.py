@@ -67,7 +67,7 @@ class WelcomeRenderer:
     def render(self, ctx: WelcomeContext) -> str:
         try:
             return self._template.render(ctx.as_dict()).strip()
-        except TemplateError:
+        except Exception:  # any failure of an operator's template must not cost the viewer a welcome
             log.exception("welcome template failed; using the default")
             return self._fallback.render(ctx.as_dict()).strip()
 
@@ -81,4 +81,6 @@ def compile_template(source: str) -> Template:
         template.render(WelcomeContext("测试", 3, True, 2, "直播间", "主播", "店铺").as_dict())
     except TemplateError as exc:
         raise WelcomeTemplateError(str(exc)) from exc
+    except Exception as exc:  # e.g. ZeroDivisionError in an expression: still the template's fault
+        raise WelcomeTemplateError(f"{type(exc).__name__}: {exc}") from exc
     return template
