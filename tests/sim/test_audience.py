@@ -1,0 +1,41 @@
+"""The simulated audience drives real connections and leaves a realistic trace in the event log."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from siyu.app import Node
+from siyu.sim.audience import Audience, AudienceConfig
+from siyu.store.tables import events
+
+pytestmark = pytest.mark.integration
+
+
+async def test_audience_enters_comments_and_leaves(sqlite_node: Node) -> None:
+    node = sqlite_node
+    cfg = AudienceConfig(arrivals_per_s=25, max_online=40, mean_stay_s=2.0, mean_comment_gap_s=0.4, seed=7)
+    audience = Audience(node.ws_url, node.signer, "demo", cfg)
+    stop = asyncio.Event()
+    task = asyncio.create_task(audience.run(stop))
+    await asyncio.sleep(3.0)
+    stop.set()
+    await task
+    await asyncio.sleep(0.3)
+    s = audience.stats
+    assert s.entered >= 20 and s.left == s.entered
+    assert 0 < s.bounced < s.entered
+    assert s.comments > 0 and s.questions > 0
+    async with node.db.engine.connect() as conn:
+        counts: dict[str, Any] = dict(
+            (await conn.execute(select(events.c.type, func.count()).group_by(events.c.type))).all()
+        )
+    assert counts["viewer.entered"] == s.entered and counts["viewer.left"] == s.entered
+    # comments beyond the per-user rate limit are refused with a code, never silently dropped
+    assert counts.get("comment.posted", 0) + s.errors.get("rate_limited", 0) >= s.comments
+    room = node.registry.loaded("demo")
+    assert room is not None and room.online == 0
+    assert len(room.questions.items) > 0
