@@ -61,10 +61,8 @@ async def test_rooms_catalog_and_template(sqlite_node: Node, connect: Any) -> No
         bad = {"id": "r2", "shop_id": "s2", "title": "二号间", "welcome_template": "{% if %}"}
         r = await http.post("/api/rooms", json=bad, headers=op)
         assert r.status_code == 422 and r.json()["error"]["code"] == "template.invalid"
-        good = {
-            **bad,
-            "welcome_template": "{{ nickname }}，欢迎来到{{ room_title }}{% if badge %}（{{ badge }}）{% endif %}",
-        }
+        template = "{{ nickname }}，欢迎来到{{ room_title }}{% if badge %}（{{ badge }}）{% endif %}"
+        good = {**bad, "welcome_template": template}
         assert (await http.post("/api/rooms", json=good, headers=op)).status_code == 201
         assert any(room["id"] == "r2" for room in (await http.get("/api/rooms", headers=op)).json())
         r = await http.put(
