@@ -57,7 +57,7 @@ def serve(
     config: ConfigOpt = None,
 ) -> None:
     """Run the HTTP API and the room WebSocket gateway."""
-    from siyu.app import Node
+    from siyu.app import Node, tune_gc
 
     settings = _settings(config, host=host, port=port, ws_port=ws_port, db_url=db)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -68,6 +68,7 @@ def serve(
         await node.start()
         if demo_room:
             await node.ensure_demo_room(demo_room)
+        tune_gc()
         console.print(
             f"siyu serving HTTP {node.http_url}  WebSocket ws://{node.public_host}:{node.gateway.port}"
         )
@@ -89,7 +90,7 @@ def demo(
     duration: Annotated[float, typer.Option(help="Stop after this many seconds (0 = until Ctrl-C)")] = 0,
 ) -> None:
     """A live room on SQLite with a simulated audience; prints the viewer and host URLs."""
-    from siyu.app import Node
+    from siyu.app import Node, tune_gc
     from siyu.sim.audience import Audience, AudienceConfig
 
     settings = _settings(None, port=port, db_url=db)
@@ -100,6 +101,7 @@ def demo(
         await node.start()
         room = "demo"
         await node.ensure_demo_room(room)
+        tune_gc()
         viewer = node.signer.issue(room=room, user="demo-you", role=Role.VIEWER, nickname=nickname, level=6)
         host = node.signer.issue(room=room, user="demo-host", role=Role.HOST, nickname="晚晚")
         console.print(

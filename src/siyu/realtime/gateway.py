@@ -129,7 +129,7 @@ class Gateway:
                 conn.send(wire.error("room_not_found", f"no room {conn.room_id}"))
                 conn.close(CloseCode.ROOM_NOT_FOUND, "room_not_found")
                 return
-            await room.enter(conn)
+            room.enter(conn)
         except Exception:
             log.exception("joining room %s failed", conn.room_id)
             conn.close(1011, "internal error")

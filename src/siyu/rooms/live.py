@@ -75,6 +75,7 @@ class LiveRoom:
         session: SessionInfo | None,
         start_seq: int,
         likes: int,
+        visits: dict[str, int],
     ) -> None:
         self.info = info
         self._service = service
@@ -83,6 +84,8 @@ class LiveRoom:
         self.products = products
         self.session = session
         self.likes = likes
+        # Entries per user, loaded once from the event log so the welcome never waits on the database.
+        self._visits = visits
         self.pinned = products.get(info.pinned_product_id) if info.pinned_product_id else None
         self.channel = RoomChannel(start_seq=start_seq, history_size=settings.limits.history_size)
         self.welcome = WelcomeRenderer(info.welcome_template)
@@ -115,6 +118,7 @@ class LiveRoom:
             session=session,
             start_seq=await service.max_seq(room_id),
             likes=likes,
+            visits=await service.visit_counts(room_id),
         )
 
     # --- life cycle ----------------------------------------------------------------------------
@@ -163,9 +167,10 @@ class LiveRoom:
 
     # --- membership ----------------------------------------------------------------------------
 
-    async def enter(self, m: Member) -> None:
+    def enter(self, m: Member) -> None:
         """Send the personal welcome first (the latency that matters), then record the entry."""
-        visits = await self._service.visits(self.info.id, m.user_id)
+        visits = self._visits.get(m.user_id, 0)
+        self._visits[m.user_id] = visits + 1
         returning = visits > 0
         self.channel.add(m)
         self._online[m.user_id] += 1

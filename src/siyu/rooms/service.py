@@ -181,13 +181,15 @@ class RoomService:
             value = await conn.scalar(select(func.max(events.c.seq)).where(events.c.room_id == room_id))
         return int(value or 0)
 
-    async def visits(self, room_id: str, user_id: str) -> int:
-        """How many times this user entered this room before (from the event log)."""
-        q = select(func.count()).where(
-            events.c.room_id == room_id, events.c.user_id == user_id, events.c.type == "viewer.entered"
+    async def visit_counts(self, room_id: str) -> dict[str, int]:
+        """How many times each user has entered this room (from the event log)."""
+        q = (
+            select(events.c.user_id, func.count())
+            .where(events.c.room_id == room_id, events.c.type == "viewer.entered")
+            .group_by(events.c.user_id)
         )
         async with self._db.engine.connect() as conn:
-            return int(await conn.scalar(q) or 0)
+            return {str(user): int(n) for user, n in (await conn.execute(q)).all()}
 
     async def likes_in_session(self, room_id: str, session_id: str) -> int:
         q = select(events.c.payload).where(

@@ -69,6 +69,13 @@
   ];
   const GIFT_BY_ID = Object.fromEntries(GIFTS.map((g) => [g.id, g]));
 
+  const MAX_FRAME_BYTES = 4096;
+
+  function utf8Length(str) {
+    if (typeof TextEncoder !== 'undefined') return new TextEncoder().encode(str).length;
+    return unescape(encodeURIComponent(str)).length;
+  }
+
   function randomTag() {
     try {
       const a = new Uint32Array(1);
@@ -587,6 +594,11 @@
       const cid = frame.cid;
       if (this._stopped) {
         return Promise.resolve({ ok: false, cid, error: { code: 'not_connected', message: ERROR_TEXT.not_connected } });
+      }
+      // The server refuses frames above 4,096 bytes without an ack: answer those here.
+      if (utf8Length(JSON.stringify(frame)) > MAX_FRAME_BYTES) {
+        const code = frame.type === 'comment' || frame.type === 'reply' ? 'comment_too_long' : 'frame_too_large';
+        return Promise.resolve({ ok: false, cid, error: { code, message: ERROR_TEXT[code], local: true } });
       }
       const timeoutMs = (opts && opts.timeoutMs) || this.ackTimeoutMs;
       return new Promise((resolve) => {
