@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import resource
 import time
 from dataclasses import asdict, dataclass
@@ -96,6 +97,7 @@ async def _worker_main(pipe: Connection, cfg: dict[str, Any]) -> dict[str, Any]:
     pipe.send(("connected", len(viewers)))
     await go
     loop.remove_reader(pipe.fileno())
+    os.set_blocking(pipe.fileno(), True)  # the loop made it non-blocking; large results need blocking writes
     result: dict[str, Any] = {"connected": len(viewers), "connect_errors": errors, "ramp_ms": ramp_ms}
 
     if cfg["mode"] == "welcome" and cfg.get("probes"):
