@@ -12,7 +12,6 @@ from typing import Annotated, Any
 import typer
 import uvloop
 from rich.console import Console
-from rich.panel import Panel
 
 from siyu.auth import ANY_ROOM, Role, TokenSigner
 from siyu.config import ConfigError, Settings, load_settings
@@ -104,15 +103,12 @@ def demo(
         tune_gc()
         viewer = node.signer.issue(room=room, user="demo-you", role=Role.VIEWER, nickname=nickname, level=6)
         host = node.signer.issue(room=room, user="demo-host", role=Role.HOST, nickname="晚晚")
-        console.print(
-            Panel.fit(
-                f"[b]观众页[/b]  {node.http_url}/room/{room}#token={viewer}\n\n"
-                f"[b]主播控制台[/b]  {node.http_url}/host/{room}#token={host}\n\n"
-                f"WebSocket  {node.ws_url(room)}?token=…   API docs {node.http_url}/docs\n"
-                "按 Ctrl-C 停止",
-                title="siyu demo · 晚晚的衣橱",
-            )
-        )
+        console.rule("siyu demo · 晚晚的衣橱")
+        # URLs are printed unwrapped so they can be copied from any terminal width.
+        console.print(f"[b]观众页[/b]      {node.http_url}/room/{room}#token={viewer}", soft_wrap=True)
+        console.print(f"[b]主播控制台[/b]  {node.http_url}/host/{room}#token={host}", soft_wrap=True)
+        console.print(f"API 文档      {node.http_url}/docs", soft_wrap=True)
+        console.print("模拟观众正在进入直播间…  按 Ctrl-C 停止")
         audience = Audience(node.ws_url, node.signer, room, AudienceConfig(arrivals, max_online))
         stop = asyncio.Event()
         sim = asyncio.create_task(audience.run(stop))

@@ -195,3 +195,22 @@ async def test_live_session_start_and_end_over_http(node: Node, connect: Any) ->
         assert live["live"] is True and live["title"] == "返场"
         state = (await http.get("/api/rooms/demo")).json()
         assert state["live"] is True and state["likes"] == 0
+
+
+async def test_reply_event_is_linked_to_the_question_it_answers(node: Node, connect: Any) -> None:
+    host: Client = await connect(node, user="host", role=Role.HOST)
+    viewer: Client = await connect(node, user="v", nickname="小鹿")
+    await viewer.send({"type": "comment", "cid": "q", "text": "包邮吗"})
+    seq = (await viewer.expect("ack", cid="q"))["seq"]
+    await host.send({"type": "reply", "cid": "r", "to_seq": seq, "text": "全国包邮"})
+    await host.expect("ack", cid="r")
+    async with node.db.engine.connect() as conn:
+        rows = {
+            r.type: r
+            for r in (await conn.execute(
+                select(events.c.id, events.c.type, events.c.ctx_parent, events.c.actor)
+                .where(events.c.type.in_(["comment.posted", "host.replied"]))
+            )).all()
+        }  # fmt: skip
+    assert rows["host.replied"].ctx_parent == rows["comment.posted"].id
+    assert rows["comment.posted"].actor == "v" and rows["host.replied"].actor == "host"

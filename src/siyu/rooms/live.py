@@ -16,6 +16,7 @@ from siyu.auth import Role
 from siyu.config import Settings
 from siyu.events import (
     CommentPosted,
+    Context,
     Event,
     Followed,
     GiftSent,
@@ -91,7 +92,8 @@ class LiveRoom:
         self.welcome = WelcomeRenderer(info.welcome_template)
         self.questions = QuestionBoard()
         self._online: Counter[str] = Counter()
-        self._recent: OrderedDict[int, tuple[dict[str, Any], str]] = OrderedDict()
+        # recent comments by seq: (author ref, text, event id), so replies can quote and link them
+        self._recent: OrderedDict[int, tuple[dict[str, Any], str, str]] = OrderedDict()
         self._followed: set[str] = set()
         self._acked: OrderedDict[tuple[str, str], int | None] = OrderedDict()
         self._banner: list[dict[str, Any]] = []
@@ -157,12 +159,14 @@ class LiveRoom:
             "title": self.info.title,
         }
 
-    def _event(self, m: Member | None, payload: Any) -> Event[Any]:
+    def _event(self, m: Member | None, payload: Any, parent: str | None = None) -> Event[Any]:
+        """An event of this room; its Context names the acting user and, if any, the causing event."""
         return Event(
             room_id=self.info.id,
             user_id=m.user_id if m else None,
             payload=payload,
             session_id=self.session.id if self.session else None,
+            context=Context(parent_id=parent, actor=m.user_id if m else None),
         )
 
     # --- membership ----------------------------------------------------------------------------
@@ -298,7 +302,7 @@ class LiveRoom:
 
         def after(seq: int | None) -> None:
             assert seq is not None
-            self._recent[seq] = (ref, text)
+            self._recent[seq] = (ref, text, event.id)
             if len(self._recent) > RECENT_COMMENTS:
                 self._recent.popitem(last=False)
             if question:
@@ -319,14 +323,15 @@ class LiveRoom:
         if target is None:
             self._reject(m, msg.cid, ErrorCode.UNKNOWN_COMMENT, f"找不到评论 seq={msg.to_seq}")
             return
-        to_user, to_text = target
+        to_user, to_text, to_event = target
         message = {
             "type": "reply",
             "user": _ref(m),
             "text": text,
             "reply_to": {"seq": msg.to_seq, "user": to_user, "text": to_text},
         }
-        event = self._event(m, HostReplied(text, msg.cid, msg.to_seq, str(to_user["id"]), m.nickname))
+        payload = HostReplied(text, msg.cid, msg.to_seq, str(to_user["id"]), m.nickname)
+        event = self._event(m, payload, parent=to_event)
 
         def after(seq: int | None) -> None:
             assert seq is not None

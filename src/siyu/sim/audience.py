@@ -23,7 +23,7 @@ class AudienceConfig:
     max_online: int = 60
     bounce_share: float = 0.3
     mean_stay_s: float = 45.0
-    mean_comment_gap_s: float = 12.0
+    mean_comment_gap_s: float = 6.0
     question_share: float = 0.35
     seed: int | None = None
 
