@@ -147,13 +147,32 @@ class Client:
     def __init__(self, ws: websockets.ClientConnection) -> None:
         self.ws = ws
         self.welcome: dict[str, Any] = {}
+        self.batches: list[dict[str, Any]] = []
+        self.floor: int | None = None  # last seq processed; None = the welcome's
+        self._unpacked: list[dict[str, Any]] = []
+
+    async def resume(self, last_seq: int, epoch: str | None) -> None:
+        self.floor = last_seq
+        await self.send({"type": "resume", "last_seq": last_seq, "epoch": epoch})
 
     async def send(self, msg: dict[str, Any] | str | bytes) -> None:
         await self.ws.send(msg if isinstance(msg, str | bytes) else orjson.dumps(msg).decode())
 
-    async def recv(self, timeout: float = 5.0) -> dict[str, Any]:
+    async def recv_frame(self, timeout: float = 5.0) -> dict[str, Any]:
         data: dict[str, Any] = orjson.loads(await asyncio.wait_for(self.ws.recv(), timeout))
         return data
+
+    async def recv(self, timeout: float = 5.0) -> dict[str, Any]:
+        """The next message; the messages of a `batch` frame come one by one (the frame is kept in .batches)."""
+        while not self._unpacked:
+            frame = await self.recv_frame(timeout)
+            if frame.get("type") != "batch":
+                return frame
+            self.batches.append(frame)
+            # as docs/protocol.md asks of clients: room messages up to the seq you have are old news
+            floor = self.floor if self.floor is not None else self.welcome.get("seq", 0)
+            self._unpacked.extend(m for m in frame["msgs"] if m.get("seq", floor + 1) > floor)
+        return self._unpacked.pop(0)
 
     async def expect(self, mtype: str, timeout: float = 5.0, **match: Any) -> dict[str, Any]:
         """Read frames until one of `mtype` whose fields equal `match` arrives."""

@@ -16,7 +16,10 @@ import uvicorn
 from siyu.auth import TokenSigner
 from siyu.config import Settings
 from siyu.events import Bus
+from siyu.realtime.broker import Broker, MemoryBroker
+from siyu.realtime.fanout import FanoutStats
 from siyu.realtime.gateway import Gateway
+from siyu.rooms.live import RoomDeps
 from siyu.rooms.registry import RoomRegistry
 from siyu.rooms.service import RoomService
 from siyu.store import Database, EventLog
@@ -50,15 +53,27 @@ def demo_catalog() -> dict[str, Any]:
     return data
 
 
+def make_broker(settings: Settings) -> Broker:
+    """The in-process broker, or Redis when `redis_url` is set (scale-out across processes and machines)."""
+    if settings.redis_url:
+        from siyu.realtime.redis_broker import RedisBroker
+
+        return RedisBroker(settings.redis_url, history_size=settings.limits.history_size)
+    return MemoryBroker()
+
+
 class Node:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.db = Database(settings.db_url, sqlite_synchronous=settings.sqlite_synchronous)
         self.bus = Bus()
-        self.eventlog = EventLog(self.db, self.bus)
+        self.broker: Broker = make_broker(settings)
+        self.eventlog = EventLog(self.db, self.bus, self.broker.reserve)
         self.rooms = RoomService(self.db)
         self.signer = TokenSigner(settings.secret, settings.token_ttl_s)
-        self.registry = RoomRegistry(self.rooms, self.eventlog, settings)
+        self.fanout_stats = FanoutStats()
+        deps = RoomDeps(self.rooms, self.eventlog, self.broker, settings, self.fanout_stats)
+        self.registry = RoomRegistry(deps)
         self.gateway = Gateway(settings, self.signer, self.registry)
         self._http: _EmbeddedServer | None = None
         self._http_task: asyncio.Task[None] | None = None
@@ -81,6 +96,7 @@ class Node:
         from siyu.web.api import create_api
 
         await self.db.migrate()
+        await self.broker.start()
         self.eventlog.start()
         s = self.settings
         ws_port = s.ws_port if s.ws_port is not None else (s.port + 1 if s.port else 0)
@@ -104,6 +120,7 @@ class Node:
             self._http.should_exit = True
             await self._http_task
         await self.eventlog.stop()
+        await self.broker.stop()
         await self.bus.drain()
         await self.db.close()
 

@@ -39,6 +39,19 @@ class Limits(BaseModel):
     history_size: int = Field(2000, ge=10)
 
 
+class FanoutSettings(BaseModel):
+    """Room fan-out (docs/architecture.md explains the defaults). SIYU_FANOUT__<NAME> or [fanout]."""
+
+    flush_ms: int = Field(50, ge=1, le=1000)
+    max_batch: int = Field(64, ge=1, le=10_000)
+    sampling: bool = True
+    normal_cap_per_s: float = Field(20.0, gt=0)
+    drop_low_bytes: int = Field(64 * 1024, ge=1024)
+    drop_normal_bytes: int = Field(256 * 1024, ge=1024)
+    max_buffer_bytes: int = Field(1024 * 1024, ge=4096)
+    reorder_ms: int = Field(200, ge=1, le=5000)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SIYU_", env_nested_delimiter="__", toml_file="siyu.toml", extra="forbid"
@@ -56,6 +69,8 @@ class Settings(BaseSettings):
     public_host: str | None = None
     entry_banner_interval_s: float = Field(1.0, gt=0, le=10)
     limits: Limits = Field(default_factory=Limits)
+    fanout: FanoutSettings = Field(default_factory=FanoutSettings)
+    redis_url: str | None = None
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

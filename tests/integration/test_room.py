@@ -163,12 +163,12 @@ async def test_resume_returns_gap_or_resync(node: Node, connect: Any) -> None:
         await a.send({"type": "comment", "cid": f"c{i}", "text": f"m{i}"})
         await a.expect("ack", cid=f"c{i}")
     b: Client = await connect(node, user="b")
-    await b.send({"type": "resume", "last_seq": start + 1, "epoch": epoch})
+    await b.resume(start + 1, epoch)
     texts = [(await b.expect("comment"))["text"] for _ in range(2)]
     assert texts == ["m1", "m2"]
     done = await b.expect("resumed")
     assert done["from"] == start + 1 and done["to"] == start + 3 and done["count"] == 2
-    await b.send({"type": "resume", "last_seq": start, "epoch": "another-epoch"})
+    await b.resume(start, "another-epoch")
     resync = await b.expect("resync")
     assert resync["epoch"] == epoch and resync["seq"] == start + 3 and resync["state"]["live"] is True
 

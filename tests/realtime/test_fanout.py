@@ -1,18 +1,23 @@
-"""RoomChannel: encode-once fan-out, staff-only delivery, seq allocation and the resume ring."""
+"""RoomChannel: batching, encode-once, priorities, sampling, slow consumers, ordering, the resume ring."""
 
 from __future__ import annotations
 
-import pytest
+import asyncio
 
-from siyu.realtime.fanout import RoomChannel
+import orjson
+
+from siyu.config import FanoutSettings
+from siyu.realtime.fanout import FanoutStats, Priority, RoomChannel, batch_frame
 
 
 class FakePeer:
-    """Test double for a connection: records every buffer it is asked to send."""
+    """Test double for a connection: records every frame, reports a configurable send backlog."""
 
-    def __init__(self, *, staff: bool = False) -> None:
+    def __init__(self, *, staff: bool = False, backlog: int = 0) -> None:
         self._staff = staff
+        self.backlog = backlog
         self.sent: list[bytes] = []
+        self.evicted = 0
 
     @property
     def is_staff(self) -> bool:
@@ -21,179 +26,159 @@ class FakePeer:
     def send(self, data: bytes) -> None:
         self.sent.append(data)
 
+    def buffered(self) -> int:
+        return self.backlog
 
-def msg(seq: int) -> bytes:
-    return f'{{"type":"comment","seq":{seq}}}'.encode()
+    def evict(self) -> None:
+        self.evicted += 1
 
-
-def publish_range(ch: RoomChannel, first: int, last: int) -> dict[int, bytes]:
-    out: dict[int, bytes] = {}
-    for _ in range(first, last + 1):
-        seq = ch.next_seq()
-        out[seq] = msg(seq)
-        ch.publish(seq, out[seq])
-    return out
-
-
-@pytest.fixture
-def channel() -> RoomChannel:
-    return RoomChannel(start_seq=0, history_size=5)
+    def messages(self) -> list[dict[str, object]]:
+        out: list[dict[str, object]] = []
+        for frame in self.sent:
+            out.extend(orjson.loads(frame)["msgs"])
+        return out
 
 
-# --- fan-out -----------------------------------------------------------------------------------
+def msg(seq: int, kind: str = "comment") -> bytes:
+    return orjson.dumps({"type": kind, "seq": seq})
 
 
-def test_publish_sends_the_same_bytes_object_to_every_peer(channel: RoomChannel) -> None:
-    peers = [FakePeer(), FakePeer(staff=True), FakePeer()]
+def make(**overrides: object) -> RoomChannel:
+    cfg = FanoutSettings(**{"flush_ms": 20, "max_batch": 1000, **overrides})  # type: ignore[arg-type]
+    return RoomChannel(start_seq=0, history_size=50, config=cfg, stats=FanoutStats(), epoch="e1")
+
+
+async def test_messages_are_batched_and_encoded_once_for_all_viewers() -> None:
+    ch = make()
+    peers = [FakePeer(), FakePeer(), FakePeer()]
     for p in peers:
-        channel.add(p)
-    data = msg(1)
-    channel.publish(channel.next_seq(), data)
-    for p in peers:
-        assert len(p.sent) == 1
-        assert p.sent[0] is data  # encoded once, shared by every connection
+        ch.add(p)
+    for seq in (1, 2, 3):
+        ch.deliver(seq, msg(seq), Priority.NORMAL)
+    assert all(p.sent == [] for p in peers)  # nothing leaves before the window closes
+    await asyncio.sleep(0.05)
+    assert all(len(p.sent) == 1 for p in peers)
+    assert peers[0].sent[0] is peers[1].sent[0] is peers[2].sent[0]  # the same bytes object
+    frame = orjson.loads(peers[0].sent[0])
+    assert frame["type"] == "batch" and (frame["from"], frame["to"]) == (1, 3)
+    assert [m["seq"] for m in frame["msgs"]] == [1, 2, 3]
+    assert ch.stats.frames == 3 and ch.stats.deliveries == 9
 
 
-def test_broadcast_reaches_everyone_but_is_not_kept(channel: RoomChannel) -> None:
+async def test_max_batch_flushes_without_waiting() -> None:
+    ch = make(max_batch=2, flush_ms=1000)
+    p = FakePeer()
+    ch.add(p)
+    ch.deliver(1, msg(1), Priority.HIGH)
+    assert p.sent == []
+    ch.deliver(2, msg(2), Priority.HIGH)
+    assert len(p.sent) == 1 and len(orjson.loads(p.sent[0])["msgs"]) == 2
+
+
+async def test_sampling_caps_normal_but_never_high_and_staff_see_everything() -> None:
+    ch = make(normal_cap_per_s=5)
     viewer, host = FakePeer(), FakePeer(staff=True)
-    channel.add(viewer)
-    channel.add(host)
-    banner = b'{"type":"banner"}'
-    channel.broadcast(banner)
-    assert viewer.sent == [banner]
-    assert host.sent == [banner]
-    assert viewer.sent[0] is banner
-    assert channel.published_seq == 0
-    assert channel.since(0, None) == []  # not a room message: nothing to resume
+    ch.add(viewer)
+    ch.add(host)
+    for seq in range(1, 41):
+        gift = seq % 10 == 0
+        ch.deliver(seq, msg(seq, "gift" if gift else "comment"), Priority.HIGH if gift else Priority.NORMAL)
+    ch.flush()
+    seen = viewer.messages()
+    gifts = [m for m in seen if m["type"] == "gift"]
+    comments = [m for m in seen if m["type"] == "comment"]
+    assert len(gifts) == 4  # high priority is never sampled
+    assert len(comments) == 5  # the bucket starts with one second's worth
+    assert ch.stats.sampled_normal == 36 - 5
+    assert len(host.messages()) == 40  # the host console sees every comment
+    frame = orjson.loads(viewer.sent[0])
+    assert (frame["from"], frame["to"]) == (1, 40)  # the range accounts for what was sampled out
 
 
-def test_to_staff_only_reaches_staff(channel: RoomChannel) -> None:
-    viewer, host, assistant = FakePeer(), FakePeer(staff=True), FakePeer(staff=True)
-    for p in (viewer, host, assistant):
-        channel.add(p)
-    data = b'{"type":"question"}'
-    channel.to_staff(data)
-    assert viewer.sent == []
-    assert host.sent == [data]
-    assert assistant.sent[0] is data
-    assert channel.staff == {host, assistant}
-    assert channel.peers == {viewer, host, assistant}
+async def test_sampling_can_be_switched_off() -> None:
+    ch = make(normal_cap_per_s=1, sampling=False)
+    viewer = FakePeer()
+    ch.add(viewer)
+    for seq in range(1, 31):
+        ch.deliver(seq, msg(seq), Priority.NORMAL)
+    ch.flush()
+    assert len(viewer.messages()) == 30 and ch.stats.sampled_normal == 0
 
 
-def test_discard_stops_delivery(channel: RoomChannel) -> None:
+async def test_slow_consumer_loses_low_then_normal_then_is_evicted() -> None:
+    ch = make(drop_low_bytes=1024, drop_normal_bytes=5000, max_buffer_bytes=20_000)
+    fast, lagging = FakePeer(), FakePeer(backlog=2000)
+    slower, stuck = FakePeer(backlog=8000), FakePeer(backlog=30_000)
+    for p in (fast, lagging, slower, stuck):
+        ch.add(p)
+    ch.deliver(1, msg(1, "gift"), Priority.HIGH)
+    ch.deliver(2, msg(2, "comment"), Priority.NORMAL)
+    ch.post(orjson.dumps({"type": "state", "online": 4}), Priority.LOW)
+    ch.flush()
+    assert [m["type"] for m in fast.messages()] == ["gift", "comment", "state"]
+    assert [m["type"] for m in lagging.messages()] == ["gift", "comment"]
+    assert [m["type"] for m in slower.messages()] == ["gift"]
+    assert stuck.sent == [] and stuck.evicted == 1
+    assert ch.stats.dropped == {"low": 2, "normal": 1} and ch.stats.evicted == 1
+    assert fast.sent[0] is not lagging.sent[0]  # one encoding per variant, not per connection
+
+
+async def test_out_of_order_seqs_are_released_in_order() -> None:
+    ch = make(reorder_ms=1000)
+    p = FakePeer()
+    ch.add(p)
+    ch.deliver(2, msg(2), Priority.HIGH)
+    ch.deliver(3, msg(3), Priority.HIGH)
+    assert ch.published_seq == 0
+    ch.deliver(1, msg(1), Priority.HIGH)
+    assert ch.published_seq == 3
+    ch.deliver(2, msg(2), Priority.HIGH)  # a duplicate is ignored
+    ch.flush()
+    assert [m["seq"] for m in p.messages()] == [1, 2, 3]
+
+
+async def test_a_gap_that_never_fills_is_skipped_after_the_reorder_window() -> None:
+    ch = make(reorder_ms=30)
+    p = FakePeer()
+    ch.add(p)
+    ch.deliver(1, msg(1), Priority.HIGH)
+    ch.deliver(3, msg(3), Priority.HIGH)  # seq 2 was a failed commit
+    assert ch.published_seq == 1
+    await asyncio.sleep(0.1)
+    assert ch.published_seq == 3
+    assert [m["seq"] for m in p.messages()] == [1, 3]
+
+
+async def test_staff_messages_go_out_immediately() -> None:
+    ch = make()
     viewer, host = FakePeer(), FakePeer(staff=True)
-    channel.add(viewer)
-    channel.add(host)
-    channel.discard(host)
-    channel.discard(viewer)
-    channel.discard(viewer)  # idempotent
-    channel.publish(channel.next_seq(), msg(1))
-    channel.to_staff(b"x")
-    assert viewer.sent == []
-    assert host.sent == []
-    assert channel.peers == set()
-    assert channel.staff == set()
+    ch.add(viewer)
+    ch.add(host)
+    ch.to_staff(b'{"type":"question"}')
+    assert host.sent == [b'{"type":"question"}'] and viewer.sent == []
 
 
-def test_add_twice_delivers_once(channel: RoomChannel) -> None:
-    peer = FakePeer()
-    channel.add(peer)
-    channel.add(peer)
-    channel.publish(channel.next_seq(), msg(1))
-    assert len(peer.sent) == 1
+async def test_since_serves_gaps_from_the_ring_or_says_resync() -> None:
+    ch = make()
+    for seq in range(1, 61):
+        ch.deliver(seq, msg(seq), Priority.NORMAL)
+    assert ch.since(60, "e1") == []
+    assert ch.since(55, "e1") == [msg(s) for s in range(56, 61)]
+    assert ch.since(55, None) == [msg(s) for s in range(56, 61)]
+    assert ch.since(5, "e1") is None  # older than the 50-message ring
+    assert ch.since(55, "other") is None
+    ch.reset("e2", 100)
+    assert ch.epoch == "e2" and ch.published_seq == 100 and ch.since(99, "e2") is None
 
 
-def test_publish_with_no_peers_is_still_kept(channel: RoomChannel) -> None:
-    data = msg(1)
-    channel.publish(channel.next_seq(), data)
-    assert channel.since(0, None) == [data]
+def test_batch_frame_without_room_messages_has_no_range() -> None:
+    frame = orjson.loads(batch_frame(None, None, [b'{"type":"enter"}']))
+    assert frame == {"type": "batch", "msgs": [{"type": "enter"}]}
 
 
-# --- seq ---------------------------------------------------------------------------------------
-
-
-def test_seq_is_monotonic_from_start() -> None:
-    ch = RoomChannel(start_seq=41, history_size=10)
-    assert ch.last_seq == 41
-    seqs = [ch.next_seq() for _ in range(5)]
-    assert seqs == [42, 43, 44, 45, 46]
-    assert ch.last_seq == 46
-
-
-def test_published_seq_tracks_publish_not_allocation() -> None:
-    ch = RoomChannel(start_seq=10, history_size=10)
-    assert ch.published_seq == 10
-    a = ch.next_seq()
-    b = ch.next_seq()
-    assert ch.published_seq == 10  # allocated but not yet published
-    ch.publish(a, msg(a))
-    assert ch.published_seq == a
-    ch.publish(b, msg(b))
-    assert ch.published_seq == b == ch.last_seq
-
-
-def test_epoch_is_per_channel() -> None:
-    a = RoomChannel(start_seq=0, history_size=10)
-    b = RoomChannel(start_seq=0, history_size=10)
-    assert a.epoch and b.epoch
-    assert a.epoch != b.epoch
-
-
-# --- since() -----------------------------------------------------------------------------------
-
-
-def test_since_no_gap(channel: RoomChannel) -> None:
-    publish_range(channel, 1, 3)
-    assert channel.since(3, channel.epoch) == []
-    assert channel.since(3, None) == []
-
-
-def test_since_on_an_empty_room(channel: RoomChannel) -> None:
-    assert channel.since(0, None) == []
-    assert channel.since(0, channel.epoch) == []
-
-
-def test_since_gap_inside_ring_in_order(channel: RoomChannel) -> None:
-    sent = publish_range(channel, 1, 4)
-    got = channel.since(1, channel.epoch)
-    assert got == [sent[2], sent[3], sent[4]]
-    assert all(a is b for a, b in zip(got or [], [sent[2], sent[3], sent[4]], strict=True))
-    assert channel.since(0, channel.epoch) == [sent[1], sent[2], sent[3], sent[4]]
-
-
-def test_since_exactly_the_oldest_kept(channel: RoomChannel) -> None:
-    sent = publish_range(channel, 1, 8)  # ring of 5 keeps 4..8
-    assert channel.since(3, None) == [sent[s] for s in range(4, 9)]
-    assert channel.since(7, None) == [sent[8]]
-
-
-def test_since_gap_older_than_ring(channel: RoomChannel) -> None:
-    publish_range(channel, 1, 8)  # ring of 5 keeps 4..8
-    assert channel.since(2, None) is None
-    assert channel.since(0, channel.epoch) is None
-
-
-def test_since_other_epoch(channel: RoomChannel) -> None:
-    publish_range(channel, 1, 3)
-    assert channel.since(1, "deadbeef") is None
-    assert channel.since(3, "deadbeef") is None  # even without a gap: the client must resync
-
-
-def test_since_after_restart_with_empty_ring() -> None:
-    ch = RoomChannel(start_seq=100, history_size=5)  # seq restored from storage, history lost
-    assert ch.since(100, None) == []
-    assert ch.since(90, None) is None
-
-
-def test_since_client_ahead_of_server(channel: RoomChannel) -> None:
-    publish_range(channel, 1, 2)
-    assert channel.since(5, None) == []
-
-
-def test_since_skips_seq_holes(channel: RoomChannel) -> None:
-    """A seq allocated but never published (e.g. a failed write) leaves a hole, not a resync."""
-    one, _lost, three = channel.next_seq(), channel.next_seq(), channel.next_seq()
-    channel.publish(one, msg(one))
-    channel.publish(three, msg(three))
-    assert channel.since(1, None) == [msg(3)]
-    assert channel.since(0, None) == [msg(1), msg(3)]
+def test_remove_peer() -> None:
+    ch = make()
+    p = FakePeer(staff=True)
+    ch.add(p)
+    ch.discard(p)
+    assert p not in ch.peers and p not in ch.staff

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_EARLY_FRAMES = 32
+CLOSE_TIMEOUT_S = 2.0
 
 
 class Connection(WSListener):
@@ -74,7 +76,8 @@ class Connection(WSListener):
         if mtype is WSMsgType.TEXT or mtype is WSMsgType.BINARY:
             self._on_data(frame)
         elif mtype is WSMsgType.CLOSE:
-            transport.send_close(frame.get_close_code(), frame.get_close_message())
+            if not transport.is_close_frame_sent:
+                transport.send_close(frame.get_close_code(), frame.get_close_message())
             transport.disconnect()
         elif mtype is WSMsgType.CONTINUATION:
             self.send(wire.error(ErrorCode.BAD_MESSAGE, "fragmented frames are not supported"))
@@ -86,11 +89,29 @@ class Connection(WSListener):
         if t is not None and not t.is_close_frame_sent:
             t.send(WSMsgType.TEXT, data)
 
+    def buffered(self) -> int:
+        """Bytes written to this connection and not yet accepted by the kernel."""
+        t = self.transport
+        return 0 if t is None else int(t.underlying_transport.get_write_buffer_size())
+
+    def evict(self) -> None:
+        """A slow consumer: its buffer is full; drop it (it reconnects and resumes)."""
+        t = self.transport
+        if t is not None and not t.is_disconnected:
+            if not t.is_close_frame_sent:
+                t.send_close(WSCloseCode(CloseCode.SLOW_CONSUMER), b"slow consumer")
+            t.disconnect(graceful=False)
+
     def close(self, code: int, reason: str) -> None:
+        """Start the closing handshake; the peer's CLOSE (or a 2 s timeout) ends the connection.
+
+        Disconnecting at once would let the kernel answer the peer's in-flight frames with a reset,
+        which can destroy our close frame before the peer reads it.
+        """
         t = self.transport
         if t is not None and not t.is_close_frame_sent:
             t.send_close(WSCloseCode(code), reason.encode()[:120])
-            t.disconnect()
+            asyncio.get_running_loop().call_later(CLOSE_TIMEOUT_S, t.disconnect)
 
     def joined(self, room: LiveRoom) -> None:
         """Called by the gateway once the room is loaded and the welcome is sent."""
@@ -102,6 +123,8 @@ class Connection(WSListener):
     # --- frame handling ------------------------------------------------------------------------
 
     def _on_data(self, frame: WSFrame) -> None:
+        if self.transport is not None and self.transport.is_close_frame_sent:
+            return  # closing: the peer's last frames are not processed
         limits = self._gw.settings.limits
         if not frame.fin:
             self.send(wire.error(ErrorCode.BAD_MESSAGE, "fragmented frames are not supported"))

@@ -1,10 +1,37 @@
-"""Room fan-out: one encoded buffer written to every connection, a per-room seq, a history ring."""
+"""Room fan-out: batching windows, three priority classes, sampling, slow consumers, history.
+
+Room traffic is collected for `flush_ms` (or until `max_batch` messages are pending), then sent as one
+`batch` frame. Each variant of a batch is encoded once and the same bytes are written to every
+connection that gets that variant:
+
+- viewers: high + sampled normal + low;
+- staff (host, assistant): high + every normal + low (the host console sees every comment);
+- slow consumers (bytes still queued in their transport above a threshold): low dropped first, then
+  normal; above `max_buffer_bytes` the connection is evicted (close 4009). Nobody waits on anybody.
+
+Normal messages (comments) are sampled at the room level by a token bucket of `normal_cap_per_s`, so each
+viewer sees at most that many per second, chosen at random among the window's comments.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import random
 import secrets
+import time
 from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Protocol
+
+from siyu.config import FanoutSettings
+
+
+class Priority(IntEnum):
+    HIGH = 0
+    NORMAL = 1
+    LOW = 2
 
 
 class Peer(Protocol):
@@ -15,30 +42,71 @@ class Peer(Protocol):
 
     def send(self, data: bytes) -> None: ...
 
+    def buffered(self) -> int: ...
+
+    def evict(self) -> None: ...
+
+
+@dataclass
+class FanoutStats:
+    """Counters for /api/metrics and the benchmark (logical messages, not frames, unless named so)."""
+
+    frames: int = 0
+    deliveries: int = 0
+    bytes_out: int = 0
+    batches: int = 0
+    sampled_normal: int = 0
+    dropped: dict[str, int] = field(default_factory=lambda: {"low": 0, "normal": 0})
+    evicted: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "frames": self.frames,
+            "deliveries": self.deliveries,
+            "bytes_out": self.bytes_out,
+            "batches": self.batches,
+            "sampled_normal": self.sampled_normal,
+            "dropped_low": self.dropped["low"],
+            "dropped_normal": self.dropped["normal"],
+            "evicted": self.evicted,
+        }
+
+
+def batch_frame(first: int | None, last: int | None, parts: list[bytes]) -> bytes:
+    """`{"type":"batch","from":F,"to":T,"msgs":[...]}`: F..T is the seq range the batch accounts for."""
+    if first is None or last is None:
+        head = b'{"type":"batch",'
+    else:
+        head = b'{"type":"batch","from":%d,"to":%d,' % (first, last)
+    return head + b'"msgs":[' + b",".join(parts) + b"]}"
+
 
 class RoomChannel:
-    """Delivery side of one room.
+    """Delivery side of one room on this node: in-order release by seq, batching, history ring."""
 
-    Room messages carry a per-room monotonically increasing `seq` and are kept in a bounded ring so a
-    reconnecting client can fetch the gap. `epoch` names this ring: it changes when the history is
-    lost (a restart), so a client holding another epoch gets a resync instead of a wrong gap.
-    """
-
-    def __init__(self, *, start_seq: int, history_size: int) -> None:
+    def __init__(
+        self,
+        *,
+        start_seq: int,
+        history_size: int,
+        config: FanoutSettings,
+        stats: FanoutStats,
+        epoch: str | None = None,
+    ) -> None:
         self.peers: set[Peer] = set()
         self.staff: set[Peer] = set()
-        self.epoch = secrets.token_hex(4)
-        self._seq = start_seq
+        self.epoch = epoch or secrets.token_hex(4)
         self.published_seq = start_seq
+        self.config = config
+        self.stats = stats
         self._history: deque[tuple[int, bytes]] = deque(maxlen=history_size)
-
-    @property
-    def last_seq(self) -> int:
-        return self._seq
-
-    def next_seq(self) -> int:
-        self._seq += 1
-        return self._seq
+        self._pending: list[tuple[int | None, Priority, bytes]] = []
+        self._held: dict[int, tuple[Priority, bytes]] = {}
+        self._gap_timer: asyncio.TimerHandle | None = None
+        self._flush_timer: asyncio.TimerHandle | None = None
+        self._tokens = config.normal_cap_per_s
+        self._tokens_at = time.monotonic()
+        self._rng = random.Random()
 
     def add(self, peer: Peer) -> None:
         self.peers.add(peer)
@@ -49,20 +117,136 @@ class RoomChannel:
         self.peers.discard(peer)
         self.staff.discard(peer)
 
-    def publish(self, seq: int, data: bytes) -> None:
-        """A room message: remember it for resume, then write the same bytes to every peer."""
-        self._history.append((seq, data))
-        self.published_seq = seq
-        self.broadcast(data)
+    # --- ingress ---------------------------------------------------------------------------------
 
-    def broadcast(self, data: bytes) -> None:
-        """An ephemeral message (banners, state): not kept for resume."""
-        for peer in self.peers:
-            peer.send(data)
+    def deliver(self, seq: int, data: bytes, prio: Priority) -> None:
+        """A sequenced room message. Released in seq order; a gap is waited for `reorder_ms`, then skipped."""
+        if seq <= self.published_seq:
+            return  # a duplicate (e.g. our own publication seen again after a broker reconnect)
+        if seq != self.published_seq + 1:
+            self._held[seq] = (prio, data)
+            if self._gap_timer is None:
+                loop = asyncio.get_running_loop()
+                self._gap_timer = loop.call_later(self.config.reorder_ms / 1000, self._skip_gap)
+            return
+        self._release(seq, prio, data)
+        while self.published_seq + 1 in self._held:
+            nxt = self.published_seq + 1
+            p, d = self._held.pop(nxt)
+            self._release(nxt, p, d)
+        if not self._held and self._gap_timer is not None:
+            self._gap_timer.cancel()
+            self._gap_timer = None
+
+    def _skip_gap(self) -> None:
+        self._gap_timer = None
+        if self._held:
+            first = min(self._held)
+            self.published_seq = first - 1  # the missing seqs never came (a failed commit, a lost node)
+            prio, data = self._held.pop(first)
+            self.deliver(first, data, prio)
+
+    def _release(self, seq: int, prio: Priority, data: bytes) -> None:
+        self.published_seq = seq
+        self._history.append((seq, data))
+        self._enqueue(seq, prio, data)
+
+    def post(self, data: bytes, prio: Priority = Priority.LOW) -> None:
+        """An unsequenced room message (state, entry banner): batched, not kept for resume."""
+        self._enqueue(None, prio, data)
+
+    def reset(self, epoch: str, seq: int) -> None:
+        """History is gone (broker lost its data, or we fell back to local mode): start a new epoch."""
+        self.epoch = epoch
+        self.published_seq = seq
+        self._history.clear()
+        self._held.clear()
+
+    def _enqueue(self, seq: int | None, prio: Priority, data: bytes) -> None:
+        self._pending.append((seq, prio, data))
+        if len(self._pending) >= self.config.max_batch:
+            self.flush()
+        elif self._flush_timer is None:
+            loop = asyncio.get_running_loop()
+            self._flush_timer = loop.call_later(self.config.flush_ms / 1000, self.flush)
+
+    # --- egress ----------------------------------------------------------------------------------
 
     def to_staff(self, data: bytes) -> None:
+        """Host-console messages go out at once; staff are few."""
         for peer in self.staff:
             peer.send(data)
+            self.stats.frames += 1
+
+    def _sample(self, normal: list[bytes]) -> list[bytes]:
+        if not self.config.sampling:
+            return normal
+        now = time.monotonic()
+        cap = self.config.normal_cap_per_s
+        self._tokens = min(cap, self._tokens + (now - self._tokens_at) * cap)
+        self._tokens_at = now
+        allowed = int(self._tokens)
+        if len(normal) <= allowed:
+            self._tokens -= len(normal)
+            return normal
+        self._tokens -= allowed
+        keep = sorted(self._rng.sample(range(len(normal)), allowed))
+        self.stats.sampled_normal += len(normal) - allowed
+        return [normal[i] for i in keep]
+
+    def flush(self) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+            self._flush_timer = None
+        pending, self._pending = self._pending, []
+        if not pending or not self.peers:
+            return
+        seqs = [s for s, _, _ in pending if s is not None]
+        first, last = (seqs[0], seqs[-1]) if seqs else (None, None)
+        high = [d for _, p, d in pending if p is Priority.HIGH]
+        normal = [d for _, p, d in pending if p is Priority.NORMAL]
+        low = [d for _, p, d in pending if p is Priority.LOW]
+        sampled = self._sample(normal)
+        cfg, stats = self.config, self.stats
+        variants: dict[str, tuple[bytes, int]] = {}
+
+        def variant(name: str, build: Callable[[], list[bytes]]) -> tuple[bytes, int]:
+            v = variants.get(name)
+            if v is None:
+                parts = build()
+                v = variants[name] = (batch_frame(first, last, parts) if parts else b"", len(parts))
+            return v
+
+        stats.batches += 1
+        evict: list[Peer] = []
+        for peer in self.peers:
+            queued = peer.buffered()
+            if queued >= cfg.max_buffer_bytes:
+                evict.append(peer)
+                continue
+            every = peer.is_staff
+            if queued >= cfg.drop_normal_bytes:
+                data, n = variant("high", lambda: high)
+                stats.dropped["normal"] += len(normal if every else sampled)
+                stats.dropped["low"] += len(low)
+            elif queued >= cfg.drop_low_bytes:
+                if every:
+                    data, n = variant("staff-high-normal", lambda: high + normal)
+                else:
+                    data, n = variant("high-normal", lambda: high + sampled)
+                stats.dropped["low"] += len(low)
+            elif every:
+                data, n = variant("staff", lambda: high + normal + low)
+            else:
+                data, n = variant("full", lambda: high + sampled + low)
+            if n:
+                peer.send(data)
+                stats.frames += 1
+                stats.deliveries += n
+                stats.bytes_out += len(data)
+        for peer in evict:  # they leave the room through the normal disconnect path
+            stats.evicted += 1
+            peer.evict()
 
     def since(self, last_seq: int, epoch: str | None) -> list[bytes] | None:
         """Messages after `last_seq`, or None when the gap is no longer (or never was) in the ring."""

@@ -45,6 +45,7 @@ class CloseCode:
     UNSUPPORTED_VERSION = 4005
     BAD_REQUEST = 4006
     FLOODING = 4008
+    SLOW_CONSUMER = 4009  # the connection could not keep up with the room: reconnect and resume
 
 
 # --- client -> server --------------------------------------------------------------------------
@@ -155,11 +156,15 @@ def error(code: str, message: str, **extra: Any) -> bytes:
     return encode({"type": "error", "code": code, "message": message, **extra})
 
 
-def ack_ok(cid: str, seq: int | None) -> bytes:
+def ack_ok(cid: str, seq: int | None, message: bytes | None = None) -> bytes:
+    """A success ack; `message` (already encoded) is the room message the action made: the sender's echo."""
     msg: dict[str, Any] = {"type": "ack", "cid": cid}
     if seq is not None:
         msg["seq"] = seq
-    return encode(msg)
+    data = encode(msg)
+    if message is None:
+        return data
+    return data[:-1] + b',"msg":' + message + b"}"
 
 
 def ack_error(cid: str, code: str, message: str, **extra: Any) -> bytes:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter, OrderedDict
+from collections import OrderedDict
+from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from siyu.auth import Role
@@ -30,9 +32,11 @@ from siyu.events import (
     now_ms,
 )
 from siyu.realtime import protocol as wire
-from siyu.realtime.fanout import RoomChannel
+from siyu.realtime.broker import Broker
+from siyu.realtime.fanout import FanoutStats, Priority, RoomChannel, batch_frame
 from siyu.realtime.protocol import ErrorCode
 from siyu.rooms.gifts import GIFTS
+from siyu.rooms.presence import Presence
 from siyu.rooms.questions import Question, QuestionBoard, is_question
 from siyu.rooms.service import RoomInfo, RoomService, SessionInfo
 from siyu.rooms.welcome import WelcomeContext, WelcomeRenderer, level_badge
@@ -40,9 +44,18 @@ from siyu.store.eventlog import EventLog
 
 log = logging.getLogger(__name__)
 
-BANNER_NAMES = 3
-PRESENCE_NAMES = 50
 RECENT_COMMENTS = 2000
+
+
+@dataclass(frozen=True)
+class RoomDeps:
+    """What every live room of a node shares."""
+
+    service: RoomService
+    eventlog: EventLog
+    broker: Broker
+    settings: Settings
+    stats: FanoutStats
 
 
 class Member(Protocol):
@@ -59,6 +72,10 @@ class Member(Protocol):
 
     def send(self, data: bytes) -> None: ...
 
+    def buffered(self) -> int: ...
+
+    def evict(self) -> None: ...
+
 
 def _ref(m: Member) -> dict[str, Any]:
     return wire.user_ref(m.user_id, m.nickname, m.level, m.role.value)
@@ -68,60 +85,68 @@ class LiveRoom:
     def __init__(
         self,
         info: RoomInfo,
+        deps: RoomDeps,
         *,
-        service: RoomService,
-        eventlog: EventLog,
-        settings: Settings,
         products: dict[str, dict[str, Any]],
         session: SessionInfo | None,
+        epoch: str,
         start_seq: int,
         likes: int,
         visits: dict[str, int],
     ) -> None:
         self.info = info
-        self._service = service
-        self._log = eventlog
-        self._settings = settings
+        self._deps = deps
+        self._service = deps.service
+        self._log = deps.eventlog
+        self._broker = deps.broker
+        self._settings = deps.settings
         self.products = products
         self.session = session
         self.likes = likes
+        self.online = 0
+        self._likes_delta = 0
         # Entries per user, loaded once from the event log so the welcome never waits on the database.
         self._visits = visits
         self.pinned = products.get(info.pinned_product_id) if info.pinned_product_id else None
-        self.channel = RoomChannel(start_seq=start_seq, history_size=settings.limits.history_size)
+        self.channel = RoomChannel(
+            start_seq=start_seq,
+            history_size=deps.settings.limits.history_size,
+            config=deps.settings.fanout,
+            stats=deps.stats,
+            epoch=epoch,
+        )
         self.welcome = WelcomeRenderer(info.welcome_template)
         self.questions = QuestionBoard()
-        self._online: Counter[str] = Counter()
+        self.presence = Presence()
         # recent comments by seq: (author ref, text, event id), so replies can quote and link them
         self._recent: OrderedDict[int, tuple[dict[str, Any], str, str]] = OrderedDict()
         self._followed: set[str] = set()
-        self._acked: OrderedDict[tuple[str, str], int | None] = OrderedDict()
-        self._banner: list[dict[str, Any]] = []
-        self._entered: list[dict[str, Any]] = []
-        self._left: list[dict[str, Any]] = []
+        self._acked: OrderedDict[tuple[str, str], bytes] = OrderedDict()
         self._viewer_rows: dict[str, dict[str, Any]] = {}
         self._last_state: tuple[Any, ...] = ()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ticker: asyncio.Task[None] | None = None
 
     @classmethod
-    async def load(
-        cls, room_id: str, service: RoomService, eventlog: EventLog, settings: Settings
-    ) -> LiveRoom:
+    async def load(cls, room_id: str, deps: RoomDeps) -> LiveRoom:
+        service = deps.service
         info = await service.get_room(room_id)
         session = await service.current_session(room_id)
         likes = await service.likes_in_session(room_id, session.id) if session else 0
-        return cls(
+        floor = await service.max_seq(room_id)
+        epoch, seq = await deps.broker.open_room(room_id, floor, session.id if session else None, likes)
+        room = cls(
             info,
-            service=service,
-            eventlog=eventlog,
-            settings=settings,
+            deps,
             products=await service.product_cards(info.shop_id),
             session=session,
-            start_seq=await service.max_seq(room_id),
+            epoch=epoch,
+            start_seq=seq,
             likes=likes,
             visits=await service.visit_counts(room_id),
         )
+        deps.broker.attach(room_id, room.channel)
+        return room
 
     # --- life cycle ----------------------------------------------------------------------------
 
@@ -135,6 +160,7 @@ class LiveRoom:
                 await self._ticker
             except asyncio.CancelledError:
                 pass
+        self._broker.detach(self.info.id)
         self.flush()
         if self._tasks:
             await asyncio.gather(*tuple(self._tasks), return_exceptions=True)
@@ -143,10 +169,6 @@ class LiveRoom:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    @property
-    def online(self) -> int:
-        return len(self._online)
 
     def state(self) -> dict[str, Any]:
         return {
@@ -177,7 +199,9 @@ class LiveRoom:
         self._visits[m.user_id] = visits + 1
         returning = visits > 0
         self.channel.add(m)
-        self._online[m.user_id] += 1
+        ref = _ref(m)
+        self.presence.enter(m.user_id, ref, announce=m.role is Role.VIEWER)
+        self.online = max(self.online, self.presence.count)
         text = self.welcome.render(
             WelcomeContext(
                 nickname=m.nickname,
@@ -209,11 +233,7 @@ class LiveRoom:
         )
         if m.is_staff:
             m.send(wire.encode({"type": "questions", "items": self.questions.snapshot()}))
-        ref = _ref(m)
         self._log.append(self._event(m, ViewerEntered(m.nickname, m.level, m.role.value, returning)))
-        if m.role is Role.VIEWER:
-            self._banner.append(ref)
-        self._entered.append(ref)
         self._viewer_rows[m.user_id] = {
             "id": m.user_id,
             "nickname": m.nickname,
@@ -227,55 +247,61 @@ class LiveRoom:
         if m not in self.channel.peers:
             return
         self.channel.discard(m)
-        self._online[m.user_id] -= 1
-        if self._online[m.user_id] <= 0:
-            del self._online[m.user_id]
+        self.presence.leave(m.user_id, _ref(m))
         dwell = now_ms() - m.joined_at_ms
         self._log.append(self._event(m, ViewerLeft(dwell, close_code)))
-        self._left.append(_ref(m))
 
     # --- actions -------------------------------------------------------------------------------
 
     def _record(
         self,
-        m: Member,
+        m: Member | None,
         cid: str | None,
         event: Event[Any],
         message: dict[str, Any] | None,
-        after: Any = None,
-    ) -> None:
-        """Append, and on commit publish `message` (with a fresh seq) and ack `cid`."""
-        if cid is not None and (m.user_id, cid) in self._acked:
-            m.send(wire.ack_ok(cid, self._acked[(m.user_id, cid)]))  # a retried frame: same answer
-            return
-        seq: int | None = None
-        data = b""
-        if message is not None:
-            seq = self.channel.next_seq()
-            event.seq = seq
-            message["seq"] = seq
-            message["ts"] = event.ts
-            data = wire.encode(message)
+        prio: Priority = Priority.HIGH,
+        after: Callable[[int | None], None] | None = None,
+    ) -> asyncio.Future[None]:
+        """Append `event`; once committed, publish `message` under the seq the log gave it and ack `cid`.
+
+        The ack of an action that made a room message carries that message (`msg`): the sender's own
+        echo, which sampling or a slow link can never take away.
+        """
+        key = (m.user_id, cid) if m is not None and cid is not None else None
+        if key is not None and key in self._acked:
+            assert m is not None
+            m.send(self._acked[key])  # a retried frame gets the first answer again
+            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            fut.set_result(None)
+            return fut
 
         def committed() -> None:
-            if seq is not None:
-                self.channel.publish(seq, data)
-            if cid is not None:
-                self._acked[(m.user_id, cid)] = seq
+            data = None
+            if message is not None:
+                assert event.seq is not None
+                message["seq"] = event.seq
+                message["ts"] = event.ts
+                data = wire.encode(message)
+                self._broker.publish(self.info.id, event.seq, data, prio)
+            if key is not None and m is not None:
+                ack = wire.ack_ok(key[1], event.seq, data)
+                self._acked[key] = ack
                 if len(self._acked) > 10_000:
                     self._acked.popitem(last=False)
-                m.send(wire.ack_ok(cid, seq))
+                m.send(ack)
             if after is not None:
-                after(seq)
+                after(event.seq)
 
-        fut = self._log.append(event, committed)
-        if cid is not None:
+        fut = self._log.append(event, committed, sequenced=message is not None)
+        if key is not None and m is not None:
+            member = m
 
             def failed(f: asyncio.Future[None]) -> None:
                 if not f.cancelled() and f.exception() is not None:
-                    m.send(wire.ack_error(cid, ErrorCode.STORE_UNAVAILABLE, "暂时无法保存，请重试"))
+                    member.send(wire.ack_error(key[1], ErrorCode.STORE_UNAVAILABLE, "暂时无法保存，请重试"))
 
             fut.add_done_callback(failed)
+        return fut
 
     def _reject(self, m: Member, cid: str | None, code: str, message: str, **extra: Any) -> None:
         m.send(wire.reject(cid, code, message, **extra))
@@ -310,7 +336,7 @@ class LiveRoom:
                 self.questions.add(q)
                 self.channel.to_staff(wire.encode({"type": "question", **q.to_wire()}))
 
-        self._record(m, msg.cid, event, message, after)
+        self._record(m, msg.cid, event, message, Priority.NORMAL, after)
 
     def reply(self, m: Member, msg: wire.ReplyIn) -> None:
         if not m.is_staff:
@@ -341,13 +367,14 @@ class LiveRoom:
                     wire.encode({"type": "answered", "seq": q.seq, "reply_seq": seq, "by": m.nickname})
                 )
 
-        self._record(m, msg.cid, event, message, after)
+        self._record(m, msg.cid, event, message, Priority.HIGH, after)
 
     def like(self, m: Member, msg: wire.LikeIn) -> None:
         def after(_seq: int | None) -> None:
             self.likes += msg.count
+            self._likes_delta += msg.count
 
-        self._record(m, msg.cid, self._event(m, LikeSent(msg.count)), None, after)
+        self._record(m, msg.cid, self._event(m, LikeSent(msg.count)), None, after=after)
 
     def gift(self, m: Member, msg: wire.GiftIn) -> None:
         gift = GIFTS.get(msg.gift_id)
@@ -365,7 +392,7 @@ class LiveRoom:
             return
         self._followed.add(m.user_id)
         message = {"type": "follow", "user": _ref(m)}
-        self._record(m, msg.cid, self._event(m, Followed(m.nickname)), message)
+        self._record(m, msg.cid, self._event(m, Followed(m.nickname)), message, Priority.NORMAL)
 
     def pin(self, m: Member, msg: wire.PinIn) -> None:
         if not m.is_staff:
@@ -383,37 +410,46 @@ class LiveRoom:
             self._spawn(self._service.set_room_fields(self.info.id, pinned_product_id=msg.product_id))
 
         message = {"type": "pin", "product": card}
-        self._record(m, msg.cid, self._event(m, ProductPinned(msg.product_id)), message, after)
+        self._record(m, msg.cid, self._event(m, ProductPinned(msg.product_id)), message, after=after)
 
     def resume(self, m: Member, msg: wire.ResumeIn) -> None:
         gap = self.channel.since(msg.last_seq, msg.epoch)
         if gap is None:
-            m.send(
-                wire.encode(
-                    {
-                        "type": "resync",
-                        "seq": self.channel.published_seq,
-                        "epoch": self.channel.epoch,
-                        "state": self.state(),
-                    }
-                )
-            )
+            self._spawn(self._resume_from_broker(m, msg))
             return
-        for data in gap:
-            m.send(data)
-        m.send(
-            wire.encode(
-                {"type": "resumed", "from": msg.last_seq, "to": self.channel.published_seq, "count": len(gap)}
-            )
-        )
+        self._send_gap(m, msg.last_seq, gap)
+
+    async def _resume_from_broker(self, m: Member, msg: wire.ResumeIn) -> None:
+        """The gap is older than this node's ring: ask the broker's history, else resync."""
+        gap = None
+        if msg.epoch is None or msg.epoch == self.channel.epoch:
+            gap = await self._broker.history(self.info.id, msg.last_seq, self.channel.epoch)
+        if gap is not None:
+            self._send_gap(m, msg.last_seq, gap)
+            return
+        resync = {
+            "type": "resync",
+            "seq": self.channel.published_seq,
+            "epoch": self.channel.epoch,
+            "state": self.state(),
+        }
+        m.send(wire.encode(resync))
+
+    def _send_gap(self, m: Member, last_seq: int, gap: list[bytes]) -> None:
+        to = self.channel.published_seq
+        if gap:
+            m.send(batch_frame(last_seq + 1, to, gap))
+        m.send(wire.encode({"type": "resumed", "from": last_seq, "to": to, "count": len(gap)}))
 
     # --- live sessions -------------------------------------------------------------------------
 
     async def start_session(self, title: str) -> SessionInfo:
         self.session = await self._service.start_session(self.info.id, title)
         self.likes = 0
+        self._likes_delta = 0
         self._followed.clear()
-        await self._announce(SessionStarted(title), {"type": "live", "live": True, "title": title})
+        await self._record(None, None, self._event(None, SessionStarted(title)),
+                           {"type": "live", "live": True, "title": title, "session_id": self.session.id})  # fmt: skip
         return self.session
 
     async def end_session(self) -> SessionInfo | None:
@@ -421,18 +457,10 @@ class LiveRoom:
         if session is None:
             return None
         ended = await self._service.end_session(session.id)
-        await self._announce(SessionEnded(ended - session.started_at), {"type": "live", "live": False})
+        event = self._event(None, SessionEnded(ended - session.started_at))
+        await self._record(None, None, event, {"type": "live", "live": False, "session_id": session.id})
         self.session = None
         return session
-
-    async def _announce(self, payload: Any, message: dict[str, Any]) -> None:
-        event = self._event(None, payload)
-        seq = self.channel.next_seq()
-        event.seq = seq
-        message.update(seq=seq, ts=event.ts, session_id=event.session_id)
-        data = wire.encode(message)
-        await self._log.append(event, lambda: self.channel.publish(seq, data))
-        self.flush()
 
     # --- periodic aggregation ------------------------------------------------------------------
 
@@ -441,40 +469,39 @@ class LiveRoom:
         while True:
             await asyncio.sleep(interval)
             try:
+                await self.sync()
                 self.flush()
             except Exception:
-                log.exception("room %s flush failed", self.info.id)
+                log.exception("room %s tick failed", self.info.id)
+
+    async def sync(self) -> None:
+        """Trade this node's online count and new likes for the room-wide figures."""
+        delta, self._likes_delta = self._likes_delta, 0
+        session = self.session.id if self.session else None
+        try:
+            self.online, self.likes = await self._broker.sync_room(
+                self.info.id, session, self.presence.count, delta
+            )
+        except Exception:
+            self._likes_delta += delta  # counted again at the next successful sync
+            self.online = self.presence.count
+            raise
 
     def flush(self) -> None:
         """Entry banner to the room, presence to staff, state when it changed, viewer profiles to the DB."""
         ts = now_ms()
-        if self._banner:
-            top = sorted(self._banner, key=lambda u: -int(u["lvl"]))[:BANNER_NAMES]
-            self.channel.broadcast(
-                wire.encode({"type": "enter", "ts": ts, "users": top, "count": len(self._banner)})
-            )
-            self._banner.clear()
-        if self._entered or self._left:
-            self.channel.to_staff(
-                wire.encode(
-                    {
-                        "type": "presence",
-                        "ts": ts,
-                        "entered": self._entered[:PRESENCE_NAMES],
-                        "left": self._left[:PRESENCE_NAMES],
-                        "entered_count": len(self._entered),
-                        "left_count": len(self._left),
-                        "online": self.online,
-                    }
-                )
-            )
-            self._entered.clear()
-            self._left.clear()
+        banner = self.presence.take_banner(ts)
+        if banner is not None:
+            self.channel.post(wire.encode(banner), Priority.LOW)
+        flow = self.presence.take_flow(ts, self.online)
+        if flow is not None:
+            self.channel.to_staff(wire.encode(flow))
         state = self.state()
         key = (state["online"], state["likes"], state["pinned"] and state["pinned"]["id"], state["live"])
         if key != self._last_state:
             self._last_state = key
-            self.channel.broadcast(wire.encode({**state, "ts": ts}))
+            self.channel.post(wire.encode({**state, "ts": ts}), Priority.LOW)
+        self.channel.flush()
         if self._viewer_rows:
             rows = list(self._viewer_rows.values())
             self._viewer_rows.clear()

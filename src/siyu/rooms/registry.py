@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from siyu.config import Settings
-from siyu.rooms.live import LiveRoom
-from siyu.rooms.service import NotFound, RoomService
-from siyu.store.eventlog import EventLog
+from siyu.rooms.live import LiveRoom, RoomDeps
+from siyu.rooms.service import NotFound
 
 
 class RoomRegistry:
-    def __init__(self, service: RoomService, eventlog: EventLog, settings: Settings) -> None:
-        self.service = service
-        self._log = eventlog
-        self._settings = settings
+    def __init__(self, deps: RoomDeps) -> None:
+        self._deps = deps
         self._rooms: dict[str, LiveRoom] = {}
         self._lock = asyncio.Lock()
 
@@ -30,7 +26,7 @@ class RoomRegistry:
             room = self._rooms.get(room_id)
             if room is None:
                 try:
-                    room = await LiveRoom.load(room_id, self.service, self._log, self._settings)
+                    room = await LiveRoom.load(room_id, self._deps)
                 except NotFound:
                     return None
                 room.start()

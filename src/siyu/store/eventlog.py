@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,11 @@ class _Pending:
     event: Event[Any]
     future: asyncio.Future[None]
     on_commit: Callable[[], None] | None
+    sequenced: bool
+
+
+SeqSource = Callable[[str, int], Awaitable[int]]
+"""(room_id, n) -> the first of n fresh consecutive room seqs (a Broker's `reserve`)."""
 
 
 def event_row(event: Event[Any]) -> dict[str, Any]:
@@ -58,9 +63,10 @@ def _retrieve(fut: asyncio.Future[None]) -> None:
 
 
 class EventLog:
-    def __init__(self, db: Database, bus: Bus, *, max_batch: int = 1000) -> None:
+    def __init__(self, db: Database, bus: Bus, seqs: SeqSource, *, max_batch: int = 1000) -> None:
         self._db = db
         self._bus = bus
+        self._seqs = seqs
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -82,13 +88,18 @@ class EventLog:
                 pass
             self._task = None
 
-    def append(self, event: Event[Any], on_commit: Callable[[], None] | None = None) -> asyncio.Future[None]:
-        """Queue `event`; the returned future resolves once it is committed (or fails with StoreError)."""
+    def append(
+        self, event: Event[Any], on_commit: Callable[[], None] | None = None, *, sequenced: bool = False
+    ) -> asyncio.Future[None]:
+        """Queue `event`; the returned future resolves once it is committed (or fails with StoreError).
+
+        A `sequenced` event is a room message: the writer gives it the room's next seq before inserting.
+        """
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         # Mark a failure as retrieved so fire-and-forget appends (enter/leave) never warn; callers
         # that await the future still see the StoreError.
         fut.add_done_callback(_retrieve)
-        self._queue.put_nowait(_Pending(event, fut, on_commit))
+        self._queue.put_nowait(_Pending(event, fut, on_commit, sequenced))
         return fut
 
     async def _run(self) -> None:
@@ -98,8 +109,19 @@ class EventLog:
                 batch.append(self._queue.get_nowait())
             await self._commit(batch)
 
+    async def _assign_seqs(self, batch: list[_Pending]) -> None:
+        per_room: dict[str, list[Event[Any]]] = {}
+        for p in batch:
+            if p.sequenced:
+                per_room.setdefault(p.event.room_id, []).append(p.event)
+        for room_id, evs in per_room.items():
+            first = await self._seqs(room_id, len(evs))
+            for i, ev in enumerate(evs):
+                ev.seq = first + i
+
     async def _commit(self, batch: list[_Pending]) -> None:
         try:
+            await self._assign_seqs(batch)
             async with self._db.engine.begin() as conn:
                 await conn.execute(insert(events), [event_row(p.event) for p in batch])
         except Exception as exc:

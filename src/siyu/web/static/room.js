@@ -141,6 +141,7 @@
 
       this.status = 'idle';
       this.lastSeq = 0;
+      this._echoed = new Set();
       this.epoch = null;
       this.me = null;
       this.room = null;
@@ -166,6 +167,7 @@
 
       this._resuming = false;
       this._resumeBuf = [];
+      this._resumeTo = 0;
       this._resumeTimer = null;
       this._resumeWelcome = null;
 
@@ -421,6 +423,9 @@
         case 'ack':
           this._onAck(msg);
           return;
+        case 'batch':
+          this._onBatch(msg);
+          return;
         case 'pong':
           if (typeof msg.t === 'number') this.rtt = Math.max(0, Date.now() - msg.t);
           this._emit('pong', msg, this.rtt);
@@ -449,12 +454,46 @@
       this._emit('message', msg);
     }
 
+    /** Room traffic arrives in batches; `from`..`to` is the seq range a batch accounts for (messages
+     *  sampled out or dropped for a slow link are simply absent). */
+    _onBatch(batch) {
+      const msgs = Array.isArray(batch.msgs) ? batch.msgs : [];
+      for (const m of msgs) {
+        if (!m || typeof m !== 'object') continue;
+        if (ROOM_TYPES.has(m.type) && typeof m.seq === 'number') {
+          if (this._resuming) this._resumeBuf.push(m);
+          else this._deliverRoom(m);
+        } else {
+          if (m.type === 'state') this.state = Object.assign({}, this.state || {}, m);
+          this._emit(m.type, m);
+          this._emit('message', m);
+        }
+      }
+      if (typeof batch.to === 'number') {
+        if (this._resuming) this._resumeTo = Math.max(this._resumeTo || 0, batch.to);
+        else if (batch.to > this.lastSeq) this.lastSeq = batch.to;
+      }
+    }
+
+    /** The ack of our own action carries the room message it made: show it at once, and skip it when
+     *  it comes again in a batch. It does not move lastSeq (earlier seqs may still be in flight). */
+    _onEcho(m) {
+      if (!m || typeof m.seq !== 'number' || m.seq <= this.lastSeq || this._echoed.has(m.seq)) return;
+      this._echoed.add(m.seq);
+      this._emitRoom(m);
+    }
+
     _deliverRoom(msg) {
       if (msg.seq <= this.lastSeq) {
         this._log('duplicate room message', msg.seq);
         return;
       }
       this.lastSeq = msg.seq;
+      if (this._echoed.delete(msg.seq)) return;
+      this._emitRoom(msg);
+    }
+
+    _emitRoom(msg) {
       if (this.state) {
         if (msg.type === 'pin') this.state.pinned = msg.product || null;
         if (msg.type === 'live') {
@@ -503,6 +542,7 @@
       const buf = this._resumeBuf;
       this._resuming = false;
       this._resumeBuf = [];
+      this._resumeTo = 0;
       this._resumeWelcome = null;
       return buf;
     }
@@ -513,9 +553,10 @@
     }
 
     _onResumed(msg) {
+      const to = this._resumeTo || 0;
       const buf = this._endResume();
       this._drain(buf);
-      if (typeof msg.to === 'number' && msg.to > this.lastSeq) this.lastSeq = msg.to;
+      this.lastSeq = Math.max(this.lastSeq, to, typeof msg.to === 'number' ? msg.to : 0);
       this._emit('resumed', msg);
     }
 
@@ -543,6 +584,7 @@
     }
 
     _onAck(msg) {
+      if (msg.msg && !msg.error) this._onEcho(msg.msg);
       const p = msg.cid != null ? this._pending.get(msg.cid) : null;
       if (p) {
         this._pending.delete(msg.cid);
