@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -92,6 +93,52 @@ async def fresh_pg_database(server: str) -> str:
     return f"postgresql+asyncpg://{server}/{name}"
 
 
+class RedisProcess:
+    """A throwaway redis-server (no persistence) on a free port that tests can kill and restart."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        exe = shutil.which("redis-server")
+        if exe is None:
+            pytest.fail("redis-server is missing: `make test` installs the redis-server package")
+        self.proc = subprocess.Popen(
+            [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.02)
+        raise RuntimeError("redis-server did not start")
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(10)
+            self.proc = None
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisProcess]:
+    server = RedisProcess(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -163,7 +210,7 @@ class Client:
         return data
 
     async def recv(self, timeout: float = 5.0) -> dict[str, Any]:
-        """The next message; the messages of a `batch` frame come one by one (the frame is kept in .batches)."""
+        """The next message; a `batch` frame's messages come one by one (the frame is kept in .batches)."""
         while not self._unpacked:
             frame = await self.recv_frame(timeout)
             if frame.get("type") != "batch":
@@ -177,11 +224,16 @@ class Client:
     async def expect(self, mtype: str, timeout: float = 5.0, **match: Any) -> dict[str, Any]:
         """Read frames until one of `mtype` whose fields equal `match` arrives."""
         deadline = asyncio.get_running_loop().time() + timeout
+        skipped: list[dict[str, Any]] = []
         while True:
             left = deadline - asyncio.get_running_loop().time()
-            if left <= 0:
-                raise AssertionError(f"no {mtype} {match} within {timeout}s")
-            msg = await self.recv(left)
+            try:
+                if left <= 0:
+                    raise TimeoutError
+                msg = await self.recv(left)
+            except TimeoutError:
+                raise AssertionError(f"no {mtype} {match} within {timeout}s; got {skipped}") from None
+            skipped.append(msg)
             if msg.get("type") == mtype and all(msg.get(k) == v for k, v in match.items()):
                 return msg
 

@@ -16,20 +16,28 @@ from __future__ import annotations
 
 import secrets
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
 
 from siyu.realtime.fanout import Priority, RoomChannel
+
+Reopen = Callable[[], Awaitable[None]]
+"""Brings a room back in line with the broker after an outage (LiveRoom.reopen)."""
 
 
 class Broker(ABC):
     def __init__(self) -> None:
         self.node_id = secrets.token_hex(4)
         self._channels: dict[str, RoomChannel] = {}
+        self._reopens: dict[str, Reopen] = {}
 
-    def attach(self, room_id: str, channel: RoomChannel) -> None:
+    def attach(self, room_id: str, channel: RoomChannel, reopen: Reopen | None = None) -> None:
         self._channels[room_id] = channel
+        if reopen is not None:
+            self._reopens[room_id] = reopen
 
     def detach(self, room_id: str) -> None:
         self._channels.pop(room_id, None)
+        self._reopens.pop(room_id, None)
 
     async def start(self) -> None:
         return None
@@ -42,7 +50,9 @@ class Broker(ABC):
         return True
 
     @abstractmethod
-    async def open_room(self, room_id: str, floor: int, session_id: str | None, likes: int) -> tuple[str, int]:
+    async def open_room(
+        self, room_id: str, floor: int, session_id: str | None, likes: int
+    ) -> tuple[str, int]:
         """Ensure the room's seq >= floor and seed the session's likes; return (epoch, current seq)."""
 
     @abstractmethod
@@ -54,7 +64,9 @@ class Broker(ABC):
         """Deliver a committed room message to every node's channel (this one included)."""
 
     @abstractmethod
-    async def sync_room(self, room_id: str, session_id: str | None, online: int, likes_delta: int) -> tuple[int, int]:
+    async def sync_room(
+        self, room_id: str, session_id: str | None, online: int, likes_delta: int
+    ) -> tuple[int, int]:
         """(room-wide online, room-wide likes of the session) after adding this node's figures."""
 
     async def history(self, room_id: str, after_seq: int, epoch: str | None) -> list[bytes] | None:
@@ -70,7 +82,9 @@ class MemoryBroker(Broker):
         self._epochs: dict[str, str] = {}
         self._likes: dict[tuple[str, str | None], int] = {}
 
-    async def open_room(self, room_id: str, floor: int, session_id: str | None, likes: int) -> tuple[str, int]:
+    async def open_room(
+        self, room_id: str, floor: int, session_id: str | None, likes: int
+    ) -> tuple[str, int]:
         self._seqs[room_id] = max(self._seqs.get(room_id, 0), floor)
         self._likes.setdefault((room_id, session_id), likes)
         epoch = self._epochs.setdefault(room_id, secrets.token_hex(4))
@@ -86,7 +100,9 @@ class MemoryBroker(Broker):
         if channel is not None:
             channel.deliver(seq, data, prio)
 
-    async def sync_room(self, room_id: str, session_id: str | None, online: int, likes_delta: int) -> tuple[int, int]:
+    async def sync_room(
+        self, room_id: str, session_id: str | None, online: int, likes_delta: int
+    ) -> tuple[int, int]:
         key = (room_id, session_id)
         self._likes[key] = self._likes.get(key, 0) + likes_delta
         return online, self._likes[key]

@@ -107,6 +107,7 @@ class RoomChannel:
         self._tokens = config.normal_cap_per_s
         self._tokens_at = time.monotonic()
         self._rng = random.Random()
+        self.on_release: Callable[[int, bytes], None] | None = None
 
     def add(self, peer: Peer) -> None:
         self.peers.add(peer)
@@ -149,6 +150,8 @@ class RoomChannel:
     def _release(self, seq: int, prio: Priority, data: bytes) -> None:
         self.published_seq = seq
         self._history.append((seq, data))
+        if self.on_release is not None:
+            self.on_release(seq, data)
         self._enqueue(seq, prio, data)
 
     def post(self, data: bytes, prio: Priority = Priority.LOW) -> None:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
+
+import orjson
 
 from siyu.auth import Role
 from siyu.config import Settings
@@ -145,8 +147,20 @@ class LiveRoom:
             likes=likes,
             visits=await service.visit_counts(room_id),
         )
-        deps.broker.attach(room_id, room.channel)
+        room.channel.on_release = room.observe
+        deps.broker.attach(room_id, room.channel, room.reopen)
         return room
+
+    async def reopen(self) -> None:
+        """After a broker outage: take the room's seq and epoch from the broker again; clients resync."""
+        floor = max(await self._service.max_seq(self.info.id), self.channel.published_seq)
+        session = self.session.id if self.session else None
+        epoch, seq = await self._broker.open_room(self.info.id, floor, session, self.likes)
+        self.channel.reset(epoch, seq)
+        resync = {"type": "resync", "seq": seq, "epoch": epoch, "state": self.state()}
+        data = wire.encode(resync)
+        for peer in list(self.channel.peers):
+            peer.send(data)
 
     # --- life cycle ----------------------------------------------------------------------------
 
@@ -323,20 +337,16 @@ class LiveRoom:
             return
         question = is_question(text)
         ref = _ref(m)
-        message = {"type": "comment", "user": ref, "text": text, "question": question, "cid": msg.cid}
         event = self._event(m, CommentPosted(text, msg.cid, question, m.nickname))
-
-        def after(seq: int | None) -> None:
-            assert seq is not None
-            self._recent[seq] = (ref, text, event.id)
-            if len(self._recent) > RECENT_COMMENTS:
-                self._recent.popitem(last=False)
-            if question:
-                q = Question(seq=seq, ts=event.ts, user=ref, text=text)
-                self.questions.add(q)
-                self.channel.to_staff(wire.encode({"type": "question", **q.to_wire()}))
-
-        self._record(m, msg.cid, event, message, Priority.NORMAL, after)
+        message = {
+            "type": "comment",
+            "user": ref,
+            "text": text,
+            "question": question,
+            "cid": msg.cid,
+            "eid": event.id,
+        }
+        self._record(m, msg.cid, event, message, Priority.NORMAL)
 
     def reply(self, m: Member, msg: wire.ReplyIn) -> None:
         if not m.is_staff:
@@ -358,16 +368,7 @@ class LiveRoom:
         }
         payload = HostReplied(text, msg.cid, msg.to_seq, str(to_user["id"]), m.nickname)
         event = self._event(m, payload, parent=to_event)
-
-        def after(seq: int | None) -> None:
-            assert seq is not None
-            q = self.questions.answer(msg.to_seq, seq, m.nickname)
-            if q is not None:
-                self.channel.to_staff(
-                    wire.encode({"type": "answered", "seq": q.seq, "reply_seq": seq, "by": m.nickname})
-                )
-
-        self._record(m, msg.cid, event, message, Priority.HIGH, after)
+        self._record(m, msg.cid, event, message, Priority.HIGH)
 
     def like(self, m: Member, msg: wire.LikeIn) -> None:
         def after(_seq: int | None) -> None:
@@ -406,11 +407,45 @@ class LiveRoom:
                 return
 
         def after(_seq: int | None) -> None:
-            self.pinned = card
             self._spawn(self._service.set_room_fields(self.info.id, pinned_product_id=msg.product_id))
 
         message = {"type": "pin", "product": card}
         self._record(m, msg.cid, self._event(m, ProductPinned(msg.product_id)), message, after=after)
+
+    # --- what every node learns from the room stream ------------------------------------------
+
+    def observe(self, seq: int, data: bytes) -> None:
+        """Each node follows the room's messages (whichever node they came from): the reply targets,
+        the host's question panel, the pinned product and the live session."""
+        msg = orjson.loads(data)
+        kind = msg.get("type")
+        if kind == "comment":
+            self._recent[seq] = (msg["user"], msg["text"], msg.get("eid", ""))
+            if len(self._recent) > RECENT_COMMENTS:
+                self._recent.popitem(last=False)
+            if msg.get("question"):
+                q = Question(seq=seq, ts=msg["ts"], user=msg["user"], text=msg["text"])
+                self.questions.add(q)
+                self.channel.to_staff(wire.encode({"type": "question", **q.to_wire()}))
+        elif kind == "reply":
+            by = msg["user"]["nick"]
+            answered = self.questions.answer(msg["reply_to"]["seq"], seq, by)
+            if answered is not None:
+                note = {"type": "answered", "seq": answered.seq, "reply_seq": seq, "by": by}
+                self.channel.to_staff(wire.encode(note))
+        elif kind == "pin":
+            self.pinned = msg["product"]
+        elif kind == "live":
+            self._follow_session(msg)
+
+    def _follow_session(self, msg: dict[str, Any]) -> None:
+        if not msg.get("live"):
+            self.session = None
+        elif self.session is None or self.session.id != msg["session_id"]:
+            self.session = SessionInfo(msg["session_id"], self.info.id, msg.get("title", ""), msg["ts"], None)
+            self.likes = 0
+            self._likes_delta = 0
+            self._followed.clear()
 
     def resume(self, m: Member, msg: wire.ResumeIn) -> None:
         gap = self.channel.since(msg.last_seq, msg.epoch)
@@ -448,8 +483,8 @@ class LiveRoom:
         self.likes = 0
         self._likes_delta = 0
         self._followed.clear()
-        await self._record(None, None, self._event(None, SessionStarted(title)),
-                           {"type": "live", "live": True, "title": title, "session_id": self.session.id})  # fmt: skip
+        message = {"type": "live", "live": True, "title": title, "session_id": self.session.id}
+        await self._record(None, None, self._event(None, SessionStarted(title)), message)
         return self.session
 
     async def end_session(self) -> SessionInfo | None:

@@ -1,0 +1,296 @@
+"""Redis scale-out: several processes and machines serve the same rooms.
+
+Per room (keys under `siyu:r:{room}:`):
+- `seq`: the room sequence (INCRBY by the event log writer, once per batch);
+- `epoch`: names the history; a new one is set when Redis lost its data;
+- `hist`: a stream of the last `history_size` room messages (seq, priority, bytes) for cross-node resume;
+- `online`: a hash node -> "count:ms" (each node writes its own count every tick; stale nodes ignored);
+- `likes:{session}`: the session's likes total;
+- pub/sub channel `siyu:r:{room}`: every committed room message, `seq:prio:` + bytes.
+
+Each node holds one pub/sub connection and one subscription per room it serves (not per client) and
+delivers what it receives into the room's channel, its own publications included, so every node
+releases the same seq order.
+
+When Redis is unreachable the node keeps serving its local clients in a local epoch (local seqs,
+local delivery, local counts) and retries with capped exponential back-off; when Redis is back, every
+room is reopened (seq floor from the event log, epoch from Redis), its local clients are told to
+resync, and the subscriptions are restored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from siyu.realtime.broker import Broker
+from siyu.realtime.fanout import Priority
+
+log = logging.getLogger(__name__)
+
+ONLINE_STALE_MS = 5000
+BACKOFF_MIN_S = 0.1
+BACKOFF_MAX_S = 5.0
+
+_OPEN = """
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+local floor = tonumber(ARGV[1])
+if cur < floor then redis.call('SET', KEYS[1], floor); cur = floor end
+local ep = redis.call('GET', KEYS[2])
+if not ep then redis.call('SET', KEYS[2], ARGV[2]); ep = ARGV[2] end
+if ARGV[3] ~= '' then redis.call('SET', KEYS[3], ARGV[3], 'NX') end
+return {ep, cur}
+"""
+
+
+def _k(room_id: str, name: str) -> str:
+    return f"siyu:r:{room_id}:{name}"
+
+
+def _chan(room_id: str) -> str:
+    return f"siyu:r:{room_id}"
+
+
+class RedisBroker(Broker):
+    def __init__(self, url: str, *, history_size: int = 2000) -> None:
+        super().__init__()
+        self.url = url
+        self.history_size = history_size
+        self._redis = self._client()
+        self._open_script = self._redis.register_script(_OPEN)
+        self._pubsub: Any = None
+        self._healthy = False
+        self._subscribed: set[str] = set()
+        self._want: dict[str, asyncio.Future[None]] = {}
+        self._local_seq: dict[str, int] = {}
+        self._outbox: asyncio.Queue[tuple[str, int, bytes, Priority]] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._wakeup = asyncio.Event()
+        self.reconnects = 0
+
+    def _client(self) -> aioredis.Redis:
+        # Fail fast: a node must notice an unreachable Redis within a second and keep serving.
+        return aioredis.Redis.from_url(
+            self.url, socket_timeout=1.0, socket_connect_timeout=1.0, retry=Retry(NoBackoff(), 0)
+        )
+
+    @property
+    def healthy(self) -> bool:
+        return self._healthy
+
+    # --- life cycle ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        try:
+            await self._redis.ping()
+            self._healthy = True
+        except (RedisError, OSError) as exc:
+            log.warning("redis unreachable at start (%s); serving locally until it is back", exc)
+        self._tasks = [
+            asyncio.create_task(self._listen(), name="siyu-redis-listen"),
+            asyncio.create_task(self._publisher(), name="siyu-redis-publish"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self._pubsub.aclose()
+        await self._redis.aclose()
+
+    def _degrade(self, exc: BaseException) -> None:
+        if self._healthy:
+            log.warning("redis lost (%s): serving local clients in a local epoch", exc)
+        self._healthy = False
+        self._subscribed.clear()
+        for fut in self._want.values():
+            if not fut.done():
+                fut.set_result(None)
+        self._want.clear()
+        for channel in self._channels.values():
+            if not channel.epoch.startswith("local-"):
+                channel.epoch = "local-" + secrets.token_hex(4)
+        self._wakeup.set()
+
+    # --- sequence, publish, history --------------------------------------------------------------
+
+    async def open_room(
+        self, room_id: str, floor: int, session_id: str | None, likes: int
+    ) -> tuple[str, int]:
+        if self._healthy:
+            try:
+                keys = [_k(room_id, "seq"), _k(room_id, "epoch"), _k(room_id, f"likes:{session_id}")]
+                args: list[str | int] = [floor, secrets.token_hex(4), "" if session_id is None else likes]
+                epoch, seq = await self._open_script(keys=keys, args=args)
+                await self._subscribe(room_id)
+                return epoch.decode(), int(seq)
+            except (RedisError, OSError) as exc:
+                log.warning("opening room %s on redis failed: %r", room_id, exc)
+                self._degrade(exc)
+        self._local_seq[room_id] = max(self._local_seq.get(room_id, 0), floor)
+        return "local-" + secrets.token_hex(4), self._local_seq[room_id]
+
+    async def _subscribe(self, room_id: str) -> None:
+        """Ask the listener to subscribe to the room's channel, and wait (up to 2 s) until it has."""
+        if room_id in self._subscribed or not self._healthy:
+            return
+        fut = self._want.get(room_id)
+        if fut is None:
+            fut = self._want[room_id] = asyncio.get_running_loop().create_future()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.shield(fut), 2.0)
+
+    async def reserve(self, room_id: str, n: int) -> int:
+        if self._healthy:
+            try:
+                last = int(await self._redis.incrby(_k(room_id, "seq"), n))
+                return last - n + 1
+            except (RedisError, OSError) as exc:
+                self._degrade(exc)
+        channel = self._channels.get(room_id)
+        base = max(self._local_seq.get(room_id, 0), channel.published_seq if channel else 0)
+        self._local_seq[room_id] = base + n
+        return base + 1
+
+    def publish(self, room_id: str, seq: int, data: bytes, prio: Priority) -> None:
+        if self._healthy:
+            self._outbox.put_nowait((room_id, seq, data, prio))
+        else:
+            self._deliver_local(room_id, seq, data, prio)
+
+    def _deliver_local(self, room_id: str, seq: int, data: bytes, prio: Priority) -> None:
+        channel = self._channels.get(room_id)
+        if channel is not None:
+            channel.deliver(seq, data, prio)
+
+    async def _publisher(self) -> None:
+        """One task publishes in commit order; a batch of messages is one pipeline round trip."""
+        while True:
+            items = [await self._outbox.get()]
+            while not self._outbox.empty():
+                items.append(self._outbox.get_nowait())
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for room_id, seq, data, prio in items:
+                        pipe.xadd(_k(room_id, "hist"), {"s": seq, "p": int(prio), "d": data},
+                                  maxlen=self.history_size, approximate=True)  # fmt: skip
+                        pipe.publish(_chan(room_id), b"%d:%d:" % (seq, prio) + data)
+                    await pipe.execute()
+            except (RedisError, OSError) as exc:
+                self._degrade(exc)
+                for room_id, seq, data, prio in items:  # committed: local clients still get them
+                    self._deliver_local(room_id, seq, data, prio)
+
+    async def history(self, room_id: str, after_seq: int, epoch: str | None) -> list[bytes] | None:
+        if not self._healthy:
+            return None
+        try:
+            entries: list[tuple[bytes, dict[bytes, bytes]]] = await self._redis.xrevrange(  # type: ignore[assignment]
+                _k(room_id, "hist"), count=self.history_size
+            )
+        except (RedisError, OSError) as exc:
+            self._degrade(exc)
+            return None
+        got = sorted((int(f[b"s"]), f[b"d"]) for _id, f in entries if int(f[b"s"]) > after_seq)
+        if not got or got[0][0] != after_seq + 1:
+            return None  # the stream does not reach back that far
+        return [d for _s, d in got]
+
+    # --- counters ----------------------------------------------------------------------------------
+
+    async def sync_room(
+        self, room_id: str, session_id: str | None, online: int, likes_delta: int
+    ) -> tuple[int, int]:
+        if not self._healthy:
+            raise ConnectionError("redis unavailable")
+        now = int(time.time() * 1000)
+        likes_key = _k(room_id, f"likes:{session_id}")
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.hset(_k(room_id, "online"), self.node_id, f"{online}:{now}")
+                pipe.hgetall(_k(room_id, "online"))
+                pipe.incrby(likes_key, likes_delta)
+                _, counts, likes = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._degrade(exc)
+            raise
+        total = 0
+        for value in counts.values():
+            n, _, ts = value.partition(b":")
+            if now - int(ts) <= ONLINE_STALE_MS:
+                total += int(n)
+        return total, int(likes)
+
+    # --- subscription and recovery -----------------------------------------------------------------
+
+    async def _listen(self) -> None:
+        backoff = BACKOFF_MIN_S
+        while True:
+            try:
+                if not self._healthy or self._pubsub is None:
+                    await self._recover()
+                    backoff = BACKOFF_MIN_S
+                if self._want:
+                    await self._subscribe_wanted()
+                msg = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=0.05)
+                if msg is not None and msg["type"] == "message":
+                    self._on_message(msg["channel"], msg["data"])
+            except (RedisError, OSError) as exc:
+                self._degrade(exc)
+                if self._pubsub is not None:
+                    with contextlib.suppress(Exception):
+                        await self._pubsub.aclose()
+                    self._pubsub = None
+                self._wakeup.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), backoff)
+                backoff = min(BACKOFF_MAX_S, backoff * 2)
+
+    async def _subscribe_wanted(self) -> None:
+        want, self._want = self._want, {}
+        await self._pubsub.subscribe(*[_chan(r) for r in want])
+        self._subscribed.update(want)
+        for fut in want.values():
+            if not fut.done():
+                fut.set_result(None)
+
+    async def _recover(self) -> None:
+        """(Re)connect: ping, subscribe every room, reopen the rooms that ran locally."""
+        await self._redis.connection_pool.disconnect()  # connections to a dead server are all stale
+        await self._redis.ping()
+        pubsub = self._redis.pubsub()
+        rooms = list(self._channels)
+        # get_message needs at least one subscription; the node channel also names this node
+        await pubsub.subscribe(f"siyu:node:{self.node_id}", *[_chan(r) for r in rooms])
+        was_degraded = not self._healthy
+        self._pubsub = pubsub
+        self._subscribed = set(rooms)
+        self._healthy = True
+        if was_degraded:
+            self.reconnects += 1
+            for room_id in rooms:
+                reopen = self._reopens.get(room_id)
+                if reopen is not None:
+                    await reopen()
+            log.warning("redis is back: %d room(s) reopened", len(rooms))
+
+    def _on_message(self, channel: bytes, payload: bytes) -> None:
+        room_id = channel.decode()[len("siyu:r:") :]
+        target = self._channels.get(room_id)
+        if target is None:
+            return
+        seq, prio, data = payload.split(b":", 2)
+        target.deliver(int(seq), data, Priority(int(prio)))

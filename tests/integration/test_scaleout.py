@@ -1,0 +1,108 @@
+"""Several nodes serving one room through a real (throwaway) redis-server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from siyu.app import Node
+from siyu.auth import Role
+from tests.conftest import Client, RedisProcess
+
+pytestmark = pytest.mark.integration
+
+
+async def two_nodes(node_factory: Callable[..., Any], tmp_path: Path, redis_url: str) -> tuple[Node, Node]:
+    db = f"sqlite+aiosqlite:///{tmp_path}/shared.db"
+    a: Node = await node_factory(db, redis_url=redis_url)
+    b: Node = await node_factory(db, redis_url=redis_url, demo=False)
+    await b.registry.get("demo")
+    return a, b
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.05)
+
+
+async def test_room_spans_two_nodes(
+    node_factory: Callable[..., Any], connect: Any, redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    a, b = await two_nodes(node_factory, tmp_path, redis_server.url)
+    host: Client = await connect(a, user="host", role=Role.HOST, nickname="晚晚")
+    alice: Client = await connect(a, user="alice", nickname="Alice")
+    bob: Client = await connect(b, user="bob", nickname="Bob")
+    assert alice.welcome["epoch"] == bob.welcome["epoch"]
+    await bob.send({"type": "comment", "cid": "b1", "text": "二号节点能看到吗"})
+    ack = await bob.expect("ack", cid="b1")
+    got = await alice.expect("comment", text="二号节点能看到吗")
+    assert got["seq"] == ack["seq"] and ack["msg"]["seq"] == ack["seq"]
+    q = await host.expect("question")  # questions from any node reach the host's panel
+    assert q["user"]["id"] == "bob"
+    await alice.send({"type": "comment", "cid": "a1", "text": "一号节点回话"})
+    a1 = await alice.expect("ack", cid="a1")
+    assert a1["seq"] > ack["seq"]  # one room sequence across nodes
+    assert (await bob.expect("comment", text="一号节点回话"))["seq"] == a1["seq"]
+    await host.send({"type": "reply", "cid": "r", "to_seq": ack["seq"], "text": "能看到"})
+    assert (await bob.expect("reply"))["reply_to"]["seq"] == ack["seq"]
+    await bob.send({"type": "like", "count": 9})
+    await alice.send({"type": "like", "count": 4})
+    state = await alice.expect("state", timeout=5, likes=13)
+    assert state["online"] == 3  # room-wide: two viewers and the host on two nodes
+
+
+async def test_reconnect_to_another_node_resumes_from_redis_history(
+    node_factory: Callable[..., Any], connect: Any, redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    db = f"sqlite+aiosqlite:///{tmp_path}/shared.db"
+    a: Node = await node_factory(db, redis_url=redis_server.url)
+    alice: Client = await connect(a, user="alice")
+    epoch, start = alice.welcome["epoch"], alice.welcome["seq"]
+    for i in range(4):
+        await alice.send({"type": "comment", "cid": f"c{i}", "text": f"历史{i}"})
+        await alice.expect("ack", cid=f"c{i}")
+    await alice.close()
+    b: Node = await node_factory(db, redis_url=redis_server.url, demo=False)  # its ring starts empty
+    again: Client = await connect(b, user="alice")
+    assert again.welcome["epoch"] == epoch
+    await again.resume(start + 1, epoch)
+    texts = [(await again.expect("comment"))["text"] for _ in range(3)]
+    assert texts == ["历史1", "历史2", "历史3"]
+    assert (await again.expect("resumed"))["count"] == 3
+
+
+async def test_redis_restart_nodes_keep_serving_and_converge(
+    node_factory: Callable[..., Any], connect: Any, redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    a, b = await two_nodes(node_factory, tmp_path, redis_server.url)
+    alice: Client = await connect(a, user="alice")
+    bob: Client = await connect(b, user="bob")
+    old_epoch = alice.welcome["epoch"]
+
+    redis_server.kill()
+    await alice.send({"type": "comment", "cid": "down1", "text": "Redis 挂了还能说话吗"})
+    ack = await alice.expect("ack", cid="down1", timeout=10)
+    assert "seq" in ack  # committed and acknowledged while Redis is down
+    assert (await alice.expect("comment", text="Redis 挂了还能说话吗"))["seq"] == ack["seq"]  # local delivery
+    assert not a.broker.healthy
+
+    redis_server.start()  # same port, empty: the room's Redis state is gone
+    await until(lambda: a.broker.healthy and b.broker.healthy, timeout=15)
+    resync_a = await alice.expect("resync", timeout=10)
+    resync_b = await bob.expect("resync", timeout=10)
+    assert resync_a["epoch"] == resync_b["epoch"] != old_epoch
+    assert resync_a["seq"] >= ack["seq"]  # the sequence never goes back: floored by the event log
+    alice.floor = bob.floor = None
+    alice.welcome["seq"] = resync_a["seq"]
+    bob.welcome["seq"] = resync_b["seq"]
+    await alice.send({"type": "comment", "cid": "up1", "text": "恢复了"})
+    up = await alice.expect("ack", cid="up1")
+    assert up["seq"] > ack["seq"]
+    assert (await bob.expect("comment", text="恢复了", timeout=10))["seq"] == up["seq"]
