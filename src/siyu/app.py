@@ -7,6 +7,7 @@ import contextlib
 import gc
 import json
 import logging
+import socket
 from collections.abc import Generator
 from importlib import resources
 from typing import Any
@@ -25,6 +26,17 @@ from siyu.rooms.service import RoomService
 from siyu.store import Database, EventLog
 
 log = logging.getLogger(__name__)
+
+
+def reuse_port_socket(host: str, port: int) -> socket.socket:
+    """A listening socket that several worker processes bind together (the kernel spreads connections)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
 
 
 def tune_gc() -> None:
@@ -100,12 +112,13 @@ class Node:
         self.eventlog.start()
         s = self.settings
         ws_port = s.ws_port if s.ws_port is not None else (s.port + 1 if s.port else 0)
-        await self.gateway.start(s.host, ws_port)
+        await self.gateway.start(s.host, ws_port, reuse_port=s.reuse_port)
         config = uvicorn.Config(
             create_api(self), host=s.host, port=s.port, log_level="warning", lifespan="off", ws="none"
         )
         self._http = _EmbeddedServer(config)
-        self._http_task = asyncio.create_task(self._http.serve(), name="siyu-http")
+        sockets = [reuse_port_socket(s.host, s.port)] if s.reuse_port else None
+        self._http_task = asyncio.create_task(self._http.serve(sockets=sockets), name="siyu-http")
         while not self._http.started:
             if self._http_task.done():
                 await self._http_task  # re-raises the bind error

@@ -53,12 +53,33 @@ def serve(
     demo_room: Annotated[
         str | None, typer.Option("--demo-room", help="Also load the shipped catalog into a live room")
     ] = None,
+    redis: Annotated[
+        str | None,
+        typer.Option("--redis", help="Redis URL: serve rooms together with other processes/machines"),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(help="Server processes on these ports (SO_REUSEPORT); needs --redis")
+    ] = 1,
     config: ConfigOpt = None,
 ) -> None:
     """Run the HTTP API and the room WebSocket gateway."""
     from siyu.app import Node, tune_gc
 
-    settings = _settings(config, host=host, port=port, ws_port=ws_port, db_url=db)
+    settings = _settings(config, host=host, port=port, ws_port=ws_port, db_url=db, redis_url=redis)
+    if workers > 1:
+        from siyu.supervisor import prepare_sync, run_workers
+
+        if not settings.redis_url:
+            console.print("[red]配置错误 config.workers_need_redis[/red]: --workers > 1 needs --redis")
+            raise typer.Exit(2)
+        if not settings.port:
+            console.print("[red]配置错误 config.workers_need_port[/red]: --workers > 1 needs a fixed --port")
+            raise typer.Exit(2)
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        prepare_sync(settings, demo_room)
+        ws = settings.ws_port or settings.port + 1
+        console.print(f"siyu: {workers} workers on HTTP :{settings.port}, WebSocket :{ws}")
+        raise typer.Exit(run_workers(settings, workers, ws))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("picows").setLevel(logging.WARNING)  # it logs every accepted connection at INFO
 
@@ -225,6 +246,93 @@ def bench_rss(
 ) -> None:
     """Server RSS per idle room connection."""
     _run_bench("rss", json_out, viewers=connections, workers=workers)
+
+
+@bench_app.command("fanout")
+def bench_fanout(
+    viewers: ViewersOpt = 5000,
+    room_rate: Annotated[float, typer.Option("--room-rate", help="Comments per second into the room")] = 50.0,
+    gift_rate: Annotated[float, typer.Option("--gift-rate", help="Gifts per second (high priority)")] = 5.0,
+    duration: Annotated[float, typer.Option(help="Seconds per step")] = 20.0,
+    workers: Annotated[int, typer.Option(help="siyu server processes (needs --redis when > 1)")] = 1,
+    redis: Annotated[str | None, typer.Option("--redis", help="Redis URL for the siyu server")] = None,
+    loadgen: Annotated[int, typer.Option(help="Load-generator processes")] = 2,
+    peers: Annotated[bool, typer.Option("--peers", help="Also python-socketio and the raw baseline")] = False,
+    sweep: Annotated[bool, typer.Option("--sweep", help="Step the offered rate up to find capacity")] = False,
+    sampling: Annotated[bool, typer.Option(help="siyu's sampling of normal messages")] = True,
+    json_out: JsonOpt = None,
+) -> None:
+    """Room fan-out under load; with --peers, siyu vs python-socketio vs a raw picows broadcast."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from siyu.bench.fanout import TARGETS, Step, default_sweep, run_fanout
+
+    if peers:
+        sampling = False  # every server must deliver every message for the comparison to mean anything
+    targets = TARGETS if peers else ("siyu",)
+    steps = [Step(room_rate, gift_rate, duration)]
+    if sweep:
+        share = gift_rate / max(room_rate + gift_rate, 1e-9)
+        steps = [Step(r * (1 - share), r * share, duration) for r in default_sweep(viewers)]
+    results = []
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+    )
+    with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
+        tasks: dict[str, Any] = {}
+
+        def on_progress(label: str, done: float, total: float) -> None:
+            if label not in tasks:
+                tasks[label] = progress.add_task(label, total=total)
+            progress.update(tasks[label], completed=done)
+
+        for target in targets:
+            results.append(
+                run_fanout(
+                    target,
+                    viewers=viewers,
+                    steps=steps,
+                    loadgen=loadgen,
+                    workers=workers if target == "siyu" else 1,
+                    redis_url=redis if target == "siyu" else None,
+                    sampling=sampling,
+                    on_progress=on_progress,
+                )  # fmt: skip
+            )
+    _print_fanout(results)
+    if json_out is not None:
+        json_out.write_text(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=2))
+
+
+def _print_fanout(results: list[Any]) -> None:
+    from rich.table import Table
+
+    table = Table(title="siyu bench fanout")
+    columns = ["server", "offered/s", "deliveries/s", "frames/s", "delivered", "high p50/p99 ms",
+               "normal p50/p95/p99 ms", "sampled", "dropped", "echo", "server CPU s", "loadgen CPU s"]  # fmt: skip
+    for col in columns:
+        table.add_column(col, justify="right")
+    for r in results:
+        for st in r.steps:
+            h, n = st.latency_high, st.latency_normal
+            sampled = "-" if st.sampled_normal is None else str(st.sampled_normal)
+            echo = "-" if st.echo_ratio is None else f"{st.echo_ratio:.1%}"
+            table.add_row(
+                r.target, f"{st.offered_msgs_per_s:g}", f"{st.deliveries_per_s:,.0f}",
+                f"{st.frames_per_s:,.0f}", f"{st.delivered_ratio:.1%}", f"{h.p50_ms:.1f}/{h.p99_ms:.1f}",
+                f"{n.p50_ms:.1f}/{n.p95_ms:.1f}/{n.p99_ms:.1f}", sampled, str(st.dropped or "-"), echo,
+                f"{st.server_cpu_s:.1f}", f"{st.loadgen_cpu_s:.1f}",
+            )  # fmt: skip
+    console.print(table)
+    for r in results:
+        cap = r.capacity()
+        console.print(
+            f"{r.target}: {r.viewers} viewers, RSS/connection {r.rss_per_conn_kb} KB, "
+            f"server RSS {r.server_rss_mb} MB, capacity (p99 <= 250 ms) "
+            f"{cap if cap is not None else 'below the first step'} msgs/s"
+        )
 
 
 def main() -> None:

@@ -43,6 +43,7 @@ class FanoutSettings(BaseModel):
     """Room fan-out (docs/architecture.md explains the defaults). SIYU_FANOUT__<NAME> or [fanout]."""
 
     flush_ms: int = Field(50, ge=1, le=1000)
+    high_flush_ms: int = Field(10, ge=1, le=1000)
     max_batch: int = Field(64, ge=1, le=10_000)
     sampling: bool = True
     normal_cap_per_s: float = Field(20.0, gt=0)
@@ -71,6 +72,8 @@ class Settings(BaseSettings):
     limits: Limits = Field(default_factory=Limits)
     fanout: FanoutSettings = Field(default_factory=FanoutSettings)
     redis_url: str | None = None
+    # set for the processes of `siyu serve --workers N`: they share the ports (SO_REUSEPORT)
+    reuse_port: bool = False
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -64,15 +64,17 @@ async def test_reconnect_to_another_node_resumes_from_redis_history(
     db = f"sqlite+aiosqlite:///{tmp_path}/shared.db"
     a: Node = await node_factory(db, redis_url=redis_server.url)
     alice: Client = await connect(a, user="alice")
-    epoch, start = alice.welcome["epoch"], alice.welcome["seq"]
+    epoch = alice.welcome["epoch"]
+    seqs = []
     for i in range(4):
         await alice.send({"type": "comment", "cid": f"c{i}", "text": f"历史{i}"})
-        await alice.expect("ack", cid=f"c{i}")
+        seqs.append((await alice.expect("ack", cid=f"c{i}"))["seq"])
     await alice.close()
+    assert seqs == list(range(seqs[0], seqs[0] + 4))
     b: Node = await node_factory(db, redis_url=redis_server.url, demo=False)  # its ring starts empty
     again: Client = await connect(b, user="alice")
     assert again.welcome["epoch"] == epoch
-    await again.resume(start + 1, epoch)
+    await again.resume(seqs[0], epoch)
     texts = [(await again.expect("comment"))["text"] for _ in range(3)]
     assert texts == ["历史1", "历史2", "历史3"]
     assert (await again.expect("resumed"))["count"] == 3

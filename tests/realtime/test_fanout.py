@@ -14,14 +14,11 @@ class FakePeer:
     """Test double for a connection: records every frame, reports a configurable send backlog."""
 
     def __init__(self, *, staff: bool = False, backlog: int = 0) -> None:
-        self._staff = staff
+        self.is_staff = staff
         self.backlog = backlog
+        self.behind = backlog > 0  # what the transport's pause_writing callback would have said
         self.sent: list[bytes] = []
         self.evicted = 0
-
-    @property
-    def is_staff(self) -> bool:
-        return self._staff
 
     def send(self, data: bytes) -> None:
         self.sent.append(data)

@@ -89,6 +89,8 @@ class ServerProcess:
     room: str = "bench"
     db_url: str | None = None
     env: dict[str, str] = field(default_factory=dict)
+    workers: int = 1
+    redis_url: str | None = None
     secret: str = field(default_factory=lambda: secrets.token_hex(24))
     port: int = 0
     ws_port: int = 0
@@ -104,7 +106,8 @@ class ServerProcess:
         self._log = open(Path(self._dir.name) / "server.log", "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "siyu", "serve", "--port", str(self.port), "--ws-port", str(self.ws_port),
-             "--db", db, "--demo-room", self.room],
+             "--db", db, "--demo-room", self.room, "--workers", str(self.workers),
+             *(["--redis", self.redis_url] if self.redis_url else [])],
             env=env, cwd=self._dir.name, stdout=self._log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         deadline = time.monotonic() + 60
@@ -175,6 +178,7 @@ class WorkerPool:
             self.procs.append(p)
         self.progress = [0] * len(configs)
         self.connected: list[int | None] = [None] * len(configs)
+        self.step_results: list[dict[str, Any] | None] = [None] * len(configs)
         self.results: list[dict[str, Any] | None] = [None] * len(configs)
 
     def poll(self, timeout: float = 0.1) -> None:
@@ -194,6 +198,8 @@ class WorkerPool:
                 self.progress[i] = int(value)
             elif kind == "connected":
                 self.connected[i] = int(value)
+            elif kind == "stepdone":
+                self.step_results[i] = dict(value)
             elif kind == "done":
                 self.results[i] = dict(value)
             elif kind == "error":

@@ -30,6 +30,8 @@ class Connection(WSListener):
     __slots__ = (
         "_early",
         "_gw",
+        "behind",
+        "is_staff",
         "joined_at_ms",
         "level",
         "nickname",
@@ -51,16 +53,22 @@ class Connection(WSListener):
         self.room: LiveRoom | None = None
         self.transport: WSTransport | None = None
         self._early: list[bytes] | None = []
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role.is_staff
+        self.is_staff = claims.role.is_staff
+        self.behind = False  # the transport buffer is above its high-water mark
 
     # --- picows callbacks ----------------------------------------------------------------------
 
     def on_ws_connected(self, transport: WSTransport) -> None:
         self.transport = transport
+        low_water = self._gw.settings.fanout.drop_low_bytes
+        transport.underlying_transport.set_write_buffer_limits(high=low_water, low=low_water // 4)
         self._gw.attach(self)
+
+    def pause_writing(self) -> None:
+        self.behind = True
+
+    def resume_writing(self) -> None:
+        self.behind = False
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:
         self._gw.detach(self)

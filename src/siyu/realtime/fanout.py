@@ -35,10 +35,15 @@ class Priority(IntEnum):
 
 
 class Peer(Protocol):
-    """What fan-out needs of a connection."""
+    """What fan-out needs of a connection.
 
-    @property
-    def is_staff(self) -> bool: ...
+    `behind` is set while the connection's transport buffer is above its high-water mark (the
+    transport's pause_writing callback), so the flush loop reads one attribute per healthy peer and asks
+    for the byte count only of the ones that are behind.
+    """
+
+    is_staff: bool
+    behind: bool
 
     def send(self, data: bytes) -> None: ...
 
@@ -94,6 +99,7 @@ class RoomChannel:
         epoch: str | None = None,
     ) -> None:
         self.peers: set[Peer] = set()
+        self.viewers: set[Peer] = set()
         self.staff: set[Peer] = set()
         self.epoch = epoch or secrets.token_hex(4)
         self.published_seq = start_seq
@@ -111,12 +117,12 @@ class RoomChannel:
 
     def add(self, peer: Peer) -> None:
         self.peers.add(peer)
-        if peer.is_staff:
-            self.staff.add(peer)
+        (self.staff if peer.is_staff else self.viewers).add(peer)
 
     def discard(self, peer: Peer) -> None:
         self.peers.discard(peer)
         self.staff.discard(peer)
+        self.viewers.discard(peer)
 
     # --- ingress ---------------------------------------------------------------------------------
 
@@ -169,9 +175,16 @@ class RoomChannel:
         self._pending.append((seq, prio, data))
         if len(self._pending) >= self.config.max_batch:
             self.flush()
-        elif self._flush_timer is None:
-            loop = asyncio.get_running_loop()
-            self._flush_timer = loop.call_later(self.config.flush_ms / 1000, self.flush)
+            return
+        # high priority shortens the window it lands in; normal and low wait for the full window
+        delay = (self.config.high_flush_ms if prio is Priority.HIGH else self.config.flush_ms) / 1000
+        loop = asyncio.get_running_loop()
+        due = loop.time() + delay
+        timer = self._flush_timer
+        if timer is None or timer.when() > due:
+            if timer is not None:
+                timer.cancel()
+            self._flush_timer = loop.call_at(due, self.flush)
 
     # --- egress ----------------------------------------------------------------------------------
 
@@ -210,7 +223,7 @@ class RoomChannel:
         normal = [d for _, p, d in pending if p is Priority.NORMAL]
         low = [d for _, p, d in pending if p is Priority.LOW]
         sampled = self._sample(normal)
-        cfg, stats = self.config, self.stats
+        stats = self.stats
         variants: dict[str, tuple[bytes, int]] = {}
 
         def variant(name: str, build: Callable[[], list[bytes]]) -> tuple[bytes, int]:
@@ -221,35 +234,59 @@ class RoomChannel:
             return v
 
         stats.batches += 1
-        evict: list[Peer] = []
-        for peer in self.peers:
-            queued = peer.buffered()
-            if queued >= cfg.max_buffer_bytes:
-                evict.append(peer)
+        behind: list[Peer] = []
+        for group, name, build in (
+            (self.viewers, "full", lambda: high + sampled + low),
+            (self.staff, "staff", lambda: high + normal + low),
+        ):
+            if not group:
                 continue
-            every = peer.is_staff
-            if queued >= cfg.drop_normal_bytes:
-                data, n = variant("high", lambda: high)
-                stats.dropped["normal"] += len(normal if every else sampled)
-                stats.dropped["low"] += len(low)
-            elif queued >= cfg.drop_low_bytes:
-                if every:
-                    data, n = variant("staff-high-normal", lambda: high + normal)
+            data, n = variant(name, build)
+            if not n:
+                continue
+            sent = 0
+            for peer in group:  # the hot loop: one attribute read and one write per connection
+                if peer.behind:
+                    behind.append(peer)
                 else:
-                    data, n = variant("high-normal", lambda: high + sampled)
-                stats.dropped["low"] += len(low)
-            elif every:
-                data, n = variant("staff", lambda: high + normal + low)
-            else:
-                data, n = variant("full", lambda: high + sampled + low)
-            if n:
-                peer.send(data)
-                stats.frames += 1
-                stats.deliveries += n
-                stats.bytes_out += len(data)
-        for peer in evict:  # they leave the room through the normal disconnect path
+                    peer.send(data)
+                    sent += 1
+            stats.frames += sent
+            stats.deliveries += sent * n
+            stats.bytes_out += sent * len(data)
+        for peer in behind:
+            self._send_behind(peer, variant, high, normal, sampled, low)
+
+    def _send_behind(
+        self,
+        peer: Peer,
+        variant: Callable[[str, Callable[[], list[bytes]]], tuple[bytes, int]],
+        high: list[bytes],
+        normal: list[bytes],
+        sampled: list[bytes],
+        low: list[bytes],
+    ) -> None:
+        """A slow consumer: low priority goes first, then normal; past the limit it is evicted."""
+        cfg, stats = self.config, self.stats
+        queued = peer.buffered()
+        every = peer.is_staff
+        if queued >= cfg.max_buffer_bytes:
             stats.evicted += 1
-            peer.evict()
+            peer.evict()  # it leaves the room through the normal disconnect path
+            return
+        if queued >= cfg.drop_normal_bytes:
+            data, n = variant("high", lambda: high)
+            stats.dropped["normal"] += len(normal if every else sampled)
+        elif every:
+            data, n = variant("staff-high-normal", lambda: high + normal)
+        else:
+            data, n = variant("high-normal", lambda: high + sampled)
+        stats.dropped["low"] += len(low)
+        if n:
+            peer.send(data)
+            stats.frames += 1
+            stats.deliveries += n
+            stats.bytes_out += len(data)
 
     def since(self, last_seq: int, epoch: str | None) -> list[bytes] | None:
         """Messages after `last_seq`, or None when the gap is no longer (or never was) in the ring."""

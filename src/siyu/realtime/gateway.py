@@ -58,7 +58,7 @@ class Gateway:
         self._tasks: set[asyncio.Task[None]] = set()
         self.port = 0
 
-    async def start(self, host: str, port: int) -> int:
+    async def start(self, host: str, port: int, *, reuse_port: bool = False) -> int:
         self._server = await ws_create_server(
             self._route,
             host,
@@ -70,6 +70,8 @@ class Gateway:
             max_frame_size=self.settings.limits.hard_frame_bytes,
             read_buffer_init_size=1024,
             reuse_address=True,
+            reuse_port=reuse_port,
+            backlog=2048,
         )
         self.port = int(self._server.sockets[0].getsockname()[1])
         return self.port

@@ -69,8 +69,8 @@ class Member(Protocol):
     role: Role
     joined_at_ms: int
 
-    @property
-    def is_staff(self) -> bool: ...
+    is_staff: bool
+    behind: bool
 
     def send(self, data: bytes) -> None: ...
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
@@ -14,6 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 class Database:
     """Owns the async engine. SQLite gets WAL and the configured `synchronous` level."""
 
@@ -21,7 +26,8 @@ class Database:
         parsed = make_url(url)
         self.url = url
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        kwargs: dict[str, Any] = {}
+        # orjson for JSON columns: it also serialises the event payload dataclasses directly
+        kwargs: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
         if self.is_sqlite:
             db_path = parsed.database
             if db_path and db_path != ":memory:":

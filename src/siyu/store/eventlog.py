@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from sqlalchemy import insert
 
 from siyu.events import Bus, Event
@@ -50,7 +49,7 @@ def event_row(event: Event[Any]) -> dict[str, Any]:
         "type": event.type,
         "ts": event.ts,
         "seq": event.seq,
-        "payload": orjson.loads(orjson.dumps(event.payload)),
+        "payload": event.payload,  # a dataclass: the engine's orjson serializer writes it
         "ctx_id": event.context.id,
         "ctx_parent": event.context.parent_id,
         "actor": event.context.actor,

@@ -118,6 +118,18 @@ def create_api(node: "Node") -> FastAPI:
     async def healthz() -> dict[str, Any]:
         return {"status": "ok", "version": __version__, "ws_port": node.gateway.port}
 
+    @app.get("/api/metrics")
+    async def metrics() -> dict[str, Any]:
+        """Fan-out counters of this node (logical deliveries, frames, sampled and dropped messages)."""
+        return {
+            **node.fanout_stats.as_dict(),
+            "connections": len(node.gateway.connections),
+            "rooms": len(node.registry.all()),
+            "broker": type(node.broker).__name__,
+            "broker_healthy": node.broker.healthy,
+            "node": node.broker.node_id,
+        }
+
     @app.get("/api/gateway")
     async def gateway_info() -> dict[str, Any]:
         """Where pages and clients open the room WebSocket."""

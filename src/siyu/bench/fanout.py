@@ -1,0 +1,480 @@
+"""`siyu bench fanout`: room fan-out under load, for siyu and side by side with two peers.
+
+Targets: siyu (`siyu serve`), python-socketio (one room emit per message, on uvicorn) and the raw picows
+broadcast baseline ("the limit"). Each runs in its own process; N viewers are spread over load-generator
+processes; comment and gift senders are among them. A run is a list of steps (offered rates) on the same
+connections, so a sweep finds each server's capacity.
+
+Latency is sender -> receiver, measured by a subset of "probe" viewers in every load process:
+- siyu: the sender notes (seq, send time) from its ack; probes note (seq, receive time); the parent joins
+  them. The protocol carries no client timestamps, so nothing is added to the messages.
+- peers: the payload carries the send time (`t`) and the class (`k`).
+Gifts are high priority, comments normal. Deliveries are logical messages received by viewers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+import orjson
+import uvloop
+from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
+
+from siyu.auth import Role, TokenSigner
+from siyu.bench.harness import LatencySummary, ServerProcess, WorkerPool, machine, raise_fd_limit
+from siyu.bench.peer_clients import connect_raw, connect_socketio
+from siyu.bench.peers import peer_command
+
+TARGETS = ("siyu", "socketio", "raw")
+PROBES_PER_WORKER = 100
+DRAIN_S = 2.0
+
+
+@dataclass
+class Step:
+    comment_rate: float
+    gift_rate: float
+    duration: float
+
+
+# --- load-generator side ---------------------------------------------------------------------------
+
+
+class _Counter:
+    """Per-process tallies for the current step."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.frames = 0
+        self.msgs = 0
+        self.probe: list[tuple[int, int, str]] = []  # siyu: (seq, recv ns, type)
+        self.lat: dict[str, list[float]] = {"high": [], "normal": []}  # peers: ms
+        self.sent: dict[int, int] = {}  # siyu: seq -> send ns
+        self.pending: dict[str, int] = {}  # siyu: cid -> send ns
+        self.echo = 0
+        self.errors = 0
+
+
+class SiyuViewer(WSListener):
+    __slots__ = ("c", "probe", "sender", "transport")
+
+    def __init__(self, c: _Counter, probe: bool, sender: bool) -> None:
+        self.c = c
+        self.probe = probe
+        self.sender = sender
+        self.transport: WSTransport | None = None
+
+    def on_ws_connected(self, transport: WSTransport) -> None:
+        self.transport = transport
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        if frame.msg_type is not WSMsgType.TEXT:
+            return
+        c = self.c
+        c.frames += 1
+        if not self.probe and not self.sender:
+            # most viewers only count: a batch holds one '"type":' per message plus its own
+            payload = frame.get_payload_as_bytes()
+            if payload.startswith(b'{"type":"batch"'):
+                c.msgs += payload.count(b'"type":') - 1
+            return
+        msg = orjson.loads(frame.get_payload_as_memoryview())
+        kind = msg["type"]
+        if kind == "batch":
+            msgs = msg["msgs"]
+            c.msgs += len(msgs)
+            if self.probe:
+                now = time.time_ns()
+                for m in msgs:
+                    if "seq" in m:
+                        c.probe.append((m["seq"], now, m["type"]))
+        elif kind == "ack":
+            sent = c.pending.pop(msg["cid"], None)
+            if sent is not None and "seq" in msg:
+                c.sent[msg["seq"]] = sent
+                c.echo += "msg" in msg
+            elif "error" in msg:
+                c.errors += 1
+
+    def send(self, payload: dict[str, Any]) -> None:
+        assert self.transport is not None
+        self.transport.send(WSMsgType.TEXT, orjson.dumps(payload))
+
+
+async def _connect_siyu(cfg: dict[str, Any], c: _Counter, user: str, probe: bool) -> Any:
+    signer = TokenSigner(cfg["secret"], 3600)
+    token = signer.issue(room=cfg["room"], user=user, role=Role.VIEWER, nickname=user)
+    sender = user in cfg["commenters"] or user in cfg["gifters"]
+    _t, client = await ws_connect(lambda: SiyuViewer(c, probe, sender), f"{cfg['url']}?token={token}")
+    return client
+
+
+def _peer_listener(c: _Counter, probe: bool) -> Any:
+    def on_message(msg: dict[str, Any]) -> None:
+        c.frames += 1
+        c.msgs += 1
+        if probe:
+            c.lat["high" if msg.get("k") == "g" else "normal"].append((time.time_ns() - msg["t"]) / 1e6)
+
+    return on_message
+
+
+class _CountingRaw(WSListener):
+    """A raw-peer viewer that only counts (no decode), like siyu's non-probe viewers."""
+
+    def __init__(self, c: _Counter) -> None:
+        self.c = c
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        if frame.msg_type is WSMsgType.TEXT:
+            self.c.frames += 1
+            self.c.msgs += 1
+
+
+async def _load_main(pipe: Connection, cfg: dict[str, Any]) -> None:
+    loop = asyncio.get_running_loop()
+    kind = cfg["target"]
+    c = _Counter()
+    sem = asyncio.Semaphore(100)
+    clients: dict[str, Any] = {}
+    probes = set(cfg["users"][:PROBES_PER_WORKER])
+
+    async def one(user: str) -> None:
+        async with sem:
+            probe = user in probes
+            if kind == "siyu":
+                clients[user] = await _connect_siyu(cfg, c, user, probe)
+            elif kind == "socketio":
+                clients[user] = await connect_socketio(cfg["port"], _peer_listener(c, probe))
+            elif probe or user in cfg["commenters"] or user in cfg["gifters"]:
+                clients[user] = await connect_raw(cfg["port"], _peer_listener(c, probe))
+            else:
+                _t, clients[user] = await ws_connect(lambda: _CountingRaw(c), f"ws://127.0.0.1:{cfg['port']}/")
+            if len(clients) % 200 == 0:
+                pipe.send(("progress", len(clients)))
+
+    await asyncio.gather(*(one(u) for u in cfg["users"]))
+    pipe.send(("connected", len(clients)))
+    inbox: asyncio.Queue[Any] = asyncio.Queue()
+    loop.add_reader(pipe.fileno(), lambda: inbox.put_nowait(pipe.recv()))
+    os.set_blocking(pipe.fileno(), True)  # add_reader made it non-blocking; step results are large
+    commenters = [clients[u] for u in cfg["commenters"]]
+    gifters = [clients[u] for u in cfg["gifters"]]
+    n = 0
+    while True:
+        cmd = await inbox.get()
+        if cmd == "stop":
+            break
+        step: Step = cmd
+        c.reset()
+        cpu0 = _cpu()
+        schedule: list[tuple[float, str]] = []
+        for rate, k in ((step.comment_rate * cfg["share"], "c"), (step.gift_rate * cfg["share"], "g")):
+            if rate > 0:
+                count = int(rate * step.duration)
+                schedule += [(i / rate, k) for i in range(count)]
+        schedule.sort()
+        start = time.perf_counter()
+        for at, k in schedule:
+            delay = start + at - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            n += 1
+            pool = gifters if k == "g" else commenters
+            client = pool[n % len(pool)]
+            now = time.time_ns()
+            if kind == "siyu":
+                cid = f"{cfg['tag']}{n}"
+                c.pending[cid] = now
+                if k == "g":
+                    client.send({"type": "gift", "gift_id": "rose", "cid": cid})
+                else:
+                    client.send({"type": "comment", "cid": cid, "text": "主播这件有XL码吗"})
+            else:
+                client.send_comment({"type": "comment", "k": k, "t": now, "text": "主播这件有XL码吗"})
+        await asyncio.sleep(max(0.0, start + step.duration - time.perf_counter()) + DRAIN_S)
+        pipe.send(("stepdone", {
+            "frames": c.frames, "msgs": c.msgs, "probe": c.probe, "lat": c.lat, "sent": c.sent,
+            "sends": len(schedule), "echo": c.echo, "errors": c.errors, "cpu_s": _cpu() - cpu0,
+        }))  # fmt: skip
+    loop.remove_reader(pipe.fileno())
+    pipe.send(("done", {"cpu_s": _cpu()}))
+
+
+def _cpu() -> float:
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+
+
+def load_worker(pipe: Connection, cfg: dict[str, Any]) -> None:
+    raise_fd_limit()
+    try:
+        uvloop.run(_load_main(pipe, cfg))
+    except Exception as exc:
+        pipe.send(("error", repr(exc)))
+
+
+# --- parent side -------------------------------------------------------------------------------------
+
+
+class PeerProcess:
+    """A benchmark peer (raw or socketio) in its own process."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.proc = subprocess.Popen(peer_command(kind, 0), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().decode()
+        if not line.startswith("READY "):
+            raise RuntimeError(f"peer {kind} did not start: {line!r}")
+        self.port = int(line.split()[1])
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+@dataclass
+class StepResult:
+    offered_msgs_per_s: float
+    sent: int
+    deliveries_per_s: float
+    frames_per_s: float
+    expected_deliveries: int
+    delivered_ratio: float
+    latency_high: LatencySummary
+    latency_normal: LatencySummary
+    sampled_normal: int | None
+    dropped: dict[str, int] | None
+    echo_ratio: float | None
+    errors: int
+    server_cpu_s: float
+    loadgen_cpu_s: float
+
+
+@dataclass
+class FanoutResult:
+    target: str
+    viewers: int
+    workers: int
+    sampling: bool
+    machine: str
+    rss_per_conn_kb: float
+    server_rss_mb: float
+    steps: list[StepResult] = field(default_factory=list)
+
+    def capacity(self, p99_ms: float = 250.0) -> float | None:
+        """The highest offered rate with every class's p99 within `p99_ms` and >= 99 % delivered."""
+        ok = [
+            s.offered_msgs_per_s
+            for s in self.steps
+            if max(s.latency_high.p99_ms, s.latency_normal.p99_ms) <= p99_ms
+            and (s.delivered_ratio >= 0.99 or s.sampled_normal)
+        ]
+        return max(ok) if ok else None
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["capacity_msgs_per_s"] = self.capacity()
+        return d
+
+
+def _metrics(port: int) -> dict[str, Any]:
+    import httpx
+
+    try:
+        data: dict[str, Any] = httpx.get(f"http://127.0.0.1:{port}/api/metrics", timeout=5).json()
+        return data
+    except (httpx.HTTPError, ValueError):
+        return {}
+
+
+def _summaries(target: str, results: list[dict[str, Any]]) -> tuple[LatencySummary, LatencySummary]:
+    high: list[float] = []
+    normal: list[float] = []
+    if target == "siyu":
+        sent: dict[int, int] = {}
+        for r in results:
+            sent.update(r["sent"])
+        for r in results:
+            for seq, recv_ns, kind in r["probe"]:
+                t0 = sent.get(seq)
+                if t0 is not None:
+                    (high if kind == "gift" else normal).append((recv_ns - t0) / 1e6)
+    else:
+        for r in results:
+            high += r["lat"]["high"]
+            normal += r["lat"]["normal"]
+    return LatencySummary.of(high), LatencySummary.of(normal)
+
+
+def run_fanout(
+    target: str,
+    *,
+    viewers: int,
+    steps: list[Step],
+    loadgen: int = 2,
+    workers: int = 1,
+    redis_url: str | None = None,
+    sampling: bool = True,
+    on_progress: Any = None,
+) -> FanoutResult:
+    """One target, one set of connections, one result per step."""
+    raise_fd_limit()
+    server: ServerProcess | PeerProcess
+    env = {
+        # the benchmark measures fan-out, not the per-user anti-spam limits
+        "SIYU_LIMITS__COMMENT_RATE": "100000/second",
+        "SIYU_LIMITS__FRAME_RATE": "100000/second",
+        "SIYU_FANOUT__SAMPLING": "true" if sampling else "false",
+    }
+    if target == "siyu":
+        server = ServerProcess(env=env, workers=workers, redis_url=redis_url)
+        server.start()
+        port = server.port
+        url = server.ws_url
+        secret = server.secret
+    else:
+        server = PeerProcess(target)
+        port, url, secret = server.port, "", ""
+    pool: WorkerPool | None = None
+    try:
+        users = [f"v{i:06d}" for i in range(viewers)]
+        n_comment = max(4, loadgen * 4)
+        n_gift = max(2, loadgen * 2)
+        commenters, gifters = users[:n_comment], users[n_comment : n_comment + n_gift]
+        configs = []
+        for i in range(loadgen):
+            share = users[i::loadgen]
+            configs.append({
+                "target": target, "url": url, "port": port, "secret": secret, "room": "bench",
+                "users": share, "tag": f"w{i}-", "share": 1 / loadgen,
+                "commenters": [u for u in commenters if u in set(share)],
+                "gifters": [u for u in gifters if u in set(share)],
+            })  # fmt: skip
+        rss0 = _rss(server)
+        pool = WorkerPool(load_worker, configs)
+        while not pool.all_connected:
+            pool.poll()
+            if on_progress:
+                on_progress(f"{target}: 连接观众", sum(pool.progress), viewers)
+        time.sleep(2.0)
+        connected = sum(c or 0 for c in pool.connected)
+        rss1 = _rss(server)
+        result = FanoutResult(
+            target=target,
+            viewers=connected,
+            workers=workers,
+            sampling=sampling,
+            machine=machine(),
+            rss_per_conn_kb=round((rss1 - rss0) / max(1, connected) / 1024, 2),
+            server_rss_mb=round(rss1 / 2**20, 1),
+        )
+        for i, step in enumerate(steps):
+            before = _metrics(port) if target == "siyu" else {}
+            cpu0 = _server_cpu(server)
+            pool.step_results = [None] * loadgen
+            pool.send_all(step)
+            t0 = time.perf_counter()
+            while any(r is None for r in pool.step_results):
+                pool.poll()
+                if on_progress:
+                    label = f"{target}: 第{i + 1}档 {step.comment_rate + step.gift_rate:g} 条/秒"
+                    on_progress(label, min(time.perf_counter() - t0, step.duration), step.duration)
+            results = [r for r in pool.step_results if r is not None]
+            after = _metrics(port) if target == "siyu" else {}
+            result.steps.append(_step_result(target, step, results, connected, before, after,
+                                             _server_cpu(server) - cpu0))  # fmt: skip
+        pool.send_all("stop")
+        while not pool.done:
+            pool.poll()
+        return result
+    finally:
+        if pool is not None:
+            pool.close()
+        server.stop()
+
+
+def _step_result(
+    target: str,
+    step: Step,
+    results: list[dict[str, Any]],
+    viewers: int,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    server_cpu: float,
+) -> StepResult:
+    high, normal = _summaries(target, results)
+    sent = sum(r["sends"] for r in results)
+    msgs = sum(r["msgs"] for r in results)
+    frames = sum(r["frames"] for r in results)
+    expected = sent * viewers
+
+    def delta(key: str) -> int:
+        return int(after.get(key, 0)) - int(before.get(key, 0))
+
+    siyu = target == "siyu"
+    echo = sum(r["echo"] for r in results)
+    dropped = None
+    if siyu:
+        dropped = {
+            "low": delta("dropped_low"),
+            "normal": delta("dropped_normal"),
+            "evicted": delta("evicted"),
+        }
+    return StepResult(
+        offered_msgs_per_s=step.comment_rate + step.gift_rate,
+        sent=sent,
+        deliveries_per_s=round(msgs / step.duration, 1),
+        frames_per_s=round(frames / step.duration, 1),
+        expected_deliveries=expected,
+        delivered_ratio=round(msgs / expected, 4) if expected else 0.0,
+        latency_high=high,
+        latency_normal=normal,
+        sampled_normal=delta("sampled_normal") if siyu else None,
+        dropped=dropped,
+        echo_ratio=round(echo / sent, 4) if siyu and sent else None,
+        errors=sum(r["errors"] for r in results),
+        server_cpu_s=round(server_cpu, 2),
+        loadgen_cpu_s=round(sum(r["cpu_s"] for r in results), 2),
+    )
+
+
+def _rss(server: ServerProcess | PeerProcess) -> int:
+    import psutil
+
+    pid = server.proc.pid if server.proc is not None else 0
+    procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    return sum(int(p.memory_info().rss) for p in procs)
+
+
+def _server_cpu(server: ServerProcess | PeerProcess) -> float:
+    import psutil
+
+    pid = server.proc.pid if server.proc is not None else 0
+    total = 0.0
+    for p in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
+        t = p.cpu_times()
+        total += t.user + t.system
+    return total
+
+
+def default_sweep(viewers: int) -> list[float]:
+    """Offered rates (messages/s into the room) for the capacity sweep."""
+    base = [25, 50, 100, 200, 400, 800]
+    return [r for r in base if r * viewers <= 4_000_000] or [base[0]]
