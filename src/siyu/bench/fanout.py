@@ -158,7 +158,9 @@ async def _load_main(pipe: Connection, cfg: dict[str, Any]) -> None:
             elif probe or user in cfg["commenters"] or user in cfg["gifters"]:
                 clients[user] = await connect_raw(cfg["port"], _peer_listener(c, probe))
             else:
-                _t, clients[user] = await ws_connect(lambda: _CountingRaw(c), f"ws://127.0.0.1:{cfg['port']}/")
+                _t, clients[user] = await ws_connect(
+                    lambda: _CountingRaw(c), f"ws://127.0.0.1:{cfg['port']}/"
+                )
             if len(clients) % 200 == 0:
                 pipe.send(("progress", len(clients)))
 
