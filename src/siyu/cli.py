@@ -310,8 +310,10 @@ def _print_fanout(results: list[Any]) -> None:
     from rich.table import Table
 
     table = Table(title="siyu bench fanout")
-    columns = ["server", "offered/s", "deliveries/s", "frames/s", "delivered", "high p50/p99 ms",
-               "normal p50/p95/p99 ms", "sampled", "dropped", "echo", "server CPU s", "loadgen CPU s"]  # fmt: skip
+    columns = [
+        "server", "offered/s", "deliveries/s", "frames/s", "delivered", "high p50/p99 ms",
+        "normal p50/p95/p99 ms", "sampled", "dropped", "echo", "server CPU s", "loadgen CPU s",
+    ]  # fmt: skip
     for col in columns:
         table.add_column(col, justify="right")
     for r in results:
