@@ -51,6 +51,7 @@ class FanoutSettings(BaseModel):
     drop_normal_bytes: int = Field(256 * 1024, ge=1024)
     max_buffer_bytes: int = Field(1024 * 1024, ge=4096)
     reorder_ms: int = Field(200, ge=1, le=5000)
+    chunk: int = Field(1000, ge=1)
 
 
 class Settings(BaseSettings):

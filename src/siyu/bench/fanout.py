@@ -400,8 +400,10 @@ def run_fanout(
                     on_progress(label, min(time.perf_counter() - t0, step.duration), step.duration)
             results = [r for r in pool.step_results if r is not None]
             after = _metrics(port) if target == "siyu" else {}
-            result.steps.append(_step_result(target, step, results, connected, before, after,
-                                             _server_cpu(server) - cpu0))  # fmt: skip
+            res = _step_result(target, step, results, connected, before, after, _server_cpu(server) - cpu0)
+            result.steps.append(res)
+            if _saturated(res, sampling and target == "siyu"):
+                break  # the server fell behind: higher rates would only pile up backlog
         pool.send_all("stop")
         while not pool.done:
             pool.poll()
@@ -457,6 +459,11 @@ def _step_result(
     )
 
 
+def _saturated(res: StepResult, sampling: bool) -> bool:
+    worst = max(res.latency_high.p99_ms, res.latency_normal.p99_ms)
+    return worst > 2000 or (not sampling and res.delivered_ratio < 0.9)
+
+
 def _rss(server: ServerProcess | PeerProcess) -> int:
     import psutil
 
@@ -478,5 +485,5 @@ def _server_cpu(server: ServerProcess | PeerProcess) -> float:
 
 def default_sweep(viewers: int) -> list[float]:
     """Offered rates (messages/s into the room) for the capacity sweep."""
-    base = [25, 50, 100, 200, 400, 800]
+    base = [25, 50, 100, 200, 400, 800, 1600]
     return [r for r in base if r * viewers <= 4_000_000] or [base[0]]

@@ -94,7 +94,7 @@ class Connection(WSListener):
 
     def send(self, data: bytes) -> None:
         t = self.transport
-        if t is not None and not t.is_close_frame_sent:
+        if t is not None and not t.is_close_frame_sent and not t.is_disconnected:
             t.send(WSMsgType.TEXT, data)
 
     def buffered(self) -> int:

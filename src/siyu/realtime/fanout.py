@@ -114,6 +114,8 @@ class RoomChannel:
         self._tokens_at = time.monotonic()
         self._rng = random.Random()
         self.on_release: Callable[[int, bytes], None] | None = None
+        self._sending = False
+        self._flush_again = False
 
     def add(self, peer: Peer) -> None:
         self.peers.add(peer)
@@ -214,6 +216,9 @@ class RoomChannel:
         if self._flush_timer is not None:
             self._flush_timer.cancel()
             self._flush_timer = None
+        if self._sending:  # batches never overtake each other: this one goes when the last is out
+            self._flush_again = True
+            return
         pending, self._pending = self._pending, []
         if not pending or not self.peers:
             return
@@ -234,28 +239,54 @@ class RoomChannel:
             return v
 
         stats.batches += 1
-        behind: list[Peer] = []
+        # staff first (few), then viewers in chunks: between chunks the loop reads frames and commits,
+        # so a gift that arrives while 10,000 writes are under way is not stuck behind all of them
+        work: list[tuple[bytes, int, list[Peer]]] = []
         for group, name, build in (
-            (self.viewers, "full", lambda: high + sampled + low),
             (self.staff, "staff", lambda: high + normal + low),
+            (self.viewers, "full", lambda: high + sampled + low),
         ):
-            if not group:
-                continue
-            data, n = variant(name, build)
-            if not n:
-                continue
+            if group:
+                data, n = variant(name, build)
+                if n:
+                    work.append((data, n, list(group)))
+
+        def slow(peer: Peer) -> None:
+            self._send_behind(peer, variant, high, normal, sampled, low)
+
+        self._sending = True
+        self._send_chunks(work, slow, 0, 0)
+
+    def _send_chunks(
+        self, work: list[tuple[bytes, int, list[Peer]]], slow: Callable[[Peer], None], i: int, start: int
+    ) -> None:
+        stats = self.stats
+        budget = self.config.chunk
+        while i < len(work) and budget > 0:
+            data, n, peers = work[i]
+            end = min(len(peers), start + budget)
             sent = 0
-            for peer in group:  # the hot loop: one attribute read and one write per connection
+            for peer in peers[start:end]:  # the hot loop: one attribute read and one write per connection
                 if peer.behind:
-                    behind.append(peer)
+                    slow(peer)
                 else:
                     peer.send(data)
                     sent += 1
             stats.frames += sent
             stats.deliveries += sent * n
             stats.bytes_out += sent * len(data)
-        for peer in behind:
-            self._send_behind(peer, variant, high, normal, sampled, low)
+            budget -= end - start
+            if end < len(peers):
+                start = end
+            else:
+                i, start = i + 1, 0
+        if i < len(work):
+            asyncio.get_running_loop().call_soon(self._send_chunks, work, slow, i, start)
+            return
+        self._sending = False
+        if self._flush_again:
+            self._flush_again = False
+            self.flush()
 
     def _send_behind(
         self,
