@@ -260,6 +260,7 @@ def bench_fanout(
     peers: Annotated[bool, typer.Option("--peers", help="Also python-socketio and the raw baseline")] = False,
     sweep: Annotated[bool, typer.Option("--sweep", help="Step the offered rate up to find capacity")] = False,
     sampling: Annotated[bool, typer.Option(help="siyu's sampling of normal messages")] = True,
+    batching: Annotated[bool, typer.Option(help="siyu's batching (off: one frame per message)")] = True,
     json_out: JsonOpt = None,
 ) -> None:
     """Room fan-out under load; with --peers, siyu vs python-socketio vs a raw picows broadcast."""

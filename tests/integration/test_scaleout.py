@@ -108,3 +108,21 @@ async def test_redis_restart_nodes_keep_serving_and_converge(
     up = await alice.expect("ack", cid="up1")
     assert up["seq"] > ack["seq"]
     assert (await bob.expect("comment", text="恢复了", timeout=10))["seq"] == up["seq"]
+
+
+async def test_rate_limits_hold_across_nodes(
+    node_factory: Callable[..., Any], connect: Any, redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    a, b = await two_nodes(node_factory, tmp_path, redis_server.url)
+    on_a: Client = await connect(a, user="spammer")
+    on_b: Client = await connect(b, user="spammer")
+    answers: dict[str, dict[str, Any]] = {}
+    for i in range(3):  # 5 comments per 10 s per user: 3 + 3 across two nodes is one too many
+        await on_a.send({"type": "comment", "cid": f"a{i}", "text": f"一号{i}"})
+        answers[f"a{i}"] = await on_a.expect("ack", cid=f"a{i}")
+    for i in range(3):
+        await on_b.send({"type": "comment", "cid": f"b{i}", "text": f"二号{i}"})
+        answers[f"b{i}"] = await on_b.expect("ack", cid=f"b{i}")
+    refused = [cid for cid, ack in answers.items() if "error" in ack]
+    assert refused == ["b2"]
+    assert answers["b2"]["error"]["code"] == "rate_limited" and answers["b2"]["error"]["retry_after_ms"] > 0

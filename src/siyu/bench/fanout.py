@@ -275,6 +275,7 @@ class FanoutResult:
     viewers: int
     workers: int
     sampling: bool
+    batching: bool
     machine: str
     rss_per_conn_kb: float
     server_rss_mb: float
@@ -334,6 +335,7 @@ def run_fanout(
     workers: int = 1,
     redis_url: str | None = None,
     sampling: bool = True,
+    batching: bool = True,
     on_progress: Any = None,
 ) -> FanoutResult:
     """One target, one set of connections, one result per step."""
@@ -345,6 +347,8 @@ def run_fanout(
         "SIYU_LIMITS__FRAME_RATE": "100000/second",
         "SIYU_FANOUT__SAMPLING": "true" if sampling else "false",
     }
+    if not batching:  # one frame per message, like the peers: compares the raw write path
+        env.update(SIYU_FANOUT__MAX_BATCH="1", SIYU_FANOUT__FLUSH_MS="1", SIYU_FANOUT__HIGH_FLUSH_MS="1")
     if target == "siyu":
         server = ServerProcess(env=env, workers=workers, redis_url=redis_url)
         server.start()
@@ -383,6 +387,7 @@ def run_fanout(
             viewers=connected,
             workers=workers,
             sampling=sampling,
+            batching=batching,
             machine=machine(),
             rss_per_conn_kb=round((rss1 - rss0) / max(1, connected) / 1024, 2),
             server_rss_mb=round(rss1 / 2**20, 1),

@@ -13,6 +13,7 @@ from siyu.auth import Claims
 from siyu.events import now_ms
 from siyu.realtime import protocol as wire
 from siyu.realtime.protocol import CloseCode, ErrorCode, ProtocolError
+from siyu.realtime.ratelimit import Verdict
 
 if TYPE_CHECKING:
     from siyu.realtime.gateway import Gateway
@@ -180,14 +181,27 @@ class Connection(WSListener):
         rule = _RULES.get(msg.type)
         if rule is not None:
             cost = msg.count if isinstance(msg, wire.LikeIn) else 1
-            verdict = self._gw.ratelimits.hit(rule, f"{self.room_id}:{self.user_id}", cost)
-            if not verdict.allowed:
-                text = "操作太频繁，请稍后再试"
-                cid = getattr(msg, "cid", None)
-                self.send(
-                    wire.reject(cid, ErrorCode.RATE_LIMITED, text, retry_after_ms=verdict.retry_after_ms)
-                )
+            limits = self._gw.ratelimits
+            if limits.is_global:  # checked in Redis: the dispatch waits for that answer
+                self._gw.spawn(self._dispatch_after_global(room, msg, rule, cost))
                 return
+            if not self._allowed(msg, limits.hit(rule, f"{self.room_id}:{self.user_id}", cost)):
+                return
+        self._dispatch(room, msg)
+
+    async def _dispatch_after_global(self, room: LiveRoom, msg: Any, rule: str, cost: int) -> None:
+        verdict = await self._gw.ratelimits.hit_global(rule, f"{self.room_id}:{self.user_id}", cost)
+        if self._allowed(msg, verdict) and self.transport is not None and not self.transport.is_disconnected:
+            self._dispatch(room, msg)
+
+    def _allowed(self, msg: Any, verdict: Verdict) -> bool:
+        if not verdict.allowed:
+            text = "操作太频繁，请稍后再试"
+            cid = getattr(msg, "cid", None)
+            self.send(wire.reject(cid, ErrorCode.RATE_LIMITED, text, retry_after_ms=verdict.retry_after_ms))
+        return verdict.allowed
+
+    def _dispatch(self, room: LiveRoom, msg: Any) -> None:
         try:
             _DISPATCH[type(msg)](room, self, msg)
         except Exception:

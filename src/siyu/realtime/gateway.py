@@ -51,7 +51,8 @@ class Gateway:
                 "strike": f"{lim.flood_strikes - 1}/10second",
                 "comment": lim.comment_rate,
                 "like": lim.like_rate,
-            }
+            },
+            redis_url=settings.redis_url,
         )
         self.connections: set[Connection] = set()
         self._server: asyncio.Server | None = None
@@ -115,11 +116,15 @@ class Gateway:
             return Rejected(CloseCode.WRONG_ROOM, "auth.wrong_room", "token is for another room")
         return Connection(self, claims, room_id)
 
-    def attach(self, conn: Connection) -> None:
-        self.connections.add(conn)
-        task = asyncio.create_task(self._join(conn))
+    def spawn(self, coro: Any) -> None:
+        """A tracked task (awaited on stop)."""
+        task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def attach(self, conn: Connection) -> None:
+        self.connections.add(conn)
+        self.spawn(self._join(conn))
 
     def detach(self, conn: Connection) -> None:
         self.connections.discard(conn)

@@ -1,13 +1,23 @@
-"""Per-user ingress rate limits, on the `limits` library (moving window, in-memory storage)."""
+"""Per-user ingress rate limits, on the `limits` library (moving window).
+
+In memory by default. With Redis (`redis_url`), the per-user rules are checked in Redis so that they hold
+across every node serving the room; if Redis cannot answer, the node's own in-memory limiter decides
+(the room keeps working, a user could then get up to one budget per node).
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter as AsyncMovingWindow
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,10 +29,18 @@ class Verdict:
 class RateLimits:
     """Named limits ("comment", "like", "frame") checked per key (room:user or connection)."""
 
-    def __init__(self, rules: dict[str, str]) -> None:
+    def __init__(self, rules: dict[str, str], redis_url: str | None = None) -> None:
         self._storage = MemoryStorage()
         self._limiter = MovingWindowRateLimiter(self._storage)
         self._rules: dict[str, RateLimitItem] = {name: parse(rule) for name, rule in rules.items()}
+        self._global: AsyncMovingWindow | None = None
+        if redis_url:
+            uri = "async+" + redis_url if not redis_url.startswith("async+") else redis_url
+            self._global = AsyncMovingWindow(RedisStorage(uri, implementation="redispy", socket_timeout=1.0))
+
+    @property
+    def is_global(self) -> bool:
+        return self._global is not None
 
     def hit(self, rule: str, key: str, cost: int = 1) -> Verdict:
         item = self._rules[rule]
@@ -30,3 +48,17 @@ class RateLimits:
             return Verdict(True)
         reset_at, _remaining = self._limiter.get_window_stats(item, rule, key)
         return Verdict(False, max(1, int((reset_at - time.time()) * 1000)))
+
+    async def hit_global(self, rule: str, key: str, cost: int = 1) -> Verdict:
+        """The rule across all nodes (Redis); this node's own limiter if Redis does not answer."""
+        if self._global is None:
+            return self.hit(rule, key, cost)
+        item = self._rules[rule]
+        try:
+            if await self._global.hit(item, rule, key, cost=cost):
+                return Verdict(True)
+            reset_at, _remaining = await self._global.get_window_stats(item, rule, key)
+            return Verdict(False, max(1, int((reset_at - time.time()) * 1000)))
+        except Exception as exc:  # any storage failure: fall back, never block the room
+            log.warning("global rate limit unavailable (%s); using this node's", exc)
+            return self.hit(rule, key, cost)
