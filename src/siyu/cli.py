@@ -299,6 +299,7 @@ def bench_fanout(
                     workers=workers if target == "siyu" else 1,
                     redis_url=redis if target == "siyu" else None,
                     sampling=sampling,
+                    batching=batching,
                     on_progress=on_progress,
                 )  # fmt: skip
             )

@@ -204,12 +204,6 @@ async def test_sampling_off_viewers_get_every_comment(node_factory: Callable[...
     assert node.fanout_stats.sampled_normal == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fanout.py RoomChannel.flush builds each batch as high + normal + low (not seq order): a client "
-    "following docs/protocol.md ('process room messages in order and drop any whose seq is not above the "
-    "highest you processed') drops every comment that shares a batch with a later gift",
-)
 async def test_batch_carries_messages_in_seq_order(node_factory: Callable[..., Any], connect: Any) -> None:
     # one long window for both priorities, so the comment and the gift surely share a batch
     node: Node = await node_factory(fanout={"flush_ms": 500, "high_flush_ms": 500}, limits=RELAXED)
@@ -386,13 +380,6 @@ async def test_slow_consumer_is_evicted_and_never_blocks_the_room(
     assert viewer.closed is None and sender.closed is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="connection.py Connection.evict queues the 4009 close frame, then disconnect(graceful=False) "
-    "aborts the transport and discards its write buffer, close frame included; eviction only happens with "
-    ">= max_buffer_bytes queued, so a slow client never gets 4009 (docs/protocol.md): its stream is cut "
-    "mid-frame and it sees an abnormal close (1006)",
-)
 async def test_evicted_slow_consumer_can_read_close_4009(
     node_factory: Callable[..., Any], connect: Any
 ) -> None:

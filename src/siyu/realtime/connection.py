@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 MAX_EARLY_FRAMES = 32
 CLOSE_TIMEOUT_S = 2.0
+EVICT_TIMEOUT_S = 5.0
 
 
 class Connection(WSListener):
@@ -104,12 +105,18 @@ class Connection(WSListener):
         return 0 if t is None else int(t.underlying_transport.get_write_buffer_size())
 
     def evict(self) -> None:
-        """A slow consumer: its buffer is full; drop it (it reconnects and resumes)."""
+        """A slow consumer: it leaves the room now; its close (4009) is queued behind the backlog.
+
+        A client that is only slow reads the backlog and then the 4009, and resumes; one that reads
+        nothing is cut off after EVICT_TIMEOUT_S.
+        """
         t = self.transport
-        if t is not None and not t.is_disconnected:
-            if not t.is_close_frame_sent:
-                t.send_close(WSCloseCode(CloseCode.SLOW_CONSUMER), b"slow consumer")
-            t.disconnect(graceful=False)
+        if t is None or t.is_disconnected or t.is_close_frame_sent:
+            return
+        if self.room is not None:
+            self.room.leave(self, CloseCode.SLOW_CONSUMER)
+        t.send_close(WSCloseCode(CloseCode.SLOW_CONSUMER), b"slow consumer")
+        asyncio.get_running_loop().call_later(EVICT_TIMEOUT_S, t.disconnect, False)
 
     def close(self, code: int, reason: str) -> None:
         """Start the closing handshake; the peer's CLOSE (or a 2 s timeout) ends the connection.

@@ -86,6 +86,40 @@ def batch_frame(first: int | None, last: int | None, parts: list[bytes]) -> byte
     return head + b'"msgs":[' + b",".join(parts) + b"]}"
 
 
+class _Batch:
+    """One flush: the pending messages, in seq order, and each variant of them encoded once."""
+
+    _KEEP: dict[str, Callable[[bool, Priority], bool]] = {
+        "staff": lambda kept, p: True,
+        "full": lambda kept, p: p is not Priority.NORMAL or kept,
+        "staff-high-normal": lambda kept, p: p is not Priority.LOW,
+        "high-normal": lambda kept, p: p is Priority.HIGH or (p is Priority.NORMAL and kept),
+        "high": lambda kept, p: p is Priority.HIGH,
+    }
+
+    def __init__(self, pending: list[tuple[int | None, Priority, bytes]], kept: set[int]) -> None:
+        self.pending = pending
+        self.kept = kept
+        seqs = [s for s, _, _ in pending if s is not None]
+        self.first: int | None = seqs[0] if seqs else None
+        self.last: int | None = seqs[-1] if seqs else None
+        self.normal = sum(1 for _, p, _ in pending if p is Priority.NORMAL)
+        self.low = sum(1 for _, p, _ in pending if p is Priority.LOW)
+        self._frames: dict[str, tuple[bytes, int]] = {}
+
+    def frame(self, name: str) -> tuple[bytes, int]:
+        """(frame bytes, message count) of a variant; empty bytes when it has no message."""
+        got = self._frames.get(name)
+        if got is None:
+            keep = self._KEEP[name]
+            parts = [d for i, (_, p, d) in enumerate(self.pending) if keep(i in self.kept, p)]
+            got = self._frames[name] = (
+                batch_frame(self.first, self.last, parts) if parts else b"",
+                len(parts),
+            )
+        return got
+
+
 class RoomChannel:
     """Delivery side of one room on this node: in-order release by seq, batching, history ring."""
 
@@ -196,9 +230,10 @@ class RoomChannel:
             peer.send(data)
             self.stats.frames += 1
 
-    def _sample(self, normal: list[bytes]) -> list[bytes]:
+    def _sample(self, normal: list[int]) -> set[int]:
+        """Which of the window's normal messages (by position) the viewers get."""
         if not self.config.sampling:
-            return normal
+            return set(normal)
         now = time.monotonic()
         cap = self.config.normal_cap_per_s
         self._tokens = min(cap, self._tokens + (now - self._tokens_at) * cap)
@@ -206,11 +241,10 @@ class RoomChannel:
         allowed = int(self._tokens)
         if len(normal) <= allowed:
             self._tokens -= len(normal)
-            return normal
+            return set(normal)
         self._tokens -= allowed
-        keep = sorted(self._rng.sample(range(len(normal)), allowed))
         self.stats.sampled_normal += len(normal) - allowed
-        return [normal[i] for i in keep]
+        return set(self._rng.sample(normal, allowed))
 
     def flush(self) -> None:
         if self._flush_timer is not None:
@@ -222,40 +256,20 @@ class RoomChannel:
         pending, self._pending = self._pending, []
         if not pending or not self.peers:
             return
-        seqs = [s for s, _, _ in pending if s is not None]
-        first, last = (seqs[0], seqs[-1]) if seqs else (None, None)
-        high = [d for _, p, d in pending if p is Priority.HIGH]
-        normal = [d for _, p, d in pending if p is Priority.NORMAL]
-        low = [d for _, p, d in pending if p is Priority.LOW]
-        sampled = self._sample(normal)
-        stats = self.stats
-        variants: dict[str, tuple[bytes, int]] = {}
-
-        def variant(name: str, build: Callable[[], list[bytes]]) -> tuple[bytes, int]:
-            v = variants.get(name)
-            if v is None:
-                parts = build()
-                v = variants[name] = (batch_frame(first, last, parts) if parts else b"", len(parts))
-            return v
-
-        stats.batches += 1
+        batch = _Batch(
+            pending, self._sample([i for i, (_, p, _) in enumerate(pending) if p is Priority.NORMAL])
+        )
+        self.stats.batches += 1
         # staff first (few), then viewers in chunks: between chunks the loop reads frames and commits,
         # so a gift that arrives while 10,000 writes are under way is not stuck behind all of them
         work: list[tuple[bytes, int, list[Peer]]] = []
-        for group, name, build in (
-            (self.staff, "staff", lambda: high + normal + low),
-            (self.viewers, "full", lambda: high + sampled + low),
-        ):
+        for group, name in ((self.staff, "staff"), (self.viewers, "full")):
             if group:
-                data, n = variant(name, build)
+                data, n = batch.frame(name)
                 if n:
                     work.append((data, n, list(group)))
-
-        def slow(peer: Peer) -> None:
-            self._send_behind(peer, variant, high, normal, sampled, low)
-
         self._sending = True
-        self._send_chunks(work, slow, 0, 0)
+        self._send_chunks(work, lambda peer: self._send_behind(peer, batch), 0, 0)
 
     def _send_chunks(
         self, work: list[tuple[bytes, int, list[Peer]]], slow: Callable[[Peer], None], i: int, start: int
@@ -288,31 +302,21 @@ class RoomChannel:
             self._flush_again = False
             self.flush()
 
-    def _send_behind(
-        self,
-        peer: Peer,
-        variant: Callable[[str, Callable[[], list[bytes]]], tuple[bytes, int]],
-        high: list[bytes],
-        normal: list[bytes],
-        sampled: list[bytes],
-        low: list[bytes],
-    ) -> None:
+    def _send_behind(self, peer: Peer, batch: _Batch) -> None:
         """A slow consumer: low priority goes first, then normal; past the limit it is evicted."""
         cfg, stats = self.config, self.stats
         queued = peer.buffered()
         every = peer.is_staff
         if queued >= cfg.max_buffer_bytes:
             stats.evicted += 1
-            peer.evict()  # it leaves the room through the normal disconnect path
+            peer.evict()
             return
         if queued >= cfg.drop_normal_bytes:
-            data, n = variant("high", lambda: high)
-            stats.dropped["normal"] += len(normal if every else sampled)
-        elif every:
-            data, n = variant("staff-high-normal", lambda: high + normal)
+            data, n = batch.frame("high")
+            stats.dropped["normal"] += batch.normal if every else len(batch.kept)
         else:
-            data, n = variant("high-normal", lambda: high + sampled)
-        stats.dropped["low"] += len(low)
+            data, n = batch.frame("staff-high-normal" if every else "high-normal")
+        stats.dropped["low"] += batch.low
         if n:
             peer.send(data)
             stats.frames += 1
