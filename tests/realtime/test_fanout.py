@@ -179,3 +179,22 @@ def test_remove_peer() -> None:
     ch.add(p)
     ch.discard(p)
     assert p not in ch.peers and p not in ch.staff
+
+
+def test_windows_on_uvloop_where_late_timers_are_plain_handles() -> None:
+    """The server runs on uvloop: a window whose start is already past must not break scheduling."""
+    import uvloop
+
+    async def scenario() -> list[list[int]]:
+        ch = make(flush_ms=20, high_flush_ms=5)
+        p = FakePeer()
+        ch.add(p)
+        ch.deliver(1, msg(1), Priority.NORMAL)  # quiet room: goes on the next loop turn
+        ch.deliver(2, msg(2, "gift"), Priority.HIGH)  # lands in the same window
+        await asyncio.sleep(0.05)
+        ch.deliver(3, msg(3), Priority.NORMAL)
+        ch.post(b'{"type":"state"}', Priority.LOW)
+        await asyncio.sleep(0.05)
+        return [[m["seq"] for m in orjson.loads(f)["msgs"] if "seq" in m] for f in p.sent]
+
+    assert uvloop.run(scenario()) == [[1, 2], [3]]

@@ -157,6 +157,10 @@ class ServerProcess:
         if self._log is not None:
             self._log.close()
         if self._dir is not None:
+            # keep the last server's log for a post-mortem; the rest of the directory goes
+            log_file = Path(self._dir.name) / "server.log"
+            if log_file.exists():
+                log_file.replace(Path(tempfile.gettempdir()) / "siyu-bench-server.log")
             self._dir.cleanup()
 
 

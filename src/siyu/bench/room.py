@@ -43,11 +43,14 @@ class _Viewer:
 
     def on_message(self, msg: dict[str, Any]) -> None:
         mtype = msg.get("type")
-        if mtype == "comment":
-            if self.latencies is not None and msg["user"]["id"] != self.user:
-                text: str = msg["text"]
-                if text.startswith(BENCH_PREFIX):
-                    self.latencies.append((time.time_ns() - int(text[len(BENCH_PREFIX) :])) / 1e6)
+        if mtype == "batch":
+            if self.latencies is not None:
+                now = time.time_ns()
+                for m in msg["msgs"]:
+                    if m["type"] == "comment" and m["user"]["id"] != self.user:
+                        text: str = m["text"]
+                        if text.startswith(BENCH_PREFIX):
+                            self.latencies.append((now - int(text[len(BENCH_PREFIX) :])) / 1e6)
         elif mtype == "welcome" and not self.welcomed.done():
             self.welcome_ms = (time.perf_counter() - self.t0) * 1000
             self.welcomed.set_result(None)

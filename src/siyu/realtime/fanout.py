@@ -143,13 +143,15 @@ class RoomChannel:
         self._pending: list[tuple[int | None, Priority, bytes]] = []
         self._held: dict[int, tuple[Priority, bytes]] = {}
         self._gap_timer: asyncio.TimerHandle | None = None
-        self._flush_timer: asyncio.TimerHandle | None = None
+        self._flush_timer: asyncio.Handle | None = None
         self._tokens = config.normal_cap_per_s
         self._tokens_at = time.monotonic()
         self._rng = random.Random()
         self.on_release: Callable[[int, bytes], None] | None = None
         self._sending = False
         self._flush_again = False
+        self._last_flush = 0.0
+        self._flush_due = 0.0
 
     def add(self, peer: Peer) -> None:
         self.peers.add(peer)
@@ -212,14 +214,18 @@ class RoomChannel:
         if len(self._pending) >= self.config.max_batch:
             self.flush()
             return
-        # high priority shortens the window it lands in; normal and low wait for the full window
-        delay = (self.config.high_flush_ms if prio is Priority.HIGH else self.config.flush_ms) / 1000
+        # A window starts when the last batch was out (leading edge): after a quiet spell a message
+        # leaves on the next loop turn; under load a connection gets at most one frame per window plus
+        # the time a batch takes to write. High priority shortens the window it lands in.
+        window = (self.config.high_flush_ms if prio is Priority.HIGH else self.config.flush_ms) / 1000
         loop = asyncio.get_running_loop()
-        due = loop.time() + delay
+        due = max(loop.time(), self._last_flush + window)
         timer = self._flush_timer
-        if timer is None or timer.when() > due:
+        if timer is None or self._flush_due > due:
             if timer is not None:
                 timer.cancel()
+            # (uvloop turns a call_at in the past into a plain Handle, which has no .when())
+            self._flush_due = due
             self._flush_timer = loop.call_at(due, self.flush)
 
     # --- egress ----------------------------------------------------------------------------------
@@ -294,10 +300,12 @@ class RoomChannel:
                 start = end
             else:
                 i, start = i + 1, 0
+        loop = asyncio.get_running_loop()
         if i < len(work):
-            asyncio.get_running_loop().call_soon(self._send_chunks, work, slow, i, start)
+            loop.call_soon(self._send_chunks, work, slow, i, start)
             return
         self._sending = False
+        self._last_flush = loop.time()  # the next window starts when this batch is out
         if self._flush_again:
             self._flush_again = False
             self.flush()

@@ -296,13 +296,16 @@ class LiveRoom:
                 message["seq"] = event.seq
                 message["ts"] = event.ts
                 data = wire.encode(message)
-                self._broker.publish(self.info.id, event.seq, data, prio)
+            # the ack (with the echo) first: it is owed whatever happens to the fan-out below
             if key is not None and m is not None:
                 ack = wire.ack_ok(key[1], event.seq, data)
                 self._acked[key] = ack
                 if len(self._acked) > 10_000:
                     self._acked.popitem(last=False)
                 m.send(ack)
+            if data is not None:
+                assert event.seq is not None
+                self._broker.publish(self.info.id, event.seq, data, prio)
             if after is not None:
                 after(event.seq)
 
