@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import signal
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -167,11 +169,10 @@ def token_issue(
     typer.echo(signer.issue(room=room, user=user, role=role, nickname=nickname, level=level, ttl_s=ttl))
 
 
-def _run_bench(scenario: str, json_out: Path | None, **kwargs: Any) -> None:
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[str, float, float], None]]:
+    """A rich progress display; yields `update(label, done, total)` (one bar per label)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-    from rich.table import Table
-
-    from siyu.bench.room import run_room_bench
 
     columns = (
         TextColumn("[bold]{task.description}"),
@@ -181,13 +182,24 @@ def _run_bench(scenario: str, json_out: Path | None, **kwargs: Any) -> None:
     with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
         tasks: dict[str, Any] = {}
 
-        def on_progress(phase: str, done: float, total: float) -> None:
-            if phase not in tasks:
-                label = {"connect": "连接观众", "measure": "测量中"}[phase]
-                tasks[phase] = progress.add_task(label, total=total)
-            progress.update(tasks[phase], completed=done)
+        def update(label: str, done: float, total: float) -> None:
+            if label not in tasks:
+                tasks[label] = progress.add_task(label, total=total)
+            progress.update(tasks[label], completed=done)
 
-        result = run_room_bench(scenario, on_progress=on_progress, **kwargs)
+        yield update
+
+
+def _run_bench(scenario: str, json_out: Path | None, **kwargs: Any) -> None:
+    from rich.table import Table
+
+    from siyu.bench.room import run_room_bench
+
+    labels = {"connect": "连接观众", "measure": "测量中"}
+    with _progress() as on_progress:
+        result = run_room_bench(
+            scenario, on_progress=lambda phase, done, total: on_progress(labels[phase], done, total), **kwargs
+        )
     table = Table(title=f"siyu bench {scenario}")
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -264,8 +276,6 @@ def bench_fanout(
     json_out: JsonOpt = None,
 ) -> None:
     """Room fan-out under load; with --peers, siyu vs python-socketio vs a raw picows broadcast."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     from siyu.bench.fanout import TARGETS, Step, default_sweep, run_fanout
 
     if peers:
@@ -276,19 +286,7 @@ def bench_fanout(
         share = gift_rate / max(room_rate + gift_rate, 1e-9)
         steps = [Step(r * (1 - share), r * share, duration) for r in default_sweep(viewers)]
     results = []
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:.0f}/{task.total:.0f}"),
-    )
-    with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
-        tasks: dict[str, Any] = {}
-
-        def on_progress(label: str, done: float, total: float) -> None:
-            if label not in tasks:
-                tasks[label] = progress.add_task(label, total=total)
-            progress.update(tasks[label], completed=done)
-
+    with _progress() as on_progress:
         for target in targets:
             results.append(
                 run_fanout(

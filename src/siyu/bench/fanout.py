@@ -28,7 +28,7 @@ import uvloop
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 from siyu.auth import Role, TokenSigner
-from siyu.bench.harness import LatencySummary, ServerProcess, WorkerPool, machine, raise_fd_limit
+from siyu.bench.harness import LatencySummary, ServerProcess, WorkerPool, machine, raise_fd_limit, terminate
 from siyu.bench.peer_clients import connect_raw, connect_socketio
 from siyu.bench.peers import peer_command
 
@@ -241,12 +241,7 @@ class PeerProcess:
         self.port = int(line.split()[1])
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
+        terminate(self.proc)
         if self.proc.stdout is not None:
             self.proc.stdout.close()
 
