@@ -33,7 +33,7 @@ async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
 
 
 async def test_room_spans_two_nodes(
-    node_factory: Callable[..., Any], connect: Any, redis_server: RedisProcess, tmp_path: Path
+    redis_server: RedisProcess, node_factory: Callable[..., Any], connect: Any, tmp_path: Path
 ) -> None:
     a, b = await two_nodes(node_factory, tmp_path, redis_server.url)
     host: Client = await connect(a, user="host", role=Role.HOST, nickname="晚晚")
@@ -59,7 +59,7 @@ async def test_room_spans_two_nodes(
 
 
 async def test_reconnect_to_another_node_resumes_from_redis_history(
-    node_factory: Callable[..., Any], connect: Any, redis_server: RedisProcess, tmp_path: Path
+    redis_server: RedisProcess, node_factory: Callable[..., Any], connect: Any, tmp_path: Path
 ) -> None:
     db = f"sqlite+aiosqlite:///{tmp_path}/shared.db"
     a: Node = await node_factory(db, redis_url=redis_server.url)
@@ -81,7 +81,7 @@ async def test_reconnect_to_another_node_resumes_from_redis_history(
 
 
 async def test_redis_restart_nodes_keep_serving_and_converge(
-    node_factory: Callable[..., Any], connect: Any, redis_server: RedisProcess, tmp_path: Path
+    redis_server: RedisProcess, node_factory: Callable[..., Any], connect: Any, tmp_path: Path
 ) -> None:
     a, b = await two_nodes(node_factory, tmp_path, redis_server.url)
     alice: Client = await connect(a, user="alice")
@@ -111,7 +111,7 @@ async def test_redis_restart_nodes_keep_serving_and_converge(
 
 
 async def test_rate_limits_hold_across_nodes(
-    node_factory: Callable[..., Any], connect: Any, redis_server: RedisProcess, tmp_path: Path
+    redis_server: RedisProcess, node_factory: Callable[..., Any], connect: Any, tmp_path: Path
 ) -> None:
     a, b = await two_nodes(node_factory, tmp_path, redis_server.url)
     on_a: Client = await connect(a, user="spammer")
