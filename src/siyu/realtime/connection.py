@@ -14,10 +14,11 @@ from siyu.events import now_ms
 from siyu.realtime import protocol as wire
 from siyu.realtime.protocol import CloseCode, ErrorCode, ProtocolError
 from siyu.realtime.ratelimit import Verdict
+from siyu.rooms import actions
+from siyu.rooms.live import LiveRoom
 
 if TYPE_CHECKING:
     from siyu.realtime.gateway import Gateway
-    from siyu.rooms.live import LiveRoom
 
 log = logging.getLogger(__name__)
 
@@ -218,12 +219,12 @@ class Connection(WSListener):
 
 _RULES = {"comment": "comment", "reply": "comment", "like": "like", "gift": "comment", "follow": "comment"}
 
-_DISPATCH: dict[type[Any], Callable[[Any, Connection, Any], None]] = {
-    wire.CommentIn: lambda r, c, m: r.comment(c, m),
-    wire.ReplyIn: lambda r, c, m: r.reply(c, m),
-    wire.LikeIn: lambda r, c, m: r.like(c, m),
-    wire.GiftIn: lambda r, c, m: r.gift(c, m),
-    wire.FollowIn: lambda r, c, m: r.follow(c, m),
-    wire.PinIn: lambda r, c, m: r.pin(c, m),
+_DISPATCH: dict[type[Any], Callable[[LiveRoom, Connection, Any], None]] = {
+    wire.CommentIn: actions.comment,
+    wire.ReplyIn: actions.reply,
+    wire.LikeIn: actions.like,
+    wire.GiftIn: actions.gift,
+    wire.FollowIn: actions.follow,
+    wire.PinIn: actions.pin,
     wire.ResumeIn: lambda r, c, m: r.resume(c, m),
 }

@@ -19,14 +19,8 @@ import orjson
 from siyu.auth import Role
 from siyu.config import Settings
 from siyu.events import (
-    CommentPosted,
     Context,
     Event,
-    Followed,
-    GiftSent,
-    HostReplied,
-    LikeSent,
-    ProductPinned,
     SessionEnded,
     SessionStarted,
     ViewerEntered,
@@ -37,9 +31,8 @@ from siyu.realtime import protocol as wire
 from siyu.realtime.broker import Broker
 from siyu.realtime.fanout import FanoutStats, Priority, RoomChannel, batch_frame
 from siyu.realtime.protocol import ErrorCode
-from siyu.rooms.gifts import GIFTS
 from siyu.rooms.presence import Presence
-from siyu.rooms.questions import Question, QuestionBoard, is_question
+from siyu.rooms.questions import Question, QuestionBoard
 from siyu.rooms.service import RoomInfo, RoomService, SessionInfo
 from siyu.rooms.welcome import WelcomeContext, WelcomeRenderer, level_badge
 from siyu.store.eventlog import EventLog
@@ -79,7 +72,7 @@ class Member(Protocol):
     def evict(self) -> None: ...
 
 
-def _ref(m: Member) -> dict[str, Any]:
+def member_ref(m: Member) -> dict[str, Any]:
     return wire.user_ref(m.user_id, m.nickname, m.level, m.role.value)
 
 
@@ -98,15 +91,15 @@ class LiveRoom:
     ) -> None:
         self.info = info
         self._deps = deps
-        self._service = deps.service
+        self.service = deps.service
         self._log = deps.eventlog
         self._broker = deps.broker
-        self._settings = deps.settings
+        self.settings = deps.settings
         self.products = products
         self.session = session
         self.likes = likes
         self.online = 0
-        self._likes_delta = 0
+        self.likes_delta = 0
         # Entries per user, loaded once from the event log so the welcome never waits on the database.
         self._visits = visits
         self.pinned = products.get(info.pinned_product_id) if info.pinned_product_id else None
@@ -121,8 +114,8 @@ class LiveRoom:
         self.questions = QuestionBoard()
         self.presence = Presence()
         # recent comments by seq: (author ref, text, event id), so replies can quote and link them
-        self._recent: OrderedDict[int, tuple[dict[str, Any], str, str]] = OrderedDict()
-        self._followed: set[str] = set()
+        self.recent: OrderedDict[int, tuple[dict[str, Any], str, str]] = OrderedDict()
+        self.followed: set[str] = set()
         self._acked: OrderedDict[tuple[str, str], bytes] = OrderedDict()
         self._viewer_rows: dict[str, dict[str, Any]] = {}
         self._last_state: tuple[Any, ...] = ()
@@ -153,7 +146,7 @@ class LiveRoom:
 
     async def reopen(self) -> None:
         """After a broker outage: take the room's seq and epoch from the broker again; clients resync."""
-        floor = max(await self._service.max_seq(self.info.id), self.channel.published_seq)
+        floor = max(await self.service.max_seq(self.info.id), self.channel.published_seq)
         session = self.session.id if self.session else None
         epoch, seq = await self._broker.open_room(self.info.id, floor, session, self.likes)
         self.channel.reset(epoch, seq)
@@ -179,7 +172,7 @@ class LiveRoom:
         if self._tasks:
             await asyncio.gather(*tuple(self._tasks), return_exceptions=True)
 
-    def _spawn(self, coro: Any) -> None:
+    def spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -195,7 +188,7 @@ class LiveRoom:
             "title": self.info.title,
         }
 
-    def _event(self, m: Member | None, payload: Any, parent: str | None = None) -> Event[Any]:
+    def event_for(self, m: Member | None, payload: Any, parent: str | None = None) -> Event[Any]:
         """An event of this room; its Context names the acting user and, if any, the causing event."""
         return Event(
             room_id=self.info.id,
@@ -213,7 +206,7 @@ class LiveRoom:
         self._visits[m.user_id] = visits + 1
         returning = visits > 0
         self.channel.add(m)
-        ref = _ref(m)
+        ref = member_ref(m)
         self.presence.enter(m.user_id, ref, announce=m.role is Role.VIEWER)
         self.online = max(self.online, self.presence.count)
         text = self.welcome.render(
@@ -234,7 +227,7 @@ class LiveRoom:
                     "protocol": wire.PROTOCOL_VERSION,
                     "ts": now_ms(),
                     "room": {"id": self.info.id, "title": self.info.title, "host": self.info.host_name},
-                    "you": _ref(m),
+                    "you": member_ref(m),
                     "text": text,
                     "returning": returning,
                     "visits": visits + 1,
@@ -247,7 +240,7 @@ class LiveRoom:
         )
         if m.is_staff:
             m.send(wire.encode({"type": "questions", "items": self.questions.snapshot()}))
-        self._log.append(self._event(m, ViewerEntered(m.nickname, m.level, m.role.value, returning)))
+        self._log.append(self.event_for(m, ViewerEntered(m.nickname, m.level, m.role.value, returning)))
         self._viewer_rows[m.user_id] = {
             "id": m.user_id,
             "nickname": m.nickname,
@@ -261,13 +254,13 @@ class LiveRoom:
         if m not in self.channel.peers:
             return
         self.channel.discard(m)
-        self.presence.leave(m.user_id, _ref(m))
+        self.presence.leave(m.user_id, member_ref(m))
         dwell = now_ms() - m.joined_at_ms
-        self._log.append(self._event(m, ViewerLeft(dwell, close_code)))
+        self._log.append(self.event_for(m, ViewerLeft(dwell, close_code)))
 
     # --- actions -------------------------------------------------------------------------------
 
-    def _record(
+    def record(
         self,
         m: Member | None,
         cid: str | None,
@@ -320,101 +313,6 @@ class LiveRoom:
             fut.add_done_callback(failed)
         return fut
 
-    def _reject(self, m: Member, cid: str | None, code: str, message: str, **extra: Any) -> None:
-        m.send(wire.reject(cid, code, message, **extra))
-
-    def _clean_text(self, m: Member, cid: str, text: str) -> str | None:
-        text = text.strip()
-        if not text:
-            self._reject(m, cid, ErrorCode.EMPTY_COMMENT, "评论不能为空")
-            return None
-        limit = self._settings.limits.max_comment_chars
-        if len(text) > limit:
-            self._reject(m, cid, ErrorCode.COMMENT_TOO_LONG, f"评论最多{limit}个字", limit=limit)
-            return None
-        return text
-
-    def comment(self, m: Member, msg: wire.CommentIn) -> None:
-        text = self._clean_text(m, msg.cid, msg.text)
-        if text is None:
-            return
-        question = is_question(text)
-        ref = _ref(m)
-        event = self._event(m, CommentPosted(text, msg.cid, question, m.nickname))
-        message = {
-            "type": "comment",
-            "user": ref,
-            "text": text,
-            "question": question,
-            "cid": msg.cid,
-            "eid": event.id,
-        }
-        self._record(m, msg.cid, event, message, Priority.NORMAL)
-
-    def reply(self, m: Member, msg: wire.ReplyIn) -> None:
-        if not m.is_staff:
-            self._reject(m, msg.cid, ErrorCode.FORBIDDEN_ROLE, "只有主播或场控可以回复")
-            return
-        text = self._clean_text(m, msg.cid, msg.text)
-        if text is None:
-            return
-        target = self._recent.get(msg.to_seq)
-        if target is None:
-            self._reject(m, msg.cid, ErrorCode.UNKNOWN_COMMENT, f"找不到评论 seq={msg.to_seq}")
-            return
-        to_user, to_text, to_event = target
-        message = {
-            "type": "reply",
-            "user": _ref(m),
-            "text": text,
-            "reply_to": {"seq": msg.to_seq, "user": to_user, "text": to_text},
-        }
-        payload = HostReplied(text, msg.cid, msg.to_seq, str(to_user["id"]), m.nickname)
-        event = self._event(m, payload, parent=to_event)
-        self._record(m, msg.cid, event, message, Priority.HIGH)
-
-    def like(self, m: Member, msg: wire.LikeIn) -> None:
-        def after(_seq: int | None) -> None:
-            self.likes += msg.count
-            self._likes_delta += msg.count
-
-        self._record(m, msg.cid, self._event(m, LikeSent(msg.count)), None, after=after)
-
-    def gift(self, m: Member, msg: wire.GiftIn) -> None:
-        gift = GIFTS.get(msg.gift_id)
-        if gift is None:
-            self._reject(m, msg.cid, ErrorCode.UNKNOWN_GIFT, f"没有这个礼物: {msg.gift_id}")
-            return
-        message = {"type": "gift", "user": _ref(m), "gift": gift.to_wire(), "count": msg.count}
-        event = self._event(m, GiftSent(gift.id, msg.count, gift.coins * msg.count, m.nickname))
-        self._record(m, msg.cid, event, message)
-
-    def follow(self, m: Member, msg: wire.FollowIn) -> None:
-        if m.user_id in self._followed:
-            if msg.cid is not None:
-                m.send(wire.ack_ok(msg.cid, None))
-            return
-        self._followed.add(m.user_id)
-        message = {"type": "follow", "user": _ref(m)}
-        self._record(m, msg.cid, self._event(m, Followed(m.nickname)), message, Priority.NORMAL)
-
-    def pin(self, m: Member, msg: wire.PinIn) -> None:
-        if not m.is_staff:
-            self._reject(m, msg.cid, ErrorCode.FORBIDDEN_ROLE, "只有主播或场控可以置顶商品")
-            return
-        card = None
-        if msg.product_id is not None:
-            card = self.products.get(msg.product_id)
-            if card is None:
-                self._reject(m, msg.cid, ErrorCode.UNKNOWN_PRODUCT, f"没有这个商品: {msg.product_id}")
-                return
-
-        def after(_seq: int | None) -> None:
-            self._spawn(self._service.set_room_fields(self.info.id, pinned_product_id=msg.product_id))
-
-        message = {"type": "pin", "product": card}
-        self._record(m, msg.cid, self._event(m, ProductPinned(msg.product_id)), message, after=after)
-
     # --- what every node learns from the room stream ------------------------------------------
 
     def observe(self, seq: int, data: bytes) -> None:
@@ -423,9 +321,9 @@ class LiveRoom:
         msg = orjson.loads(data)
         kind = msg.get("type")
         if kind == "comment":
-            self._recent[seq] = (msg["user"], msg["text"], msg.get("eid", ""))
-            if len(self._recent) > RECENT_COMMENTS:
-                self._recent.popitem(last=False)
+            self.recent[seq] = (msg["user"], msg["text"], msg.get("eid", ""))
+            if len(self.recent) > RECENT_COMMENTS:
+                self.recent.popitem(last=False)
             if msg.get("question"):
                 q = Question(seq=seq, ts=msg["ts"], user=msg["user"], text=msg["text"])
                 self.questions.add(q)
@@ -447,13 +345,13 @@ class LiveRoom:
         elif self.session is None or self.session.id != msg["session_id"]:
             self.session = SessionInfo(msg["session_id"], self.info.id, msg.get("title", ""), msg["ts"], None)
             self.likes = 0
-            self._likes_delta = 0
-            self._followed.clear()
+            self.likes_delta = 0
+            self.followed.clear()
 
     def resume(self, m: Member, msg: wire.ResumeIn) -> None:
         gap = self.channel.since(msg.last_seq, msg.epoch)
         if gap is None:
-            self._spawn(self._resume_from_broker(m, msg))
+            self.spawn(self._resume_from_broker(m, msg))
             return
         self._send_gap(m, msg.last_seq, gap)
 
@@ -482,28 +380,28 @@ class LiveRoom:
     # --- live sessions -------------------------------------------------------------------------
 
     async def start_session(self, title: str) -> SessionInfo:
-        self.session = await self._service.start_session(self.info.id, title)
+        self.session = await self.service.start_session(self.info.id, title)
         self.likes = 0
-        self._likes_delta = 0
-        self._followed.clear()
+        self.likes_delta = 0
+        self.followed.clear()
         message = {"type": "live", "live": True, "title": title, "session_id": self.session.id}
-        await self._record(None, None, self._event(None, SessionStarted(title)), message)
+        await self.record(None, None, self.event_for(None, SessionStarted(title)), message)
         return self.session
 
     async def end_session(self) -> SessionInfo | None:
         session = self.session
         if session is None:
             return None
-        ended = await self._service.end_session(session.id)
-        event = self._event(None, SessionEnded(ended - session.started_at))
-        await self._record(None, None, event, {"type": "live", "live": False, "session_id": session.id})
+        ended = await self.service.end_session(session.id)
+        event = self.event_for(None, SessionEnded(ended - session.started_at))
+        await self.record(None, None, event, {"type": "live", "live": False, "session_id": session.id})
         self.session = None
         return session
 
     # --- periodic aggregation ------------------------------------------------------------------
 
     async def _tick(self) -> None:
-        interval = self._settings.entry_banner_interval_s
+        interval = self.settings.entry_banner_interval_s
         while True:
             await asyncio.sleep(interval)
             try:
@@ -514,14 +412,14 @@ class LiveRoom:
 
     async def sync(self) -> None:
         """Trade this node's online count and new likes for the room-wide figures."""
-        delta, self._likes_delta = self._likes_delta, 0
+        delta, self.likes_delta = self.likes_delta, 0
         session = self.session.id if self.session else None
         try:
             self.online, self.likes = await self._broker.sync_room(
                 self.info.id, session, self.presence.count, delta
             )
         except Exception:
-            self._likes_delta += delta  # counted again at the next successful sync
+            self.likes_delta += delta  # counted again at the next successful sync
             self.online = self.presence.count
             raise
 
@@ -543,4 +441,4 @@ class LiveRoom:
         if self._viewer_rows:
             rows = list(self._viewer_rows.values())
             self._viewer_rows.clear()
-            self._spawn(self._service.upsert_viewers(rows))
+            self.spawn(self.service.upsert_viewers(rows))
