@@ -276,7 +276,8 @@ def bench_fanout(
     json_out: JsonOpt = None,
 ) -> None:
     """Room fan-out under load; with --peers, siyu vs python-socketio vs a raw picows broadcast."""
-    from siyu.bench.fanout import TARGETS, Step, default_sweep, run_fanout
+    from siyu.bench.fanout import TARGETS, default_sweep, run_fanout
+    from siyu.bench.fanout_load import Step
 
     if peers:
         sampling = False  # every server must deliver every message for the comparison to mean anything
