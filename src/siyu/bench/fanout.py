@@ -20,7 +20,16 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from siyu.bench.fanout_load import Step, load_worker
-from siyu.bench.harness import LatencySummary, ServerProcess, WorkerPool, machine, raise_fd_limit, terminate
+from siyu.bench.harness import (
+    LatencySummary,
+    ServerProcess,
+    WorkerPool,
+    machine,
+    raise_fd_limit,
+    terminate,
+    tree_cpu_seconds,
+    tree_rss,
+)
 from siyu.bench.peers import peer_command
 
 TARGETS = ("siyu", "socketio", "raw")
@@ -40,6 +49,12 @@ class PeerProcess:
         if not line.startswith("READY "):
             raise RuntimeError(f"peer {kind} did not start: {line!r}")
         self.port = int(line.split()[1])
+
+    def cpu_seconds(self) -> float:
+        return tree_cpu_seconds(self.proc.pid)
+
+    def rss(self) -> int:
+        return tree_rss(self.proc.pid)
 
     def stop(self) -> None:
         terminate(self.proc)
@@ -169,7 +184,7 @@ def run_fanout(
                 "commenters": [u for u in commenters if u in set(share)],
                 "gifters": [u for u in gifters if u in set(share)],
             })  # fmt: skip
-        rss0 = _rss(server)
+        rss0 = server.rss()
         pool = WorkerPool(load_worker, configs)
         while not pool.all_connected:
             pool.poll()
@@ -177,7 +192,7 @@ def run_fanout(
                 on_progress(f"{target}: 连接观众", sum(pool.progress), viewers)
         time.sleep(2.0)
         connected = sum(c or 0 for c in pool.connected)
-        rss1 = _rss(server)
+        rss1 = server.rss()
         result = FanoutResult(
             target=target,
             viewers=connected,
@@ -190,7 +205,7 @@ def run_fanout(
         )
         for i, step in enumerate(steps):
             before = _metrics(port) if target == "siyu" else {}
-            cpu0 = _server_cpu(server)
+            cpu0 = server.cpu_seconds()
             pool.step_results = [None] * loadgen
             pool.send_all(step)
             t0 = time.perf_counter()
@@ -201,7 +216,7 @@ def run_fanout(
                     on_progress(label, min(time.perf_counter() - t0, step.duration), step.duration)
             results = [r for r in pool.step_results if r is not None]
             after = _metrics(port) if target == "siyu" else {}
-            res = _step_result(target, step, results, connected, before, after, _server_cpu(server) - cpu0)
+            res = _step_result(target, step, results, connected, before, after, server.cpu_seconds() - cpu0)
             result.steps.append(res)
             if _saturated(res, sampling and target == "siyu"):
                 break  # the server fell behind: higher rates would only pile up backlog
@@ -263,25 +278,6 @@ def _step_result(
 def _saturated(res: StepResult, sampling: bool) -> bool:
     worst = max(res.latency_high.p99_ms, res.latency_normal.p99_ms)
     return worst > 2000 or (not sampling and res.delivered_ratio < 0.9)
-
-
-def _rss(server: ServerProcess | PeerProcess) -> int:
-    import psutil
-
-    pid = server.proc.pid if server.proc is not None else 0
-    procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
-    return sum(int(p.memory_info().rss) for p in procs)
-
-
-def _server_cpu(server: ServerProcess | PeerProcess) -> float:
-    import psutil
-
-    pid = server.proc.pid if server.proc is not None else 0
-    total = 0.0
-    for p in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
-        t = p.cpu_times()
-        total += t.user + t.system
-    return total
 
 
 def default_sweep(viewers: int) -> list[float]:

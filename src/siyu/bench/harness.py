@@ -43,6 +43,20 @@ def terminate(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(5)
 
 
+def _tree(pid: int) -> list[psutil.Process]:
+    """A server process and its children (`siyu serve --workers N` runs its workers as children)."""
+    root = psutil.Process(pid)
+    return [root, *root.children(recursive=True)]
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    return float(sum(t.user + t.system for t in (p.cpu_times() for p in _tree(pid))))
+
+
+def tree_rss(pid: int) -> int:
+    return sum(int(p.memory_info().rss) for p in _tree(pid))
+
+
 def raise_fd_limit() -> int:
     import resource
 
@@ -140,17 +154,13 @@ class ServerProcess:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.ws_port}/ws/rooms/{self.room}"
 
-    @property
-    def ps(self) -> psutil.Process:
-        assert self.proc is not None
-        return psutil.Process(self.proc.pid)
-
     def cpu_seconds(self) -> float:
-        t = self.ps.cpu_times()
-        return float(t.user + t.system)
+        assert self.proc is not None
+        return tree_cpu_seconds(self.proc.pid)
 
     def rss(self) -> int:
-        return int(self.ps.memory_info().rss)
+        assert self.proc is not None
+        return tree_rss(self.proc.pid)
 
     def log_tail(self) -> str:
         if self._dir is None:
@@ -226,16 +236,6 @@ class WorkerPool:
     @property
     def done(self) -> bool:
         return all(r is not None for r in self.results)
-
-    def cpu_seconds(self) -> float:
-        total = 0.0
-        for p in self.procs:
-            try:
-                t = psutil.Process(p.pid).cpu_times()
-                total += t.user + t.system
-            except psutil.Error:
-                pass
-        return total
 
     def close(self) -> None:
         for p in self.procs:
