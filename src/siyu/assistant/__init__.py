@@ -1,0 +1,1 @@
+"""AI live assistant: grounded answers from the live catalog, moderation, recommendations."""
