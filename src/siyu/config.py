@@ -42,7 +42,7 @@ class Limits(BaseModel):
 class FanoutSettings(BaseModel):
     """Room fan-out (docs/architecture.md explains the defaults). SIYU_FANOUT__<NAME> or [fanout]."""
 
-    flush_ms: int = Field(50, ge=1, le=1000)
+    flush_ms: int = Field(100, ge=1, le=1000)
     high_flush_ms: int = Field(10, ge=1, le=1000)
     max_batch: int = Field(64, ge=1, le=10_000)
     sampling: bool = True
@@ -51,7 +51,7 @@ class FanoutSettings(BaseModel):
     drop_normal_bytes: int = Field(256 * 1024, ge=1024)
     max_buffer_bytes: int = Field(1024 * 1024, ge=4096)
     reorder_ms: int = Field(200, ge=1, le=5000)
-    chunk: int = Field(1000, ge=1)
+    chunk: int = Field(250, ge=1)
 
 
 class Settings(BaseSettings):

@@ -198,3 +198,51 @@ def test_windows_on_uvloop_where_late_timers_are_plain_handles() -> None:
         return [[m["seq"] for m in orjson.loads(f)["msgs"] if "seq" in m] for f in p.sent]
 
     assert uvloop.run(scenario()) == [[1, 2], [3]]
+
+
+async def test_high_priority_joins_a_pass_under_way_without_reordering_or_extra_frames() -> None:
+    # chunk=2: a pass to 6 viewers + 1 staff takes several loop turns; a gift arrives after the first chunk
+    ch = make(chunk=2, flush_ms=1000, high_flush_ms=1)
+    staff = FakePeer(staff=True)
+    viewers = [FakePeer() for _ in range(6)]
+    ch.add(staff)
+    for v in viewers:
+        ch.add(v)
+    for seq in (1, 2):
+        ch.deliver(seq, msg(seq), Priority.NORMAL)
+    ch.flush()  # the pass starts: staff and one viewer are written in the first chunk
+    reached = [v for v in viewers if v.sent]
+    assert len(reached) == 1 and len(staff.sent) == 1
+    ch.deliver(3, msg(3, "gift"), Priority.HIGH)
+    ch.flush()  # what its (immediate) timer does
+    late = FakePeer()  # joins while the merged pass is under way: it gets the next batch
+    ch.add(late)
+    ch.deliver(4, msg(4, "gift"), Priority.HIGH)
+    for _ in range(20):
+        await asyncio.sleep(0.005)
+    for peer in [staff, *viewers, late]:
+        seqs = [m["seq"] for m in peer.messages()]
+        assert seqs == sorted(seqs) and 4 in seqs, (peer, seqs)
+    for v in viewers:
+        if v in reached:  # got [1, 2], then the gifts
+            assert [m["seq"] for m in orjson.loads(v.sent[0])["msgs"]] == [1, 2]
+        else:  # not reached yet: the running batch and the gift in one frame
+            assert [m["seq"] for m in orjson.loads(v.sent[0])["msgs"]][:3] == [1, 2, 3]
+            assert orjson.loads(v.sent[0])["from"] == 1 and orjson.loads(v.sent[0])["to"] >= 3
+        assert [m["seq"] for m in v.messages()] == [1, 2, 3, 4]
+    assert [m["seq"] for m in late.messages()] == [4]
+    assert ch.stats.deliveries == 7 * 4 + 1  # every message once per connection
+
+
+async def test_without_high_priority_a_new_batch_waits_for_the_pass_under_way() -> None:
+    ch = make(chunk=1, flush_ms=1000)
+    viewers = [FakePeer() for _ in range(3)]
+    for v in viewers:
+        ch.add(v)
+    ch.deliver(1, msg(1), Priority.NORMAL)
+    ch.flush()
+    ch.deliver(2, msg(2), Priority.NORMAL)
+    ch.flush()  # under way: deferred to the end of the pass
+    for _ in range(10):
+        await asyncio.sleep(0.005)
+    assert all([[m["seq"] for m in orjson.loads(f)["msgs"]] for f in v.sent] == [[1], [2]] for v in viewers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 MAX_EARLY_FRAMES = 32
 CLOSE_TIMEOUT_S = 2.0
 EVICT_TIMEOUT_S = 5.0
+_serials = itertools.count(1)
 
 
 class Connection(WSListener):
@@ -33,6 +35,7 @@ class Connection(WSListener):
     __slots__ = (
         "_early",
         "_gw",
+        "_limit_key",
         "behind",
         "is_staff",
         "joined_at_ms",
@@ -58,6 +61,9 @@ class Connection(WSListener):
         self._early: list[bytes] | None = []
         self.is_staff = claims.role.is_staff
         self.behind = False  # the transport buffer is above its high-water mark
+        # per-connection rate-limit key: a serial, not id(self), which a later connection can reuse
+        # (a new connection inherited a closed flooder's strikes and was cut off at once)
+        self._limit_key = f"c{next(_serials)}"
 
     # --- picows callbacks ----------------------------------------------------------------------
 
@@ -155,7 +161,7 @@ class Connection(WSListener):
                 )
             )
             return
-        key = str(id(self))
+        key = self._limit_key
         verdict = self._gw.ratelimits.hit("frame", key)
         if not verdict.allowed:
             if not self._gw.ratelimits.hit("strike", key).allowed:  # refused too often: a flood

@@ -20,7 +20,7 @@ import random
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Protocol
@@ -107,6 +107,11 @@ class _Batch:
         self.low = sum(1 for _, p, _ in pending if p is Priority.LOW)
         self._frames: dict[str, tuple[bytes, int]] = {}
 
+    def merged(self, later: _Batch) -> _Batch:
+        """This batch followed by a later one, as one (the samples both already drew are kept)."""
+        shift = len(self.pending)
+        return _Batch(self.pending + later.pending, self.kept | {i + shift for i in later.kept})
+
     def frame(self, name: str) -> tuple[bytes, int]:
         """(frame bytes, message count) of a variant; empty bytes when it has no message."""
         got = self._frames.get(name)
@@ -118,6 +123,39 @@ class _Batch:
                 len(parts),
             )
         return got
+
+
+@dataclass(slots=True)
+class _Send:
+    """One frame for a list of connections; `batch` is what it was encoded from (for slow consumers)."""
+
+    data: bytes
+    n: int
+    peers: list[Peer]
+    batch: _Batch
+    staff: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.staff = bool(self.peers) and self.peers[0].is_staff
+
+
+@dataclass(slots=True)
+class _Pass:
+    """Writing one flush to every connection, a chunk per loop turn; `i`/`start` say how far it got."""
+
+    items: list[_Send]
+    i: int = 0
+    start: int = 0
+    live: bool = True
+
+    def remaining(self) -> list[_Send]:
+        out = []
+        for k in range(self.i, len(self.items)):
+            s = self.items[k]
+            peers = s.peers[self.start :] if k == self.i else s.peers
+            if peers:
+                out.append(_Send(s.data, s.n, peers, s.batch))
+        return out
 
 
 class RoomChannel:
@@ -148,7 +186,7 @@ class RoomChannel:
         self._tokens_at = time.monotonic()
         self._rng = random.Random()
         self.on_release: Callable[[int, bytes], None] | None = None
-        self._sending = False
+        self._pass: _Pass | None = None
         self._flush_again = False
         self._last_flush = 0.0
         self._flush_due = 0.0
@@ -256,65 +294,107 @@ class RoomChannel:
         if self._flush_timer is not None:
             self._flush_timer.cancel()
             self._flush_timer = None
-        if self._sending:  # batches never overtake each other: this one goes when the last is out
-            self._flush_again = True
+        if self._pass is not None:
+            # batches never overtake each other: this one goes when the last is out, unless it carries a
+            # high-priority message, which joins the batch under way (see _preempt)
+            if any(p is Priority.HIGH for _, p, _ in self._pending):
+                self._preempt()
+            else:
+                self._flush_again = True
             return
         pending, self._pending = self._pending, []
         if not pending or not self.peers:
             return
-        batch = _Batch(
+        batch = self._batch(pending)
+        items = [s for s in self._sends(batch, self.staff, self.viewers) if s.n]
+        self._run(_Pass(items))
+
+    def _batch(self, pending: list[tuple[int | None, Priority, bytes]]) -> _Batch:
+        self.stats.batches += 1
+        return _Batch(
             pending, self._sample([i for i, (_, p, _) in enumerate(pending) if p is Priority.NORMAL])
         )
-        self.stats.batches += 1
-        # staff first (few), then viewers in chunks: between chunks the loop reads frames and commits,
-        # so a gift that arrives while 10,000 writes are under way is not stuck behind all of them
-        work: list[tuple[bytes, int, list[Peer]]] = []
-        for group, name in ((self.staff, "staff"), (self.viewers, "full")):
-            if group:
-                data, n = batch.frame(name)
-                if n:
-                    work.append((data, n, list(group)))
-        self._sending = True
-        self._send_chunks(work, lambda peer: self._send_behind(peer, batch), 0, 0)
 
-    def _send_chunks(
-        self, work: list[tuple[bytes, int, list[Peer]]], slow: Callable[[Peer], None], i: int, start: int
-    ) -> None:
+    @staticmethod
+    def _sends(batch: _Batch, staff: Iterable[Peer], viewers: Iterable[Peer]) -> list[_Send]:
+        # staff first (few), then viewers
+        out = []
+        for group, name in ((staff, "staff"), (viewers, "full")):
+            peers = list(group)
+            if peers:
+                data, n = batch.frame(name)
+                out.append(_Send(data, n, peers, batch))
+        return out
+
+    def _preempt(self) -> None:
+        """A high-priority message arrived while a batch is being written to thousands of connections.
+
+        Waiting for that pass to end would cost up to one whole pass (tens of ms at 5,000 viewers) before
+        the message even starts out. Instead the connections the pass has not reached yet get the running
+        batch and the new one merged into one frame, and the ones it has reached (or that joined since)
+        get the new batch; per connection the seqs stay in order and the frame count does not grow.
+        """
+        old = self._pass
+        assert old is not None
+        old.live = False
+        batch = self._batch(self._pending)
+        self._pending = []
+        items: list[_Send] = []
+        reached_staff, reached_viewers = set(self.staff), set(self.viewers)
+        for send in old.remaining():
+            merged = send.batch.merged(batch)
+            data, n = merged.frame("staff" if send.staff else "full")
+            items.append(_Send(data, n, send.peers, merged))
+            reached_staff.difference_update(send.peers)
+            reached_viewers.difference_update(send.peers)
+        items += self._sends(batch, reached_staff, reached_viewers)
+        self._run(_Pass([s for s in items if s.n]))
+
+    def _run(self, run: _Pass) -> None:
+        """Write a pass in chunks: between chunks the loop reads frames and commits, so a gift that arrives
+        while 10,000 writes are under way is not stuck behind all of them."""
+        self._pass = run
         stats = self.stats
         budget = self.config.chunk
-        while i < len(work) and budget > 0:
-            data, n, peers = work[i]
-            end = min(len(peers), start + budget)
+        items = run.items
+        while run.i < len(items) and budget > 0:
+            send = items[run.i]
+            peers, data, n = send.peers, send.data, send.n
+            end = min(len(peers), run.start + budget)
             sent = 0
-            for peer in peers[start:end]:  # the hot loop: one attribute read and one write per connection
+            for peer in peers[run.start : end]:  # the hot loop: one attribute read and one write each
                 if peer.behind:
-                    slow(peer)
+                    self._send_behind(peer, send)
                 else:
                     peer.send(data)
                     sent += 1
             stats.frames += sent
             stats.deliveries += sent * n
             stats.bytes_out += sent * len(data)
-            budget -= end - start
+            budget -= end - run.start
             if end < len(peers):
-                start = end
+                run.start = end
             else:
-                i, start = i + 1, 0
+                run.i, run.start = run.i + 1, 0
         loop = asyncio.get_running_loop()
-        if i < len(work):
-            loop.call_soon(self._send_chunks, work, slow, i, start)
+        if run.i < len(items):
+            loop.call_soon(self._resume, run)
             return
-        self._sending = False
+        self._pass = None
         self._last_flush = loop.time()  # the next window starts when this batch is out
         if self._flush_again:
             self._flush_again = False
             self.flush()
 
-    def _send_behind(self, peer: Peer, batch: _Batch) -> None:
+    def _resume(self, run: _Pass) -> None:
+        if run.live:  # a preempted pass was replaced by the merged one
+            self._run(run)
+
+    def _send_behind(self, peer: Peer, send: _Send) -> None:
         """A slow consumer: low priority goes first, then normal; past the limit it is evicted."""
-        cfg, stats = self.config, self.stats
+        cfg, stats, batch = self.config, self.stats, send.batch
         queued = peer.buffered()
-        every = peer.is_staff
+        every = send.staff
         if queued >= cfg.max_buffer_bytes:
             stats.evicted += 1
             peer.evict()

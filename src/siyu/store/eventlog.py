@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.exc import OperationalError
 
 from siyu.events import Bus, Event
 from siyu.store.db import Database
@@ -35,6 +36,11 @@ class _Pending:
     on_commit: Callable[[], None] | None
     sequenced: bool
 
+
+LOCKED_RETRY_S = 30.0
+"""How long a commit retries a SQLite database another connection holds locked (its busy timeout)."""
+CHECKPOINT_EVERY = 5_000
+"""Events between WAL checkpoints (run on aiosqlite's thread, off the loop)."""
 
 SeqSource = Callable[[str, int], Awaitable[int]]
 """(room_id, n) -> the first of n fresh consecutive room seqs (a Broker's `reserve`)."""
@@ -71,6 +77,8 @@ class EventLog:
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
         self.committed = 0
+        self._since_checkpoint = 0
+        self._checkpoint: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="siyu-eventlog")
@@ -86,6 +94,8 @@ class EventLog:
             except asyncio.CancelledError:
                 pass
             self._task = None
+        if self._checkpoint is not None:
+            await self._checkpoint
 
     def append(
         self, event: Event[Any], on_commit: Callable[[], None] | None = None, *, sequenced: bool = False
@@ -118,11 +128,41 @@ class EventLog:
             for i, ev in enumerate(evs):
                 ev.seq = first + i
 
+    async def _insert(self, rows: list[dict[str, Any]]) -> None:
+        writer = self._db.inline_writer
+        if writer is None:
+            async with self._db.engine.begin() as conn:
+                await conn.execute(insert(events), rows)
+            return
+        # SQLite: commit on the loop thread (see Database); a locked database is retried, not waited on
+        deadline = asyncio.get_running_loop().time() + LOCKED_RETRY_S
+        while True:
+            try:
+                with writer.begin() as conn:
+                    conn.execute(insert(events), rows)
+            except OperationalError as exc:
+                if "locked" not in str(exc) or asyncio.get_running_loop().time() > deadline:
+                    raise
+                await asyncio.sleep(0.002)
+                continue
+            break
+        self._since_checkpoint += len(rows)
+        if self._since_checkpoint >= CHECKPOINT_EVERY and self._checkpoint is None:
+            self._since_checkpoint = 0
+            self._checkpoint = asyncio.create_task(self._run_checkpoint())
+
+    async def _run_checkpoint(self) -> None:
+        try:
+            await self._db.checkpoint()
+        except Exception:
+            log.exception("WAL checkpoint failed")
+        finally:
+            self._checkpoint = None
+
     async def _commit(self, batch: list[_Pending]) -> None:
         try:
             await self._assign_seqs(batch)
-            async with self._db.engine.begin() as conn:
-                await conn.execute(insert(events), [event_row(p.event) for p in batch])
+            await self._insert([event_row(p.event) for p in batch])
         except Exception as exc:
             log.exception("event log commit failed for %d events", len(batch))
             for p in batch:
