@@ -14,17 +14,22 @@ import pytest
 from siyu import events
 from siyu.events import (
     PAYLOAD_TYPES,
+    AssistantAnswered,
     Bus,
+    CommentHidden,
     CommentPosted,
     Context,
     Event,
     Followed,
     GiftSent,
     HostReplied,
+    HostStatusChanged,
     LikeSent,
+    ModerationActed,
     ProductPinned,
     SessionEnded,
     SessionStarted,
+    StockChanged,
     ViewerEntered,
     ViewerLeft,
 )
@@ -40,6 +45,11 @@ SAMPLES: list[Any] = [
     ProductPinned(product_id="P01"),
     SessionStarted(title="秋冬上新"),
     SessionEnded(duration_ms=3_600_000),
+    AssistantAnswered(7, "u1", "stock", "P01", "亲，XL码有货哦", False, 0.9, "user"),
+    CommentHidden("加V看福利", "c3", "contact_ad", ["加v"]),
+    ModerationActed("mute", "u2", "host1", "manual", "禁言10分钟", None, 1_700_000_600_000),
+    HostStatusChanged("away"),
+    StockChanged("P01", "碎花蓝", "XL", 0, -1, "order"),
 ]
 
 

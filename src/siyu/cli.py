@@ -15,6 +15,7 @@ import typer
 import uvloop
 from rich.console import Console
 
+from siyu.assistant.cli import assistant_app
 from siyu.auth import ANY_ROOM, Role, TokenSigner
 from siyu.config import ConfigError, Settings, load_settings
 
@@ -23,6 +24,7 @@ token_app = typer.Typer(help="Issue signed access tokens", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 bench_app = typer.Typer(help="Benchmarks (results go to docs/benchmarks.md)", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+app.add_typer(assistant_app, name="assistant")
 console = Console()
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Path to a siyu.toml")]
@@ -247,6 +249,21 @@ def bench_comments(
     """Comment sent -> seen by another viewer, at RATE comments/s with VIEWERS connected."""
     _run_bench(
         "comments", json_out, viewers=viewers, rate=rate, duration=duration, workers=workers, db_url=db
+    )
+
+
+@bench_app.command("assistant")
+def bench_assistant(
+    viewers: ViewersOpt = 1000,
+    rate: Annotated[float, typer.Option(help="Questions per second into the room")] = 20.0,
+    duration: Annotated[float, typer.Option(help="Seconds of asking")] = 20.0,
+    workers: WorkersOpt = 2,
+    db: DbOpt = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """Question sent -> the assistant's answer received by the asker, with VIEWERS connected."""
+    _run_bench(
+        "assistant", json_out, viewers=viewers, rate=rate, duration=duration, workers=workers, db_url=db
     )
 
 

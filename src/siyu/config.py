@@ -14,6 +14,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from siyu.assistant.llm import LLMSettings
+
 DEFAULT_SECRET = "siyu-development-secret-do-not-use-in-production"
 
 
@@ -54,6 +56,16 @@ class FanoutSettings(BaseModel):
     chunk: int = Field(250, ge=1)
 
 
+class AssistantSettings(BaseModel):
+    """The room assistant (docs/architecture.md). SIYU_ASSISTANT__<NAME> or [assistant]."""
+
+    enabled: bool = True
+    room_answer_at: int = Field(3, ge=2, le=1000)  # viewers asking the same thing -> one room answer
+    room_answer_every_s: float = Field(60.0, gt=0)
+    companion_every_s: float = Field(30.0, gt=0)  # companion mode: one line at most this often
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SIYU_", env_nested_delimiter="__", toml_file="siyu.toml", extra="forbid"
@@ -72,6 +84,7 @@ class Settings(BaseSettings):
     entry_banner_interval_s: float = Field(1.0, gt=0, le=10)
     limits: Limits = Field(default_factory=Limits)
     fanout: FanoutSettings = Field(default_factory=FanoutSettings)
+    assistant: AssistantSettings = Field(default_factory=AssistantSettings)
     redis_url: str | None = None
     # set for the processes of `siyu serve --workers N`: they share the ports (SO_REUSEPORT)
     reuse_port: bool = False

@@ -115,6 +115,63 @@ class SessionEnded:
     duration_ms: int
 
 
+@dataclass(frozen=True, slots=True)
+class AssistantAnswered:
+    """The assistant answered a question (`to` = "user": the asker only, "room": everyone)."""
+
+    TYPE: ClassVar[str] = "assistant.answered"
+    question_seq: int | None
+    to_user: str
+    intent: str
+    product_id: str | None
+    text: str
+    handoff: bool
+    confidence: float
+    to: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommentHidden:
+    """A comment moderation kept from the room (the author still saw their own echo)."""
+
+    TYPE: ClassVar[str] = "comment.hidden"
+    text: str
+    cid: str | None
+    reason: str
+    words: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ModerationActed:
+    """hide / mute / unmute / ban / unban, by a moderator or automatically (`by` = "auto")."""
+
+    TYPE: ClassVar[str] = "moderation.acted"
+    action: str
+    target: str
+    by: str
+    reason: str
+    reason_text: str
+    comment_seq: int | None
+    until: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class HostStatusChanged:
+    TYPE: ClassVar[str] = "host.status"
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class StockChanged:
+    TYPE: ClassVar[str] = "stock.changed"
+    product_id: str
+    color: str
+    size: str
+    count: int
+    delta: int
+    reason: str
+
+
 PAYLOAD_TYPES: dict[str, type[Any]] = {
     cls.TYPE: cls
     for cls in (
@@ -128,6 +185,11 @@ PAYLOAD_TYPES: dict[str, type[Any]] = {
         ProductPinned,
         SessionStarted,
         SessionEnded,
+        AssistantAnswered,
+        CommentHidden,
+        ModerationActed,
+        HostStatusChanged,
+        StockChanged,
     )
 }
 

@@ -310,7 +310,7 @@ async def drain_until_eof(sock: socket.socket, timeout: float) -> tuple[bytes, s
 
 # the smallest thresholds FanoutSettings allows (drop_* >= 1024, max_buffer_bytes >= 4096); no sampling
 SLOW = {"sampling": False, "drop_low_bytes": 1024, "drop_normal_bytes": 2048, "max_buffer_bytes": 4096}
-COAT = "这件大衣真好看" * 28 + "好看"  # 198 characters, about 0.8 KB per comment on the wire
+COAT = "这件大衣真好看" * 27 + "好看"  # 191 characters (+ a number: no two alike), ~0.8 KB on the wire
 
 
 async def flood_until_evicted(node: Node, sender: Tap, sent_c: list[str], sent_g: list[str]) -> None:
@@ -323,7 +323,7 @@ async def flood_until_evicted(node: Node, sender: Tap, sent_c: list[str], sent_g
         for _ in range(40):
             cid = f"c{len(sent_c)}"
             sent_c.append(cid)
-            await sender.client.send({"type": "comment", "cid": cid, "text": COAT})
+            await sender.client.send({"type": "comment", "cid": cid, "text": f"{COAT}{len(sent_c)}"})
         # high priority too: a consumer parked between drop_normal_bytes and max_buffer_bytes still grows
         cid = f"g{len(sent_g)}"
         sent_g.append(cid)

@@ -15,7 +15,9 @@ from siyu.realtime.protocol import (
     ErrorCode,
     FollowIn,
     GiftIn,
+    HostStatusIn,
     LikeIn,
+    ModerateIn,
     PingIn,
     PinIn,
     ProtocolError,
@@ -58,6 +60,17 @@ VALID: list[tuple[dict[str, Any], type[Any], dict[str, Any]]] = [
     ),
     ({"type": "pin", "product_id": "P01"}, PinIn, {"product_id": "P01", "cid": None}),
     ({"type": "pin", "product_id": None, "cid": "p1"}, PinIn, {"product_id": None}),  # unpin
+    ({"type": "host_status", "status": "away", "cid": "h1"}, HostStatusIn, {"status": "away"}),
+    (
+        {"type": "moderate", "action": "mute", "user_id": "u9", "minutes": 30, "cid": "m1"},
+        ModerateIn,
+        {"action": "mute", "user_id": "u9", "minutes": 30, "comment_seq": None},
+    ),
+    (
+        {"type": "moderate", "action": "hide", "user_id": "u9", "comment_seq": 12},
+        ModerateIn,
+        {"action": "hide", "comment_seq": 12, "minutes": 10},
+    ),
     ({"type": "ping"}, PingIn, {"t": None}),
     ({"type": "ping", "t": 123.5}, PingIn, {"t": 123.5}),
     ({"type": "resume", "last_seq": 0}, ResumeIn, {"last_seq": 0, "epoch": None}),

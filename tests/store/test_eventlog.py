@@ -1,4 +1,4 @@
-"""EventLog on SQLite: commits on the loop thread; a locked database is retried without blocking the loop."""
+"""EventLog on SQLite: commits on its own writer thread; a locked database never blocks the loop."""
 
 from __future__ import annotations
 
@@ -31,11 +31,11 @@ async def count(db: Database) -> int:
         return int((await conn.execute(select(func.count()).select_from(events))).scalar_one())
 
 
-async def test_sqlite_file_commits_inline_and_retries_a_locked_database(tmp_path: Path) -> None:
+async def test_sqlite_file_commits_on_the_writer_thread_and_waits_out_a_lock(tmp_path: Path) -> None:
     path = tmp_path / "log.db"
     db = Database(f"sqlite+aiosqlite:///{path}")
     await db.migrate()
-    assert db.inline_writer is not None
+    assert db.sqlite_file == str(path)
     log = EventLog(db, Bus(), _seqs)
     log.start()
     try:
@@ -59,7 +59,7 @@ async def test_sqlite_file_commits_inline_and_retries_a_locked_database(tmp_path
         await db.close()
 
 
-async def test_memory_database_has_no_inline_writer() -> None:
+async def test_memory_database_has_no_writer_thread() -> None:
     db = Database("sqlite+aiosqlite:///:memory:")
-    assert db.inline_writer is None
+    assert db.sqlite_file is None
     await db.close()

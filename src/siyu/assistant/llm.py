@@ -446,7 +446,8 @@ _ARABIC = re.compile(r"\d+(?:,\d{3}(?!\d))*(?:\.\d+)?")
 # Chinese numerals count when a unit that carries a fact follows (price, quantity, size, body, time):
 # 三件, 一百五十九元, 两天; not 一起, 十分, 百搭, 一款 (which are not facts)
 _CHINESE = re.compile(
-    r"([零〇一二两三四五六七八九十百千万]+)(?=元|块|件|单|份|套|条|码|號|号|斤|公斤|天|小时|分钟|折|厘米|米|cm)"
+    r"([零〇一二两三四五六七八九十百千万]+)(?=元|块|件|单|份|套|条|码|號|号|斤|公斤|天|小时|分钟|折|厘米|米"
+    r"|cm)"
 )
 _CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}

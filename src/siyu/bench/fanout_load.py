@@ -186,9 +186,10 @@ async def _load_main(pipe: Connection, cfg: dict[str, Any]) -> None:
                 if k == "g":
                     client.send({"type": "gift", "gift_id": "rose", "cid": cid})
                 else:
-                    client.send({"type": "comment", "cid": cid, "text": "主播这件有XL码吗"})
+                    # distinct texts: moderation hides a viewer repeating one comment (spam)
+                    client.send({"type": "comment", "cid": cid, "text": f"主播这件好好看 第{n}条"})
             else:
-                client.send_comment({"type": "comment", "k": k, "t": now, "text": "主播这件有XL码吗"})
+                client.send_comment({"type": "comment", "k": k, "t": now, "text": f"主播这件好好看 第{n}条"})
         await asyncio.sleep(max(0.0, start + step.duration - time.perf_counter()) + DRAIN_S)
         pipe.send(("stepdone", {
             "frames": c.frames, "msgs": c.msgs, "probe": c.probe, "lat": c.lat, "sent": c.sent,

@@ -1,6 +1,6 @@
-"""Room benchmarks: welcome latency, comment delivery latency, RSS per idle connection.
+"""Room benchmarks: welcome latency, comment delivery latency, assistant answers, RSS per connection.
 
-`siyu bench welcome|comments|rss` start the server in its own process, spread the viewers over
+`siyu bench welcome|comments|assistant|rss` start the server in its own process, spread the viewers over
 load-generator processes, and report percentiles. Latency is measured with the wall clock shared
 by every process on the machine: the sender stamps `time.time_ns()` into the comment text.
 """
@@ -31,11 +31,12 @@ BENCH_PREFIX = "bench "
 class _Viewer:
     """One simulated viewer: resolves `welcomed` on its welcome, records comment latencies."""
 
-    __slots__ = ("client", "latencies", "t0", "user", "welcomed", "welcome_ms")
+    __slots__ = ("asked", "client", "latencies", "t0", "user", "welcomed", "welcome_ms")
 
     def __init__(self, user: str, latencies: list[float] | None) -> None:
         self.user = user
         self.latencies = latencies
+        self.asked: dict[str, float] = {}  # cid -> perf_counter when the question left (assistant mode)
         self.welcomed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.t0 = time.perf_counter()
         self.welcome_ms = 0.0
@@ -51,6 +52,10 @@ class _Viewer:
                         text: str = m["text"]
                         if text.startswith(BENCH_PREFIX):
                             self.latencies.append((now - int(text[len(BENCH_PREFIX) :])) / 1e6)
+        elif mtype == "assistant" and self.latencies is not None and "reply_to" in msg:
+            sent = self.asked.pop(msg["reply_to"]["cid"], None)
+            if sent is not None:
+                self.latencies.append((time.perf_counter() - sent) * 1000)
         elif mtype == "welcome" and not self.welcomed.done():
             self.welcome_ms = (time.perf_counter() - self.t0) * 1000
             self.welcomed.set_result(None)
@@ -71,7 +76,7 @@ async def _worker_main(pipe: Connection, cfg: dict[str, Any]) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     signer = TokenSigner(cfg["secret"], 3600)
     url, room = cfg["url"], cfg["room"]
-    latencies: list[float] | None = [] if cfg["mode"] == "comments" else None
+    latencies: list[float] | None = [] if cfg["mode"] in ("comments", "assistant") else None
     sem = asyncio.Semaphore(cfg.get("concurrency", 50))
     viewers: list[_Viewer] = []
     errors = 0
@@ -137,6 +142,9 @@ async def _worker_main(pipe: Connection, cfg: dict[str, Any]) -> dict[str, Any]:
         await asyncio.sleep(2.0)  # let the last messages arrive
         result["sent"] = sent
         result["latency_ms"] = latencies
+    elif cfg["mode"] == "assistant":
+        result.update(await _ask_questions(cfg, [v for v in viewers if v.user in set(cfg["senders"])]))
+        result["latency_ms"] = latencies
     elif cfg["mode"] == "idle":
         await asyncio.sleep(cfg.get("hold_s", 0))
     for v in viewers:
@@ -145,6 +153,36 @@ async def _worker_main(pipe: Connection, cfg: dict[str, Any]) -> dict[str, Any]:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result["cpu_s"] = usage.ru_utime + usage.ru_stime
     return result
+
+
+def bench_questions() -> list[str]:
+    """Product questions by link number (the bench room pins nothing), in viewers' phrasings."""
+    forms = ["{n}号链接多少钱", "{n}号有XL码吗", "{n}号是什么面料呀", "{n}号几天发货", "{n}号有几个颜色",
+             "165 110斤{n}号穿什么码", "{n}号黑色M还有吗", "{n}号起球吗"]  # fmt: skip
+    return [f.format(n=n) for n in range(1, 25) for f in forms]
+
+
+async def _ask_questions(cfg: dict[str, Any], senders: list[_Viewer]) -> dict[str, Any]:
+    """Senders ask at cfg["rate"] (this worker's share); each answer's latency is recorded on arrival."""
+    questions = bench_questions()
+    sent = 0
+    if senders:
+        gap = 1 / (cfg["rate"] * len(senders) / max(1, cfg["total_senders"]))
+        stop_at = time.perf_counter() + cfg["duration"]
+        next_t = time.perf_counter()
+        while time.perf_counter() < stop_at:
+            s = senders[sent % len(senders)]
+            assert s.client is not None
+            cid = f"{s.user}-{sent}"
+            s.asked[cid] = time.perf_counter()
+            s.client.send({"type": "comment", "cid": cid, "text": questions[(sent * 7) % len(questions)]})
+            sent += 1
+            next_t += gap
+            await asyncio.sleep(max(0.0, next_t - time.perf_counter()))
+    else:
+        await asyncio.sleep(cfg["duration"])
+    await asyncio.sleep(2.0)
+    return {"sent": sent, "unanswered": sum(len(s.asked) for s in senders)}
 
 
 def worker(pipe: Connection, cfg: dict[str, Any]) -> None:
@@ -198,7 +236,7 @@ def run_room_bench(
     db_url: str | None = None,
     on_progress: Any = None,
 ) -> RoomBenchResult:
-    """Run one scenario: "welcome", "comments" or "rss". `on_progress(phase, done, total)` is optional."""
+    """Run one scenario: "welcome", "comments", "assistant" or "rss"; `on_progress(phase, done, total)`."""
     raise_fd_limit()
     if scenario == "welcome":
         duration = probes / probe_rate  # only drives the progress bar
@@ -207,16 +245,16 @@ def run_room_bench(
     pool: WorkerPool | None = None
     try:
         users = [f"v{i:06d}" for i in range(viewers)]
-        total_senders = max(1, math.ceil(rate / 0.4)) if scenario == "comments" else 0
+        total_senders = max(1, math.ceil(rate / 0.4)) if scenario in ("comments", "assistant") else 0
         sender_set = users[:total_senders]
         base = {"url": server.ws_url, "secret": server.secret, "room": server.room, "concurrency": 50}
-        mode = {"welcome": "welcome", "comments": "comments", "rss": "idle"}[scenario]
+        mode = {"rss": "idle"}.get(scenario, scenario)
         configs = []
         for i, share in enumerate(_split(users, workers)):
             cfg = {**base, "mode": mode, "users": share}
             if mode == "welcome":
                 cfg.update(probes=probes if i == 0 else 0, probe_rate=probe_rate, probe_prefix=f"p{i}-")
-            if mode == "comments":
+            if mode in ("comments", "assistant"):
                 cfg.update(senders=[u for u in share if u in sender_set], total_senders=total_senders,
                            rate=rate, duration=duration)  # fmt: skip
             configs.append(cfg)
@@ -262,6 +300,12 @@ def run_room_bench(
             out.offered_rate = rate
             out.deliveries = len(lat)
             out.expected_deliveries = out.sent * (connected_n - 1)
+        elif scenario == "assistant":
+            out.measured = LatencySummary.of([x for r in results for x in r["latency_ms"]])
+            out.sent = sum(r["sent"] for r in results)
+            out.offered_rate = rate
+            out.deliveries = sum(len(r["latency_ms"]) for r in results)
+            out.expected_deliveries = out.sent
         elif scenario == "rss":
             out.rss_per_conn_kb = round((rss_loaded - rss0) / max(1, connected_n) / 1024, 2)
         return out

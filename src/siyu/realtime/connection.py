@@ -223,7 +223,15 @@ class Connection(WSListener):
             self.send(wire.error(ErrorCode.INTERNAL, "internal error"))
 
 
-_RULES = {"comment": "comment", "reply": "comment", "like": "like", "gift": "comment", "follow": "comment"}
+_RULES = {
+    "comment": "comment",
+    "reply": "comment",
+    "moderate": "comment",
+    "host_status": "comment",
+    "like": "like",
+    "gift": "comment",
+    "follow": "comment",
+}
 
 _DISPATCH: dict[type[Any], Callable[[LiveRoom, Connection, Any], None]] = {
     wire.CommentIn: actions.comment,
@@ -232,5 +240,7 @@ _DISPATCH: dict[type[Any], Callable[[LiveRoom, Connection, Any], None]] = {
     wire.GiftIn: actions.gift,
     wire.FollowIn: actions.follow,
     wire.PinIn: actions.pin,
+    wire.HostStatusIn: actions.host_status,
+    wire.ModerateIn: actions.moderate,
     wire.ResumeIn: lambda r, c, m: r.resume(c, m),
 }

@@ -29,6 +29,9 @@ class ErrorCode:
     UNKNOWN_PRODUCT = "unknown_product"
     UNKNOWN_COMMENT = "unknown_comment"
     STORE_UNAVAILABLE = "store_unavailable"
+    MUTED = "muted"
+    BANNED = "banned"
+    UNKNOWN_USER = "unknown_user"
     INTERNAL = "internal"
 
 
@@ -46,6 +49,7 @@ class CloseCode:
     BAD_REQUEST = 4006
     FLOODING = 4008
     SLOW_CONSUMER = 4009  # the connection could not keep up with the room: reconnect and resume
+    BANNED = 4010  # banned from the room by a moderator (or automatically): do not reconnect
 
 
 # --- client -> server --------------------------------------------------------------------------
@@ -94,6 +98,21 @@ class PinIn(_Msg):
     cid: Cid | None = None
 
 
+class HostStatusIn(_Msg):
+    type: Literal["host_status"]
+    status: Literal["live", "busy", "away"]
+    cid: Cid | None = None
+
+
+class ModerateIn(_Msg):
+    type: Literal["moderate"]
+    action: Literal["hide", "mute", "unmute", "ban", "unban"]
+    user_id: str = Field(min_length=1, max_length=64)
+    comment_seq: int | None = Field(None, ge=1)
+    minutes: int = Field(10, ge=1, le=7 * 24 * 60)
+    cid: Cid | None = None
+
+
 class PingIn(_Msg):
     type: Literal["ping"]
     t: float | None = None
@@ -106,10 +125,12 @@ class ResumeIn(_Msg):
 
 
 ClientMsg = Annotated[
-    CommentIn | LikeIn | GiftIn | FollowIn | ReplyIn | PinIn | PingIn | ResumeIn,
+    CommentIn | LikeIn | GiftIn | FollowIn | ReplyIn | PinIn | HostStatusIn | ModerateIn | PingIn | ResumeIn,
     Field(discriminator="type"),
 ]
-CLIENT_TYPES = frozenset({"comment", "like", "gift", "follow", "reply", "pin", "ping", "resume"})
+CLIENT_TYPES = frozenset(
+    {"comment", "like", "gift", "follow", "reply", "pin", "host_status", "moderate", "ping", "resume"}
+)
 _adapter: TypeAdapter[ClientMsg] = TypeAdapter(ClientMsg)
 
 

@@ -8,7 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from siyu.events import CommentPosted, Followed, GiftSent, HostReplied, LikeSent, ProductPinned
+from siyu.assistant.moderation import Action, Verdict
+from siyu.auth import Role
+from siyu.events import (
+    AssistantAnswered,
+    CommentHidden,
+    CommentPosted,
+    Followed,
+    GiftSent,
+    HostReplied,
+    HostStatusChanged,
+    LikeSent,
+    ModerationActed,
+    ProductPinned,
+    now_ms,
+)
 from siyu.realtime import protocol as wire
 from siyu.realtime.fanout import Priority
 from siyu.realtime.protocol import ErrorCode
@@ -48,7 +62,172 @@ def comment(room: LiveRoom, m: Member, msg: wire.CommentIn) -> None:
         "cid": msg.cid,
         "eid": event.id,
     }
-    room.record(m, msg.cid, event, message, Priority.NORMAL)
+    if not m.is_staff:
+        verdict = room.assistant.moderator.check(m.user_id, text)
+        # many viewers asking the same question is a live room working, not a bot flood
+        if not verdict.allowed and not (verdict.reason == "flood" and question):
+            moderated(room, m, msg.cid, text, message, verdict)
+            return
+
+    def after(seq: int | None) -> None:
+        if seq is not None and not m.is_staff:
+            answer_asker(room, m, msg.cid, seq, text, question, event.id)
+
+    room.record(m, msg.cid, event, message, Priority.NORMAL, after=after)
+
+
+def answer_asker(
+    room: LiveRoom, m: Member, cid: str, seq: int, text: str, question: bool, event_id: str
+) -> None:
+    """The assistant's answer goes to the asker at once; a question many viewers ask, to the room once.
+
+    Handoffs (orders, complaints, bargaining) get the pointer to 客服 and go to the host's panel; a
+    question the assistant is unsure of goes to the host's panel only, with the suggested reply.
+    """
+    ra = room.assistant
+    answer = ra.analyse(seq, text, room.pinned_id)
+    if answer is None or not ra.wants_answer(answer, question):
+        return
+    unsure = answer.needs_host and not answer.handoff
+
+    def send(text: str, source: str) -> None:
+        frame = {
+            "type": "assistant",
+            "reply_to": {"seq": seq, "cid": cid},
+            "text": text,
+            "intent": answer.intent,
+            "product_id": answer.product_id,
+            "handoff": answer.handoff,
+            "source": source,
+        }
+        m.send(wire.encode(frame))
+        payload = AssistantAnswered(
+            seq, m.user_id, answer.intent, answer.product_id, text, answer.handoff, answer.confidence, "user"
+        )
+        room.record(None, None, room.event_for(None, payload, parent=event_id), None)
+
+    if ra.llm is not None and (answer.intent == "chitchat" or unsure):
+        # chitchat and what the rules are unsure of: the model, with the catalog as its only source;
+        # an unsure question the model cannot answer stays with the host (it is on the panel already)
+        async def via_llm() -> None:
+            reply, source = await ra.llm_reply(text, answer, room.info.shop_name)
+            if source == "llm" or not unsure:
+                send(reply, source)
+
+        room.spawn(via_llm())
+    elif not unsure:
+        send(answer.answer, "rules")
+    if answer.key not in ra.groups:  # observe() has not seen it yet (another node's broker path)
+        ra.note_question(seq, m.user_id, answer)
+    group = ra.room_answer_due(answer.key)
+    if group is not None:
+        n = len(group.users)
+        room.say(
+            f"{n}位宝宝在问「{text}」：{answer.answer}",
+            answer.intent,
+            key=group.key,
+            product_id=answer.product_id,
+            asked=n,
+            question=text,
+        )
+
+
+def moderated(
+    room: LiveRoom, m: Member, cid: str, text: str, message: dict[str, Any], verdict: Verdict
+) -> None:
+    """A comment moderation stopped: muted/banned authors get an error; spam is hidden from the room.
+
+    A hidden comment is acknowledged with its own echo (the author sees it as sent), logged as
+    `comment.hidden`, and shown to the staff; an automatic mute or ban it triggered is a room message.
+    """
+    if verdict.reason in ("muted", "banned"):
+        code = ErrorCode.MUTED if verdict.reason == "muted" else ErrorCode.BANNED
+        until = room.assistant.moderator.muted_until(m.user_id)
+        extra = {"until_ms": int(until * 1000)} if until else {}
+        reject(m, cid, code, verdict.reason_text, **extra)
+        return
+    hidden = CommentHidden(text, cid, verdict.reason, list(verdict.words))
+    room.record(None, None, room.event_for(m, hidden), None)
+    m.send(wire.ack_ok(cid, None, wire.encode(message)))
+    note = {
+        "type": "moderation",
+        "action": "hide",
+        "target": member_ref(m),
+        "by": "auto",
+        "reason": verdict.reason,
+        "reason_text": verdict.reason_text,
+        "text": text,
+        "ts": now_ms(),
+    }
+    room.channel.to_staff(wire.encode(note))
+    if verdict.record is not None and verdict.record.kind in ("mute", "ban"):
+        publish_action(room, None, verdict.record, member_ref(m))
+
+
+def publish_action(room: LiveRoom, by: Member | None, action: Action, target: dict[str, Any]) -> None:
+    """A moderation action as a room message: every node applies it, the viewers see it happen."""
+    until = int(action.until * 1000) if action.until else None
+    payload = ModerationActed(
+        action.kind, action.target, action.by, action.reason, action.reason_text, None, until
+    )
+    message = {
+        "type": "moderation",
+        "action": action.kind,
+        "target": target,
+        "by": by.nickname if by is not None else "AI助理",
+        "reason": action.reason,
+        "reason_text": action.reason_text,
+        "until": until,
+    }
+    room.record(by, None, room.event_for(by, payload), message, Priority.HIGH)
+
+
+def moderate(room: LiveRoom, m: Member, msg: wire.ModerateIn) -> None:
+    """hide / mute / unmute / ban / unban by a moderator (host, assistant or operator)."""
+    if not m.is_staff:
+        reject(m, msg.cid, ErrorCode.FORBIDDEN_ROLE, "只有主播或场控可以管理评论")
+        return
+    target = {"id": msg.user_id, "nick": msg.user_id, "lvl": 0, "role": Role.VIEWER.value}
+    if msg.comment_seq is not None and msg.comment_seq in room.recent:
+        target = room.recent[msg.comment_seq][0]
+    mod = room.assistant.moderator
+    if msg.action == "hide":
+        if msg.comment_seq is None or msg.comment_seq not in room.recent:
+            reject(m, msg.cid, ErrorCode.UNKNOWN_COMMENT, f"找不到评论 seq={msg.comment_seq}")
+            return
+        action = mod.hide(msg.user_id, m.user_id, reason_text=f"{m.nickname} 隐藏了一条评论")
+    elif msg.action == "mute":
+        action = mod.mute(msg.user_id, msg.minutes * 60, m.user_id, reason_text=f"禁言{msg.minutes}分钟")
+    elif msg.action == "unmute":
+        action = mod.unmute(msg.user_id, m.user_id)
+    elif msg.action == "ban":
+        action = mod.ban(msg.user_id, m.user_id, reason_text="已被移出直播间")
+    else:
+        action = mod.unban(msg.user_id, m.user_id)
+    until = int(action.until * 1000) if action.until else None
+    payload = ModerationActed(
+        action.kind, action.target, m.user_id, "manual", action.reason_text, msg.comment_seq, until
+    )
+    message = {
+        "type": "moderation",
+        "action": action.kind,
+        "target": target,
+        "by": m.nickname,
+        "reason": "manual",
+        "reason_text": action.reason_text,
+        "comment_seq": msg.comment_seq,
+        "until": until,
+    }
+    room.record(m, msg.cid, room.event_for(m, payload), message, Priority.HIGH)
+
+
+def host_status(room: LiveRoom, m: Member, msg: wire.HostStatusIn) -> None:
+    """live / busy / away: while the host is busy or away the assistant keeps the room company."""
+    if m.role not in (Role.HOST, Role.OPERATOR):
+        reject(m, msg.cid, ErrorCode.FORBIDDEN_ROLE, "只有主播可以切换状态")
+        return
+    message = {"type": "host_status", "status": msg.status}
+    room.record(m, msg.cid, room.event_for(m, HostStatusChanged(msg.status)), message, Priority.HIGH)
 
 
 def reply(room: LiveRoom, m: Member, msg: wire.ReplyIn) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import orjson
 from siyu.auth import Role
 from siyu.config import Settings
 from siyu.events import (
+    AssistantAnswered,
     Context,
     Event,
     SessionEnded,
@@ -30,7 +32,8 @@ from siyu.events import (
 from siyu.realtime import protocol as wire
 from siyu.realtime.broker import Broker
 from siyu.realtime.fanout import FanoutStats, Priority, RoomChannel, batch_frame
-from siyu.realtime.protocol import ErrorCode
+from siyu.realtime.protocol import CloseCode, ErrorCode
+from siyu.rooms.assistant import RoomAssistant, catalog_from
 from siyu.rooms.presence import Presence
 from siyu.rooms.questions import Question, QuestionBoard
 from siyu.rooms.service import RoomInfo, RoomService, SessionInfo
@@ -88,6 +91,7 @@ class LiveRoom:
         start_seq: int,
         likes: int,
         visits: dict[str, int],
+        assistant: RoomAssistant | None = None,
     ) -> None:
         self.info = info
         self._deps = deps
@@ -112,6 +116,7 @@ class LiveRoom:
         )
         self.welcome = WelcomeRenderer(info.welcome_template)
         self.questions = QuestionBoard()
+        self.assistant = assistant or RoomAssistant(None)
         self.presence = Presence()
         # recent comments by seq: (author ref, text, event id), so replies can quote and link them
         self.recent: OrderedDict[int, tuple[dict[str, Any], str, str]] = OrderedDict()
@@ -139,6 +144,11 @@ class LiveRoom:
             start_seq=seq,
             likes=likes,
             visits=await service.visit_counts(room_id),
+            assistant=RoomAssistant(
+                catalog_from(await service.catalog_document(info.shop_id)),
+                info.host_name,
+                deps.settings.assistant,
+            ),
         )
         room.channel.on_release = room.observe
         deps.broker.attach(room_id, room.channel, room.reopen)
@@ -169,6 +179,7 @@ class LiveRoom:
                 pass
         self._broker.detach(self.info.id)
         self.flush()
+        await self.assistant.aclose()
         if self._tasks:
             await asyncio.gather(*tuple(self._tasks), return_exceptions=True)
 
@@ -186,6 +197,7 @@ class LiveRoom:
             "live": self.session is not None,
             "session_id": self.session.id if self.session else None,
             "title": self.info.title,
+            "host_status": self.assistant.host_status,
         }
 
     def event_for(self, m: Member | None, payload: Any, parent: str | None = None) -> Event[Any]:
@@ -239,7 +251,13 @@ class LiveRoom:
             )
         )
         if m.is_staff:
-            m.send(wire.encode({"type": "questions", "items": self.questions.snapshot()}))
+            snapshot = {
+                "type": "questions",
+                "items": self.questions.snapshot(),
+                "groups": self.assistant.snapshot(),
+                "host_status": self.assistant.host_status,
+            }
+            m.send(wire.encode(snapshot))
         self._log.append(self.event_for(m, ViewerEntered(m.nickname, m.level, m.role.value, returning)))
         self._viewer_rows[m.user_id] = {
             "id": m.user_id,
@@ -321,23 +339,94 @@ class LiveRoom:
         msg = orjson.loads(data)
         kind = msg.get("type")
         if kind == "comment":
-            self.recent[seq] = (msg["user"], msg["text"], msg.get("eid", ""))
-            if len(self.recent) > RECENT_COMMENTS:
-                self.recent.popitem(last=False)
-            if msg.get("question"):
-                q = Question(seq=seq, ts=msg["ts"], user=msg["user"], text=msg["text"])
-                self.questions.add(q)
-                self.channel.to_staff(wire.encode({"type": "question", **q.to_wire()}))
+            self._observe_comment(seq, msg)
         elif kind == "reply":
             by = msg["user"]["nick"]
             answered = self.questions.answer(msg["reply_to"]["seq"], seq, by)
             if answered is not None:
                 note = {"type": "answered", "seq": answered.seq, "reply_seq": seq, "by": by}
                 self.channel.to_staff(wire.encode(note))
+            group = self.assistant.answered_group(msg["reply_to"]["seq"])
+            if group is not None:  # one reply answers everyone who asked the same thing
+                for other in group.seqs:
+                    if other != msg["reply_to"]["seq"] and self.questions.answer(other, seq, by) is not None:
+                        self.channel.to_staff(
+                            wire.encode({"type": "answered", "seq": other, "reply_seq": seq, "by": by})
+                        )
+                self.channel.to_staff(wire.encode(group.to_wire()))
         elif kind == "pin":
             self.pinned = msg["product"]
         elif kind == "live":
             self._follow_session(msg)
+        elif kind == "assistant" and msg.get("key"):
+            group = self.assistant.groups.get(msg["key"])
+            if group is not None:
+                group.broadcast_at = max(group.broadcast_at, time.monotonic())
+        elif kind == "host_status":
+            self.assistant.host_status = msg["status"]
+        elif kind == "stock":
+            self.assistant.set_stock(msg["product_id"], msg["color"], msg["size"], msg["count"])
+        elif kind == "moderation":
+            self._observe_moderation(msg)
+
+    def say(self, text: str, intent: str, **extra: Any) -> None:
+        """A room-wide message from the assistant (companion lines, answers many viewers asked for)."""
+        event = self.event_for(None, AssistantAnswered(None, "", intent, None, text, False, 1.0, "room"))
+        message = {"type": "assistant", "to": "room", "text": text, "intent": intent, **extra}
+        self.record(None, None, event, message, Priority.HIGH)
+
+    def _observe_comment(self, seq: int, msg: dict[str, Any]) -> None:
+        self.recent[seq] = (msg["user"], msg["text"], msg.get("eid", ""))
+        if len(self.recent) > RECENT_COMMENTS:
+            self.recent.popitem(last=False)
+        question = bool(msg.get("question"))
+        answer = None
+        if msg["user"].get("role") == Role.VIEWER.value:
+            answer = self.assistant.analyse(seq, msg["text"], self.pinned_id)
+            if answer is not None and not self.assistant.wants_answer(answer, question):
+                answer = None
+        if not question and answer is None:
+            return
+        ai: dict[str, object] | None = None
+        if answer is not None:
+            group = self.assistant.note_question(seq, str(msg["user"]["id"]), answer)
+            ai = {
+                "intent": answer.intent,
+                "product_id": answer.product_id,
+                "key": answer.key,
+                "priority": "high" if answer.needs_host else "normal",
+                "handoff": answer.handoff,
+                "suggested": answer.suggested or answer.answer,
+                "auto_answered": not answer.needs_host or answer.handoff,
+            }
+        q = Question(seq=seq, ts=msg["ts"], user=msg["user"], text=msg["text"], ai=ai)
+        self.questions.add(q)
+        self.channel.to_staff(wire.encode({"type": "question", **q.to_wire()}))
+        if answer is not None:
+            self.channel.to_staff(wire.encode(group.to_wire()))
+
+    def _observe_moderation(self, msg: dict[str, Any]) -> None:
+        """Mutes and bans hold on every node of the room; a ban also closes the user's connections here."""
+        action, target = msg["action"], str(msg["target"]["id"])
+        mod = self.assistant.moderator
+        by = str(msg.get("by") or "")
+        if action == "mute" and msg.get("until"):
+            seconds = max(1, (int(msg["until"]) - now_ms()) // 1000)
+            mod.mute(target, seconds, by)
+        elif action == "unmute":
+            mod.unmute(target, by)
+        elif action == "ban":
+            mod.ban(target, by)
+            for peer in list(self.channel.peers):
+                close = getattr(peer, "close", None)
+                if getattr(peer, "user_id", None) == target and not peer.is_staff and close is not None:
+                    close(CloseCode.BANNED, "banned")
+        elif action == "unban":
+            mod.unban(target, by)
+
+    @property
+    def pinned_id(self) -> str | None:
+        return str(self.pinned["id"]) if self.pinned else None
 
     def _follow_session(self, msg: dict[str, Any]) -> None:
         if not msg.get("live"):
@@ -437,6 +526,9 @@ class LiveRoom:
         if key != self._last_state:
             self._last_state = key
             self.channel.post(wire.encode({**state, "ts": ts}), Priority.LOW)
+        line = self.assistant.companion_line(self.pinned_id)
+        if line is not None:
+            self.say(line, "companion")
         self.channel.flush()
         if self._viewer_rows:
             rows = list(self._viewer_rows.values())

@@ -50,9 +50,11 @@ class Question:
     answered: bool = False
     reply_seq: int | None = None
     answered_by: str | None = None
+    ai: dict[str, object] | None = None  # the assistant's reading: intent, product, key, suggestion
 
     def to_wire(self) -> dict[str, object]:
         return {
+            **(self.ai or {}),
             "seq": self.seq,
             "ts": self.ts,
             "user": self.user,

@@ -138,6 +138,30 @@ class RoomService:
             )
         return {r["id"]: product_card(dict(r)) for r in rows}
 
+    async def catalog_document(self, shop_id: str) -> dict[str, Any]:
+        """The shop's catalog in the catalog.json shape (shop, products, coupons), with current stock."""
+        async with self._db.engine.connect() as conn:
+            q = select(shops.c.data).where(shops.c.id == shop_id)
+            shop = (await conn.execute(q)).scalar_one_or_none()
+            rows = (await conn.execute(select(products.c.data).where(products.c.shop_id == shop_id))).all()
+        doc = dict(shop or {})
+        doc["products"] = [r[0] for r in rows]
+        return doc
+
+    async def save_stock(self, shop_id: str, product_id: str, stock: dict[str, int]) -> None:
+        """Persist one product's stock map (the live counts are in each room's catalog)."""
+        async with self._db.engine.begin() as conn:
+            q = select(products.c.data).where(products.c.shop_id == shop_id, products.c.id == product_id)
+            data = (await conn.execute(q)).scalar_one_or_none()
+            if data is None:
+                raise NotFound(product_id)
+            data = {**data, "stock": stock}
+            await conn.execute(
+                update(products)
+                .where(products.c.shop_id == shop_id, products.c.id == product_id)
+                .values(data=data)
+            )
+
     async def set_room_fields(self, room_id: str, **values: Any) -> None:
         async with self._db.engine.begin() as conn:
             await conn.execute(update(rooms).where(rooms.c.id == room_id).values(**values))

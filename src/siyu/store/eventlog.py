@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.exc import OperationalError
 
 from siyu.events import Bus, Event
-from siyu.store.db import Database
+from siyu.store.db import Database, json_dumps
 from siyu.store.tables import events
 
 log = logging.getLogger(__name__)
@@ -37,10 +38,56 @@ class _Pending:
     sequenced: bool
 
 
-LOCKED_RETRY_S = 30.0
-"""How long a commit retries a SQLite database another connection holds locked (its busy timeout)."""
-CHECKPOINT_EVERY = 5_000
-"""Events between WAL checkpoints (run on aiosqlite's thread, off the loop)."""
+_COLUMNS = ("id", "room_id", "session_id", "user_id", "type", "ts", "seq", "payload", "ctx_id", "ctx_parent",
+            "actor")  # fmt: skip
+_INSERT = f"INSERT INTO events ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+
+
+class _SqliteWriter:
+    """The event log's own SQLite connection, used from one thread of its own.
+
+    Measured under fan-out load (docs/architecture.md, "Event log on SQLite"): through aiosqlite a
+    commit is 3-4 hops between the loop and the driver's thread, each waiting for the GIL and the
+    loop's next turn (p99 66-230 ms); committing on the loop thread instead made every slow fsync of
+    this disk (45-115 ms seen) a stall of the whole loop. Here a group commit is one hop: the loop
+    encodes the rows, the thread runs executemany + COMMIT (C calls that release the GIL; the fsync
+    blocks only this thread), and the loop resumes the waiters.
+    """
+
+    def __init__(self, path: str, synchronous: str) -> None:
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="siyu-eventlog")
+        self._path = path
+        self._synchronous = synchronous
+        self._conn: sqlite3.Connection | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self._path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={self._synchronous}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
+    def insert(self, params: list[tuple[Any, ...]]) -> None:
+        """Runs on the writer thread."""
+        if self._conn is None:
+            self._conn = self._connect()
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(_INSERT, params)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        def _close() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+        self.thread.submit(_close).result()
+        self.thread.shutdown(wait=True)
 
 SeqSource = Callable[[str, int], Awaitable[int]]
 """(room_id, n) -> the first of n fresh consecutive room seqs (a Broker's `reserve`)."""
@@ -77,8 +124,7 @@ class EventLog:
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
         self.committed = 0
-        self._since_checkpoint = 0
-        self._checkpoint: asyncio.Task[None] | None = None
+        self._writer = _SqliteWriter(db.sqlite_file, db.sqlite_synchronous) if db.sqlite_file else None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="siyu-eventlog")
@@ -94,8 +140,8 @@ class EventLog:
             except asyncio.CancelledError:
                 pass
             self._task = None
-        if self._checkpoint is not None:
-            await self._checkpoint
+        if self._writer is not None:
+            self._writer.close()
 
     def append(
         self, event: Event[Any], on_commit: Callable[[], None] | None = None, *, sequenced: bool = False
@@ -129,35 +175,12 @@ class EventLog:
                 ev.seq = first + i
 
     async def _insert(self, rows: list[dict[str, Any]]) -> None:
-        writer = self._db.inline_writer
-        if writer is None:
+        if self._writer is None:
             async with self._db.engine.begin() as conn:
                 await conn.execute(insert(events), rows)
             return
-        # SQLite: commit on the loop thread (see Database); a locked database is retried, not waited on
-        deadline = asyncio.get_running_loop().time() + LOCKED_RETRY_S
-        while True:
-            try:
-                with writer.begin() as conn:
-                    conn.execute(insert(events), rows)
-            except OperationalError as exc:
-                if "locked" not in str(exc) or asyncio.get_running_loop().time() > deadline:
-                    raise
-                await asyncio.sleep(0.002)
-                continue
-            break
-        self._since_checkpoint += len(rows)
-        if self._since_checkpoint >= CHECKPOINT_EVERY and self._checkpoint is None:
-            self._since_checkpoint = 0
-            self._checkpoint = asyncio.create_task(self._run_checkpoint())
-
-    async def _run_checkpoint(self) -> None:
-        try:
-            await self._db.checkpoint()
-        except Exception:
-            log.exception("WAL checkpoint failed")
-        finally:
-            self._checkpoint = None
+        params = [tuple(json_dumps(r[c]) if c == "payload" else r[c] for c in _COLUMNS) for r in rows]
+        await asyncio.get_running_loop().run_in_executor(self._writer.thread, self._writer.insert, params)
 
     async def _commit(self, batch: list[_Pending]) -> None:
         try:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from siyu import __version__
 from siyu.auth import AuthError, Claims, Role
 from siyu.rooms.welcome import WelcomeRenderer, WelcomeTemplateError, compile_template
+from siyu.web.assistant_api import add_assistant_routes
 
 if TYPE_CHECKING:
     from siyu.app import Node
@@ -113,6 +114,8 @@ def create_api(node: "Node") -> FastAPI:
         if room is None:
             raise ApiError(404, "room_not_found", f"no room {room_id}")
         return room
+
+    add_assistant_routes(app, live_room, need_staff, Auth, ApiError)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:

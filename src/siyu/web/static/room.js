@@ -27,6 +27,7 @@
     4004: '直播间不存在',
     4005: '客户端版本过旧，请刷新页面后重试',
     4006: '连接请求无效',
+    4010: '你已被移出直播间',
   };
 
   const STATUS_TEXT = {
@@ -37,8 +38,16 @@
     closed: '已断开',
   };
 
-  // Messages that carry a per-room `seq` and are subject to dedupe / resume.
-  const ROOM_TYPES = new Set(['comment', 'reply', 'gift', 'follow', 'pin', 'live']);
+  // Messages that carry a per-room `seq` and are subject to dedupe / resume. The same types may also
+  // come without a seq (a personal `assistant` answer, a staff-only `moderation` notice, a `stock`
+  // update): those are delivered as they arrive.
+  const ROOM_TYPES = new Set([
+    'comment', 'reply', 'gift', 'follow', 'pin', 'live', 'assistant', 'host_status', 'moderation', 'stock',
+  ]);
+
+  // Error codes whose server `message` is already meant for the user (Chinese, with details such as
+  // how long a mute lasts): show it instead of the generic text below.
+  const SERVER_TEXT_CODES = new Set(['muted', 'banned']);
 
   const ERROR_TEXT = {
     rate_limited: '发送太快了，请稍后再试',
@@ -54,6 +63,9 @@
     bad_json: '消息格式有误',
     unknown_type: '不支持的操作',
     binary_unsupported: '不支持的消息格式',
+    muted: '你已被禁言，暂时不能发言',
+    banned: '你已被移出直播间',
+    unknown_user: '找不到这个用户',
     internal: '服务器开小差了，请稍后重试',
     timeout: '网络超时，请重试',
     not_connected: '网络未连接，请稍后重试',
@@ -110,6 +122,7 @@
   function errorText(err) {
     if (!err) return '操作失败';
     const code = typeof err === 'string' ? err : err.code;
+    if (code && SERVER_TEXT_CODES.has(code) && typeof err === 'object' && err.message) return String(err.message);
     if (code && ERROR_TEXT[code]) return ERROR_TEXT[code];
     if (typeof err === 'object' && err.message) return String(err.message);
     return '操作失败' + (code ? '（' + code + '）' : '');
@@ -692,6 +705,23 @@
       return this.request({ type: 'pin', product_id: id }, null);
     }
 
+    /** Tell the room whether the host is on camera: 'live' | 'busy' | 'away' (staff only). */
+    hostStatus(status) {
+      return this.request({ type: 'host_status', status: String(status) }, null);
+    }
+
+    /**
+     * Moderate a viewer (staff only). action: 'hide' | 'mute' | 'unmute' | 'ban' | 'unban'.
+     * opts.commentSeq: the comment concerned (required for 'hide'); opts.minutes: mute length.
+     */
+    moderate(action, userId, opts) {
+      opts = opts || {};
+      const frame = { type: 'moderate', action: String(action), user_id: String(userId) };
+      if (opts.commentSeq != null) frame.comment_seq = Number(opts.commentSeq);
+      if (action === 'mute') frame.minutes = Math.max(1, Math.floor(Number(opts.minutes) || 10));
+      return this.request(frame, null);
+    }
+
     ping() {
       return this._sendRaw({ type: 'ping', t: Date.now() });
     }
@@ -736,6 +766,7 @@
   SiyuRoom.ROOM_TYPES = ROOM_TYPES;
   SiyuRoom.GIFTS = GIFTS;
   SiyuRoom.GIFT_BY_ID = GIFT_BY_ID;
+  SiyuRoom.SERVER_TEXT_CODES = SERVER_TEXT_CODES;
   SiyuRoom.parseLocation = parseLocation;
   SiyuRoom.errorText = errorText;
 
@@ -939,10 +970,132 @@
     );
     el.dataset.productId = card.id;
     el.hidden = false;
+    if (opts && opts.stock) renderStock(el, opts.stock);
+  }
+
+  // --- assistant, host status, moderation, stock -------------------------------------------------
+
+  const HOST_STATUS_TEXT = { live: '在播', busy: '忙碌', away: '离开 (AI陪播)' };
+
+  /** "10分钟" / "2小时" / "3天" for a duration in milliseconds ('' when unknown). */
+  function durationText(ms) {
+    const min = Math.round(Number(ms) / 60000);
+    if (!isFinite(min) || min <= 0) return '';
+    if (min < 60) return min + '分钟';
+    if (min < 24 * 60) return min % 60 === 0 ? min / 60 + '小时' : Math.floor(min / 60) + '小时' + (min % 60) + '分钟';
+    const days = Math.round(min / (24 * 60));
+    return days + '天';
+  }
+
+  /** How long a `moderation` mute lasts, from its `until` and `ts` (or now). */
+  function muteLength(m) {
+    if (!m || typeof m.until !== 'number') return '';
+    const from = typeof m.ts === 'number' ? m.ts : Date.now();
+    return durationText(m.until - from);
+  }
+
+  const MOD_ACTION_TEXT = { hide: '隐藏评论', mute: '禁言', unmute: '解除禁言', ban: '拉黑', unban: '解除拉黑' };
+
+  /** One line for a `moderation` message: "小明 已被禁言10分钟". forStaff words a ban as 拉黑. */
+  function moderationText(m, forStaff) {
+    const t = (m && m.target) || {};
+    const who = t.nick || t.id || '某位观众';
+    switch (m && m.action) {
+      case 'hide':
+        return who + ' 的评论已被隐藏';
+      case 'mute':
+        return who + ' 已被禁言' + muteLength(m);
+      case 'unmute':
+        return who + ' 已解除禁言';
+      case 'ban':
+        return who + (forStaff ? ' 已被拉黑' : ' 已被移出直播间');
+      case 'unban':
+        return who + ' 已解除拉黑';
+      default:
+        return who + ' 已被处理';
+    }
+  }
+
+  /** Who acted: a moderator's nick, or the automatic filter. */
+  function moderatorName(by) {
+    if (!by || by === 'auto' || by === 'system') return 'AI风控';
+    return String(by);
+  }
+
+  /** The small "🤖 AI助理" badge of assistant messages. */
+  function aiBadge(label) {
+    return h('span', { class: 'ai-badge' }, h('span', { class: 'ai-icon', 'aria-hidden': 'true' }, '🤖'), label || 'AI助理');
+  }
+
+  /**
+   * Latest stock counts seen in `stock` messages, per product: {product_id, color, size, count}.
+   * notes(id) gives a few short lines ("碎花蓝 XL 已售罄", "碎花黑 M 仅剩3件") for the product card.
+   */
+  class StockBook {
+    constructor(limit) {
+      this.limit = limit || 3;
+      this.byProduct = new Map();
+    }
+
+    update(m) {
+      if (!m || m.product_id == null || typeof m.count !== 'number') return false;
+      const id = String(m.product_id);
+      let entries = this.byProduct.get(id);
+      if (!entries) {
+        entries = new Map();
+        this.byProduct.set(id, entries);
+      }
+      const key = (m.color || '') + '/' + (m.size || '');
+      entries.delete(key); // newest last
+      entries.set(key, { color: m.color || '', size: m.size || '', count: Math.max(0, m.count) });
+      while (entries.size > 20) entries.delete(entries.keys().next().value);
+      return true;
+    }
+
+    notes(productId) {
+      const entries = productId != null ? this.byProduct.get(String(productId)) : null;
+      if (!entries) return [];
+      const out = [];
+      for (const e of Array.from(entries.values()).reverse()) {
+        if (e.count > 10) continue; // only what is worth saying: sold out or nearly
+        const what = [e.color, e.size].filter(Boolean).join(' ') || '该款';
+        out.push({ text: what + (e.count === 0 ? ' 已售罄' : ' 仅剩' + e.count + '件'), soldOut: e.count === 0 });
+        if (out.length >= this.limit) break;
+      }
+      return out;
+    }
+  }
+
+  /** (Re)draw the stock line of the product card in `el` from a StockBook. */
+  function renderStock(el, book) {
+    if (!el || !book) return;
+    const info = el.querySelector('.pin-info');
+    const old = el.querySelector('.pin-stock');
+    const notes = el.hidden ? [] : book.notes(el.dataset.productId);
+    if (!notes.length) {
+      if (old) old.remove();
+      return;
+    }
+    const line = h(
+      'div',
+      { class: 'pin-stock', dataset: { productId: el.dataset.productId } },
+      notes.map((n) => h('span', { class: 'stock-note' + (n.soldOut ? ' sold-out' : '') }, n.text))
+    );
+    if (old) old.replaceWith(line);
+    else if (info) info.appendChild(line);
   }
 
   const SiyuUI = {
     renderPinned,
+    renderStock,
+    StockBook,
+    HOST_STATUS_TEXT,
+    MOD_ACTION_TEXT,
+    durationText,
+    muteLength,
+    moderationText,
+    moderatorName,
+    aiBadge,
     h,
     fmtTime,
     fmtCount,
