@@ -47,7 +47,7 @@ def test_invalid_config_file_is_reported(tmp_path: Path) -> None:
 def test_demo_runs_prints_urls_and_stops_cleanly(tmp_path: Path) -> None:
     env = {**os.environ, "COLUMNS": "400"}
     proc = subprocess.run(
-        [sys.executable, "-m", "siyu", "demo", "--port", "0", "--duration", "4", "--arrivals", "8"],
+        [sys.executable, "-m", "siyu", "demo", "--port", "0", "--duration", "6", "--arrivals", "10"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -57,4 +57,6 @@ def test_demo_runs_prints_urls_and_stops_cleanly(tmp_path: Path) -> None:
     assert viewer and host, out
     summary = re.search(r"模拟观众: 进入 (\d+), 3秒内离开 (\d+), 评论 (\d+)", out)
     assert summary and int(summary.group(1)) > 0, out
+    answered = re.search(r"AI助理回答 (\d+) 条", out)  # the audience's questions got the assistant's answers
+    assert answered and int(answered.group(1)) > 0, out
     assert (tmp_path / "var" / "demo.db").exists()

@@ -137,6 +137,16 @@ class Node:
         await self.bus.drain()
         await self.db.close()
 
+    async def event_count(self, room_id: str, kind: str) -> int:
+        """Events of one type in a room's log (the demo's summary)."""
+        from sqlalchemy import func, select
+
+        from siyu.store.tables import events
+
+        q = select(func.count()).select_from(events).where(events.c.room_id == room_id, events.c.type == kind)
+        async with self.db.engine.connect() as conn:
+            return int((await conn.execute(q)).scalar_one())
+
     async def ensure_demo_room(self, room_id: str = "demo", shop_id: str = "wanwan") -> None:
         """Load the shipped catalog, create the demo room and start a live session if none is on."""
         await self.rooms.load_catalog(shop_id, demo_catalog())

@@ -137,6 +137,7 @@ def demo(
         audience = Audience(node.ws_url, node.signer, room, AudienceConfig(arrivals, max_online))
         stop = asyncio.Event()
         sim = asyncio.create_task(audience.run(stop))
+        showing = asyncio.create_task(_rotate_pins(node, room, stop))
         try:
             if duration > 0:
                 await asyncio.wait([asyncio.create_task(_until_signalled())], timeout=duration)
@@ -145,14 +146,32 @@ def demo(
         finally:
             stop.set()
             await sim
+            await showing
+            answered = await node.event_count(room, "assistant.answered")
+            hidden = await node.event_count(room, "comment.hidden")
             await node.stop()
             s = audience.stats
             console.print(
                 f"模拟观众: 进入 {s.entered}, 3秒内离开 {s.bounced}, 评论 {s.comments} (提问 {s.questions}), "
                 f"点赞 {s.likes}, 礼物 {s.gifts}, 错误 {s.errors or 0}"
             )
+            console.print(f"AI助理回答 {answered} 条, 风控隐藏 {hidden} 条")
 
     uvloop.run(main())
+
+
+async def _rotate_pins(node: Any, room_id: str, stop: asyncio.Event, every_s: float = 60.0) -> None:
+    """The demo host shows products in turn (讲解中), so viewers' "这件" questions have a product."""
+    room = await node.registry.get(room_id)
+    if room is None or not room.products:
+        return
+    order = sorted(room.products, key=lambda pid: room.products[pid].get("link_no") or 0)
+    i = 0
+    while not stop.is_set():
+        room.pin(order[i % len(order)])
+        i += 1
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_s)
 
 
 @token_app.command("issue")

@@ -113,3 +113,15 @@ def test_errors_exit_2(tmp_path: Path) -> None:
         assistant_app, ["eval", "--catalog", CATALOG, "--qa", str(tmp_path / "none.jsonl")]
     )
     assert result.exit_code == 2 and "not found" in result.output
+
+
+def test_recommend_eval_reports_both_hit_rates(tmp_path: Path) -> None:
+    out = tmp_path / "rec.json"
+    result = runner.invoke(
+        assistant_app, ["recommend-eval", "--viewers", "300", "--runs", "1", "--json", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "命中率@5" in result.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert len(data["per_seed"]) == 1 and data["viewers"] == 300
+    assert set(data) >= {"recommender_hit_rate", "popularity_hit_rate", "lift"}

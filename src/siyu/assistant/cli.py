@@ -159,3 +159,21 @@ def eval_(
             json_out.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
         except OSError as exc:
             raise _fail(f"cannot write {json_out}: {exc.strerror or exc}") from exc
+
+
+@assistant_app.command("recommend-eval")
+def recommend_eval(
+    viewers: Annotated[int, typer.Option(help="Simulated viewers per run")] = 2000,
+    seed: Annotated[int, typer.Option(help="First seed (runs use seed .. seed+runs-1)")] = 0,
+    runs: Annotated[int, typer.Option(help="Seeds to average over")] = 5,
+    k: Annotated[int, typer.Option(help="Hit rate @k")] = 5,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the result as JSON")] = None,
+) -> None:
+    """Offline hit rate@k of the recommender vs the popularity baseline on a generated interaction log."""
+    from siyu.assistant.recommend import run_offline_eval
+
+    with console.status("生成行为日志并评估推荐…"):
+        result = run_offline_eval(viewers=viewers, seed=seed, k=k, runs=runs)
+    console.print(result.summary())
+    if json_out is not None:
+        json_out.write_text(json.dumps(result.as_dict(), ensure_ascii=False, indent=2), encoding="utf-8")

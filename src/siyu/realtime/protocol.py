@@ -31,7 +31,6 @@ class ErrorCode:
     STORE_UNAVAILABLE = "store_unavailable"
     MUTED = "muted"
     BANNED = "banned"
-    UNKNOWN_USER = "unknown_user"
     INTERNAL = "internal"
 
 

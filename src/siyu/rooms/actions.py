@@ -20,7 +20,6 @@ from siyu.events import (
     HostStatusChanged,
     LikeSent,
     ModerationActed,
-    ProductPinned,
     now_ms,
 )
 from siyu.realtime import protocol as wire
@@ -292,8 +291,4 @@ def pin(room: LiveRoom, m: Member, msg: wire.PinIn) -> None:
             reject(m, msg.cid, ErrorCode.UNKNOWN_PRODUCT, f"没有这个商品: {msg.product_id}")
             return
 
-    def after(_seq: int | None) -> None:
-        room.spawn(room.service.set_room_fields(room.info.id, pinned_product_id=msg.product_id))
-
-    message = {"type": "pin", "product": card}
-    room.record(m, msg.cid, room.event_for(m, ProductPinned(msg.product_id)), message, after=after)
+    room.pin(msg.product_id, m, msg.cid)

@@ -23,6 +23,7 @@ from siyu.events import (
     AssistantAnswered,
     Context,
     Event,
+    ProductPinned,
     SessionEnded,
     SessionStarted,
     ViewerEntered,
@@ -368,6 +369,16 @@ class LiveRoom:
             self.assistant.set_stock(msg["product_id"], msg["color"], msg["size"], msg["count"])
         elif kind == "moderation":
             self._observe_moderation(msg)
+
+    def pin(self, product_id: str | None, by: Member | None = None, cid: str | None = None) -> None:
+        """Pin a product of the shop (讲解中; the assistant's 这件), or unpin with None."""
+        card = self.products.get(product_id) if product_id is not None else None
+
+        def after(_seq: int | None) -> None:
+            self.spawn(self.service.set_room_fields(self.info.id, pinned_product_id=product_id))
+
+        message = {"type": "pin", "product": card}
+        self.record(by, cid, self.event_for(by, ProductPinned(product_id)), message, after=after)
 
     def say(self, text: str, intent: str, **extra: Any) -> None:
         """A room-wide message from the assistant (companion lines, answers many viewers asked for)."""

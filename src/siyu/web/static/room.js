@@ -155,6 +155,7 @@
       this.status = 'idle';
       this.lastSeq = 0;
       this._echoed = new Set();
+      this._echoedCids = new Set(); // cids of seq-less echoes shown (a retried cid gets the same ack)
       this.epoch = null;
       this.me = null;
       this.room = null;
@@ -491,7 +492,19 @@
     /** The ack of our own action carries the room message it made: show it at once, and skip it when
      *  it comes again in a batch. It does not move lastSeq (earlier seqs may still be in flight). */
     _onEcho(m) {
-      if (!m || typeof m.seq !== 'number' || m.seq <= this.lastSeq || this._echoed.has(m.seq)) return;
+      if (!m || typeof m !== 'object') return;
+      if (m.seq == null) {
+        // A comment moderation kept from the room: acked with its echo but no seq, so that its author
+        // sees it as sent. It never comes in a batch, so there is nothing to dedupe.
+        if (m.type !== 'comment' || (m.cid != null && this._echoedCids.has(m.cid))) return; // a retry's ack
+        if (m.cid != null) {
+          this._echoedCids.add(m.cid);
+          if (this._echoedCids.size > 500) this._echoedCids.delete(this._echoedCids.values().next().value);
+        }
+        this._emitRoom(m);
+        return;
+      }
+      if (typeof m.seq !== 'number' || m.seq <= this.lastSeq || this._echoed.has(m.seq)) return;
       this._echoed.add(m.seq);
       this._emitRoom(m);
     }
