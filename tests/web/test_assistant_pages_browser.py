@@ -24,7 +24,6 @@ from tests.web.test_pages_browser import ARGS, CHROMIUM, open_page
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.browser,
-    pytest.mark.skip(reason="waiting for server"),
 ]
 
 QUESTION = "这件有XL码吗"

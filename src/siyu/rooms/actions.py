@@ -122,7 +122,7 @@ def answer_asker(
     if group is not None:
         n = len(group.users)
         room.say(
-            f"{n}位宝宝在问「{text}」：{answer.answer}",
+            answer.answer,  # clients show "N 人在问：<question>" from `asked` and `question`
             answer.intent,
             key=group.key,
             product_id=answer.product_id,
@@ -186,7 +186,7 @@ def moderate(room: LiveRoom, m: Member, msg: wire.ModerateIn) -> None:
     if not m.is_staff:
         reject(m, msg.cid, ErrorCode.FORBIDDEN_ROLE, "只有主播或场控可以管理评论")
         return
-    target = {"id": msg.user_id, "nick": msg.user_id, "lvl": 0, "role": Role.VIEWER.value}
+    target = room.user_ref(msg.user_id)
     if msg.comment_seq is not None and msg.comment_seq in room.recent:
         target = room.recent[msg.comment_seq][0]
     mod = room.assistant.moderator

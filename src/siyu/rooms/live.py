@@ -370,6 +370,16 @@ class LiveRoom:
         elif kind == "moderation":
             self._observe_moderation(msg)
 
+    def user_ref(self, user_id: str) -> dict[str, Any]:
+        """A user's wire ref: from a connection here, else their latest comment, else the bare id."""
+        for peer in self.channel.peers:
+            if getattr(peer, "user_id", None) == user_id:
+                return member_ref(peer)  # type: ignore[arg-type]
+        for ref, _text, _eid in reversed(self.recent.values()):
+            if ref.get("id") == user_id:
+                return ref
+        return wire.user_ref(user_id, user_id, 0, Role.VIEWER.value)
+
     def pin(self, product_id: str | None, by: Member | None = None, cid: str | None = None) -> None:
         """Pin a product of the shop (讲解中; the assistant's 这件), or unpin with None."""
         card = self.products.get(product_id) if product_id is not None else None
