@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import sys
 import json
 import logging
 import socket
@@ -48,6 +49,9 @@ def tune_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
+    # The event log's writer thread needs the GIL a few times per commit; at the default 5 ms switch
+    # interval each of those waits out a loop busy writing to thousands of sockets (docs/benchmarks.md).
+    sys.setswitchinterval(0.001)
 
 
 class _EmbeddedServer(uvicorn.Server):
