@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import sys
 import json
 import logging
 import socket
+import sys
 from collections.abc import Generator
 from importlib import resources
 from typing import Any
