@@ -205,3 +205,9 @@ def test_colour_matching() -> None:
 
 
 # Latency is a benchmark, not a unit test (machines are noisy): `siyu assistant eval` reports p50/p99.
+
+
+def test_greetings_to_the_host_are_chitchat_not_product_questions(assistant: Assistant) -> None:
+    for text in ("主播在吗", "晚晚你好呀，在吗", "你们好呀有人吗"):
+        answer = assistant.ask(text, "P01")
+        assert answer.intent == "chitchat" and answer.product_id is None and not answer.needs_host, text
