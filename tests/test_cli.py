@@ -47,7 +47,8 @@ def test_invalid_config_file_is_reported(tmp_path: Path) -> None:
 def test_demo_runs_prints_urls_and_stops_cleanly(tmp_path: Path) -> None:
     env = {**os.environ, "COLUMNS": "400"}
     proc = subprocess.run(
-        [sys.executable, "-m", "siyu", "demo", "--port", "0", "--duration", "6", "--arrivals", "10"],
+        [sys.executable, "-m", "siyu", "demo", "--port", "0", "--duration", "6", "--arrivals", "10",
+         "--comment-gap", "0.5"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]

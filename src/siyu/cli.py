@@ -112,6 +112,9 @@ def demo(
     max_online: Annotated[int, typer.Option(help="Cap on simulated viewers online")] = 60,
     nickname: Annotated[str, typer.Option(help="Your nickname on the viewer page")] = "小鹿",
     duration: Annotated[float, typer.Option(help="Stop after this many seconds (0 = until Ctrl-C)")] = 0,
+    comment_gap: Annotated[
+        float, typer.Option("--comment-gap", help="Mean seconds between one simulated viewer's comments")
+    ] = 6.0,
 ) -> None:
     """A live room on SQLite with a simulated audience; prints the viewer and host URLs."""
     from siyu.app import Node, tune_gc
@@ -134,7 +137,10 @@ def demo(
         console.print(f"[b]主播控制台[/b]  {node.http_url}/host/{room}#token={host}", soft_wrap=True)
         console.print(f"API 文档      {node.http_url}/docs", soft_wrap=True)
         console.print("模拟观众正在进入直播间…  按 Ctrl-C 停止")
-        audience = Audience(node.ws_url, node.signer, room, AudienceConfig(arrivals, max_online))
+        audience = Audience(
+            node.ws_url, node.signer, room,
+            AudienceConfig(arrivals, max_online, mean_comment_gap_s=comment_gap),
+        )  # fmt: skip
         stop = asyncio.Event()
         sim = asyncio.create_task(audience.run(stop))
         showing = asyncio.create_task(_rotate_pins(node, room, stop))
