@@ -238,3 +238,4 @@ async def test_chitchat_goes_through_the_llm_when_configured_and_falls_back_to_r
         reply = await v.expect("assistant")
         assert reply["source"] == "llm" and "159" in reply["text"]
         assert '"live_price":159' in llm.requests[-1].tool_messages()[0]["content"]
+

@@ -116,8 +116,7 @@ def answer_asker(
         room.spawn(via_llm())
     elif not unsure:
         send(answer.answer, "rules")
-    if answer.key not in ra.groups:  # observe() has not seen it yet (another node's broker path)
-        ra.note_question(seq, m.user_id, answer)
+    ra.note_question(seq, m.user_id, answer)  # a no-op when observe() has counted it already
     group = ra.room_answer_due(answer.key)
     if group is not None:
         n = len(group.users)

@@ -138,6 +138,8 @@ class RoomAssistant:
         """Count the question into its group (the host console's "N 人在问")."""
         now = time.monotonic() if now is None else now
         g = self.groups.get(answer.key)
+        if g is not None and self._group_of.get(seq) == answer.key:
+            return g  # counted already (the asker's node and the room stream both report it)
         if g is None or now - g.last > GROUP_WINDOW_S or g.answered:
             g = Group(
                 key=answer.key,
