@@ -9,17 +9,15 @@ in stock in 碎花黑) and viewers ask "这件有XL码吗".
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from siyu.app import Node
 from siyu.auth import Role
 from tests.conftest import Client
-from tests.web.test_pages_browser import ARGS, CHROMIUM, open_page
+from tests.web.conftest import open_page
 
 pytestmark = [
     pytest.mark.integration,
@@ -27,16 +25,6 @@ pytestmark = [
 ]
 
 QUESTION = "这件有XL码吗"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is missing: `make test` installs it")
-    async with async_playwright() as pw:
-        b = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        await b.close()
 
 
 async def host_console(browser: Browser, node: Node, errors: list[str]) -> Page:

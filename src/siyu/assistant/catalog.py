@@ -355,6 +355,10 @@ class Product:
     def has_sku(self, color: str, size: str) -> bool:
         return sku_key(color, size) in self.stock
 
+    def size_in_stock(self, size: str) -> bool:
+        """Some colour of this product has `size` in stock."""
+        return any(self.stock.get(sku_key(color, size), 0) > 0 for color in self.colors)
+
     def stock_of(self, color: str, size: str) -> int:
         try:
             return self.stock[sku_key(color, size)]

@@ -12,6 +12,7 @@ import math
 import os
 import resource
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -121,29 +122,18 @@ async def _worker_main(pipe: Connection, cfg: dict[str, Any]) -> dict[str, Any]:
         result["probe_ms"] = probe_ms
     elif cfg["mode"] == "comments":
         senders = [v for v in viewers if v.user in set(cfg["senders"])]
-        sent = 0
-        if senders:
-            gap = 1 / (cfg["rate"] * len(senders) / max(1, cfg["total_senders"]))
-            stop_at = time.perf_counter() + cfg["duration"]
-            i = 0
-            next_t = time.perf_counter()
-            while time.perf_counter() < stop_at:
-                s = senders[i % len(senders)]
-                assert s.client is not None
-                s.client.send(
-                    {"type": "comment", "cid": f"{s.user}-{i}", "text": f"{BENCH_PREFIX}{time.time_ns()}"}
-                )
-                sent += 1
-                i += 1
-                next_t += gap
-                await asyncio.sleep(max(0.0, next_t - time.perf_counter()))
-        else:
-            await asyncio.sleep(cfg["duration"])
-        await asyncio.sleep(2.0)  # let the last messages arrive
-        result["sent"] = sent
+        result["sent"] = await _send_paced(cfg, senders, lambda s, cid, i: f"{BENCH_PREFIX}{time.time_ns()}")
         result["latency_ms"] = latencies
     elif cfg["mode"] == "assistant":
-        result.update(await _ask_questions(cfg, [v for v in viewers if v.user in set(cfg["senders"])]))
+        senders = [v for v in viewers if v.user in set(cfg["senders"])]
+        questions = bench_questions()
+
+        def ask(s: _Viewer, cid: str, i: int) -> str:
+            s.asked[cid] = time.perf_counter()
+            return questions[(i * 7) % len(questions)]
+
+        result["sent"] = await _send_paced(cfg, senders, ask)
+        result["unanswered"] = sum(len(s.asked) for s in senders)
         result["latency_ms"] = latencies
     elif cfg["mode"] == "idle":
         await asyncio.sleep(cfg.get("hold_s", 0))
@@ -162,9 +152,11 @@ def bench_questions() -> list[str]:
     return [f.format(n=n) for n in range(1, 25) for f in forms]
 
 
-async def _ask_questions(cfg: dict[str, Any], senders: list[_Viewer]) -> dict[str, Any]:
-    """Senders ask at cfg["rate"] (this worker's share); each answer's latency is recorded on arrival."""
-    questions = bench_questions()
+async def _send_paced(
+    cfg: dict[str, Any], senders: list[_Viewer], text: Callable[[_Viewer, str, int], str]
+) -> int:
+    """The senders take turns commenting at cfg["rate"] (this worker's share) for cfg["duration"];
+    `text(sender, cid, i)` gives the i-th comment. Returns how many were sent, 2 s after the last."""
     sent = 0
     if senders:
         gap = 1 / (cfg["rate"] * len(senders) / max(1, cfg["total_senders"]))
@@ -174,15 +166,14 @@ async def _ask_questions(cfg: dict[str, Any], senders: list[_Viewer]) -> dict[st
             s = senders[sent % len(senders)]
             assert s.client is not None
             cid = f"{s.user}-{sent}"
-            s.asked[cid] = time.perf_counter()
-            s.client.send({"type": "comment", "cid": cid, "text": questions[(sent * 7) % len(questions)]})
+            s.client.send({"type": "comment", "cid": cid, "text": text(s, cid, sent)})
             sent += 1
             next_t += gap
             await asyncio.sleep(max(0.0, next_t - time.perf_counter()))
     else:
         await asyncio.sleep(cfg["duration"])
-    await asyncio.sleep(2.0)
-    return {"sent": sent, "unanswered": sum(len(s.asked) for s in senders)}
+    await asyncio.sleep(2.0)  # let the last messages and answers arrive
+    return sent
 
 
 def worker(pipe: Connection, cfg: dict[str, Any]) -> None:

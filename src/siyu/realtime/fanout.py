@@ -133,10 +133,7 @@ class _Send:
     n: int
     peers: list[Peer]
     batch: _Batch
-    staff: bool = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.staff = bool(self.peers) and self.peers[0].is_staff
+    variant: str  # "staff" (every comment) or "full" (viewers: sampled)
 
 
 @dataclass(slots=True)
@@ -154,7 +151,7 @@ class _Pass:
             s = self.items[k]
             peers = s.peers[self.start :] if k == self.i else s.peers
             if peers:
-                out.append(_Send(s.data, s.n, peers, s.batch))
+                out.append(_Send(s.data, s.n, peers, s.batch, s.variant))
         return out
 
 
@@ -323,7 +320,7 @@ class RoomChannel:
             peers = list(group)
             if peers:
                 data, n = batch.frame(name)
-                out.append(_Send(data, n, peers, batch))
+                out.append(_Send(data, n, peers, batch, name))
         return out
 
     def _preempt(self) -> None:
@@ -343,8 +340,8 @@ class RoomChannel:
         reached_staff, reached_viewers = set(self.staff), set(self.viewers)
         for send in old.remaining():
             merged = send.batch.merged(batch)
-            data, n = merged.frame("staff" if send.staff else "full")
-            items.append(_Send(data, n, send.peers, merged))
+            data, n = merged.frame(send.variant)
+            items.append(_Send(data, n, send.peers, merged, send.variant))
             reached_staff.difference_update(send.peers)
             reached_viewers.difference_update(send.peers)
         items += self._sends(batch, reached_staff, reached_viewers)
@@ -394,7 +391,7 @@ class RoomChannel:
         """A slow consumer: low priority goes first, then normal; past the limit it is evicted."""
         cfg, stats, batch = self.config, self.stats, send.batch
         queued = peer.buffered()
-        every = send.staff
+        every = send.variant == "staff"
         if queued >= cfg.max_buffer_bytes:
             stats.evicted += 1
             peer.evict()

@@ -162,11 +162,20 @@ def moderated(
         publish_action(room, None, verdict.record, member_ref(m))
 
 
-def publish_action(room: LiveRoom, by: Member | None, action: Action, target: dict[str, Any]) -> None:
-    """A moderation action as a room message: every node applies it, the viewers see it happen."""
+def publish_action(
+    room: LiveRoom,
+    by: Member | None,
+    action: Action,
+    target: dict[str, Any],
+    *,
+    cid: str | None = None,
+    comment_seq: int | None = None,
+) -> None:
+    """A moderation action (automatic when `by` is None) as a room message: every node applies it, the
+    viewers see it happen."""
     until = int(action.until * 1000) if action.until else None
     payload = ModerationActed(
-        action.kind, action.target, action.by, action.reason, action.reason_text, None, until
+        action.kind, action.target, action.by, action.reason, action.reason_text, comment_seq, until
     )
     message = {
         "type": "moderation",
@@ -175,9 +184,10 @@ def publish_action(room: LiveRoom, by: Member | None, action: Action, target: di
         "by": by.nickname if by is not None else "AI助理",
         "reason": action.reason,
         "reason_text": action.reason_text,
+        "comment_seq": comment_seq,
         "until": until,
     }
-    room.record(by, None, room.event_for(by, payload), message, Priority.HIGH)
+    room.record(by, cid, room.event_for(by, payload), message, Priority.HIGH)
 
 
 def moderate(room: LiveRoom, m: Member, msg: wire.ModerateIn) -> None:
@@ -202,21 +212,7 @@ def moderate(room: LiveRoom, m: Member, msg: wire.ModerateIn) -> None:
         action = mod.ban(msg.user_id, m.user_id, reason_text="已被移出直播间")
     else:
         action = mod.unban(msg.user_id, m.user_id)
-    until = int(action.until * 1000) if action.until else None
-    payload = ModerationActed(
-        action.kind, action.target, m.user_id, "manual", action.reason_text, msg.comment_seq, until
-    )
-    message = {
-        "type": "moderation",
-        "action": action.kind,
-        "target": target,
-        "by": m.nickname,
-        "reason": "manual",
-        "reason_text": action.reason_text,
-        "comment_seq": msg.comment_seq,
-        "until": until,
-    }
-    room.record(m, msg.cid, room.event_for(m, payload), message, Priority.HIGH)
+    publish_action(room, m, action, target, cid=msg.cid, comment_seq=msg.comment_seq)
 
 
 def host_status(room: LiveRoom, m: Member, msg: wire.HostStatusIn) -> None:

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from siyu.assistant.catalog import Catalog, CatalogError, Product
+from siyu.assistant.catalog import Catalog, CatalogError, Product, money
 from siyu.assistant.engine import Answer, Assistant
 from siyu.assistant.llm import ChatClient, Tool, answer_with_fallback, build_system_prompt
 from siyu.assistant.moderation import Moderator
@@ -249,11 +249,10 @@ class RoomAssistant:
         away = "马上回来" if self.host_status == "busy" else "暂时离开一下"
         lines = [f"宝宝们，{host}{away}～AI助理在线陪大家，有尺码、库存、发货问题直接发评论，秒回哦！"]
         if product is not None:
-            in_stock = sorted({k.split("/")[-1] for k, v in product.stock.items() if v > 0}, key=_size_order)
-            sizes = "、".join(in_stock) if in_stock else ""
+            sizes = "、".join(s for s in product.sizes if product.size_in_stock(s))
             lines.append(
-                f"现在讲解的是{product.link_no}号链接「{product.short_name}」，直播间价{_yuan(product.live_price)}元"
-                f"（原价{_yuan(product.price)}元）" + (f"，{sizes}码有货" if sizes else "，已经抢光啦")
+                f"现在讲解的是{product.link_no}号链接「{product.short_name}」，直播间价{money(product.live_price)}元"
+                f"（原价{money(product.price)}元）" + (f"，{sizes}码有货" if sizes else "，已经抢光啦")
                 + "，喜欢的宝宝点左下角小黄车～"
             )
             lines.append(f"不知道{product.short_name}穿什么码？发「身高+体重」，比如 165 110斤，助理帮你挑～")
@@ -263,15 +262,3 @@ class RoomAssistant:
             lines.append(f"新来的宝宝先领券：{names}，小黄车里领取，每单限用一张哦～")
         return lines
 
-
-def _yuan(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
-
-
-_SIZES = ["XS", "S", "M", "L", "XL", "XXL", "2XL", "3XL", "4XL", "均码"]
-
-
-def _size_order(size: str) -> tuple[int, str]:
-    if size in _SIZES:
-        return (_SIZES.index(size), "")
-    return (100, size.rjust(4, "0"))

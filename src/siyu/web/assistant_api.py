@@ -103,15 +103,10 @@ def add_assistant_routes(app: FastAPI, live_room: Any, need_staff: Any, auth: An
         room: LiveRoom = await live_room(room_id)
         ra = room.assistant
         catalog = ra.catalog
-        in_stock = None
-        if catalog is not None:
-            cat = catalog
 
-            def in_stock(product_id: str, size: str) -> bool:
-                p = cat.get(product_id)
-                return p is not None and any(
-                    n > 0 for key, n in p.stock.items() if key.endswith(f"/{size}")
-                )
+        def in_stock(product_id: str, size: str) -> bool:  # the live counts, not the loaded ones
+            p = catalog.get(product_id) if catalog is not None else None
+            return p is not None and p.size_in_stock(size)
 
         recs = ra.recommender.recommend(user, max(1, min(k, 20)), in_stock=in_stock)
         return {
