@@ -7,7 +7,7 @@ import dataclasses
 import inspect
 import logging
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -26,12 +26,17 @@ from siyu.events import (
     HostStatusChanged,
     LikeSent,
     ModerationActed,
+    ProductInterest,
     ProductPinned,
     SessionEnded,
     SessionStarted,
     StockChanged,
     ViewerEntered,
     ViewerLeft,
+    decode_event,
+    decode_payload,
+    encode_event,
+    payload,
 )
 
 SAMPLES: list[Any] = [
@@ -50,6 +55,7 @@ SAMPLES: list[Any] = [
     ModerationActed("mute", "u2", "host1", "manual", "禁言10分钟", None, 1_700_000_600_000),
     HostStatusChanged("away"),
     StockChanged("P01", "碎花蓝", "XL", 0, -1, "order"),
+    ProductInterest("P01", "XL", "asked"),
 ]
 
 
@@ -277,12 +283,6 @@ def test_context_child_links_parent() -> None:
     assert root.parent_id is None
 
 
-def test_context_is_immutable() -> None:
-    ctx = Context()
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        ctx.parent_id = "x"  # type: ignore[misc]
-
-
 def _payload_classes() -> set[type[Any]]:
     return {
         obj
@@ -294,7 +294,7 @@ def _payload_classes() -> set[type[Any]]:
 def test_payload_types_cover_every_payload_dataclass() -> None:
     classes = _payload_classes()
     assert len(classes) >= 10
-    assert set(PAYLOAD_TYPES.values()) == classes
+    assert {c for c in PAYLOAD_TYPES.values() if c.__module__ == events.__name__} == classes
     assert {type(s) for s in SAMPLES} == classes
     for name, cls in PAYLOAD_TYPES.items():
         assert cls.TYPE == name
@@ -307,7 +307,33 @@ def test_payload_type_names_are_dotted_lowercase() -> None:
         assert noun and verb and name == name.lower(), name
 
 
-def test_payloads_are_frozen() -> None:
-    like = LikeSent(count=1)
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        like.count = 2  # type: ignore[misc]
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: type(p).__name__)
+def test_every_payload_crosses_nodes_intact(sample: Any) -> None:
+    """The stream carries events between nodes with encode_event / decode_event: nothing is lost."""
+    event = Event(room_id="r1", user_id="u1", payload=sample, session_id="s1",
+                  context=Context(parent_id="p1", actor="h1"))  # fmt: skip
+    event.seq = 42
+    back = decode_event(encode_event(event))
+    assert back == event
+    assert type(back.payload) is type(sample)
+
+
+def test_an_older_stored_payload_takes_the_defaults_of_newer_fields() -> None:
+    """Events written before a field was added (e.g. a comment's level and role) still decode."""
+    stored = {"text": "包邮吗", "cid": "c1", "question": True, "nickname": "小美"}
+    old = decode_payload("comment.posted", stored)
+    assert old == CommentPosted("包邮吗", "c1", True, "小美", level=0, role="viewer")
+    newer = decode_payload("viewer.followed", {"nickname": "n", "level": 3, "badge": "from a newer node"})
+    assert newer == Followed("n", 3)
+
+
+def test_a_payload_type_name_cannot_be_registered_twice() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Impostor:
+        TYPE: ClassVar[str] = "like.sent"
+        count: int
+
+    with pytest.raises(ValueError, match="registered twice"):
+        payload(Impostor)
+    with pytest.raises(TypeError):
+        payload(int)

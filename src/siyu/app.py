@@ -15,15 +15,22 @@ from typing import Any
 
 import uvicorn
 
+from siyu.assistant.feature import AssistantFeature
 from siyu.auth import TokenSigner
 from siyu.config import Settings
 from siyu.events import Bus
+from siyu.moderation.room import Moderation
 from siyu.realtime.broker import Broker, MemoryBroker
 from siyu.realtime.fanout import FanoutStats
 from siyu.realtime.gateway import Gateway
-from siyu.rooms.live import RoomDeps
+from siyu.realtime.router import Router
+from siyu.recommend.room import Recommendations
+from siyu.rooms.feature import Feature, FeatureSet
+from siyu.rooms.features import CORE_FEATURES
 from siyu.rooms.registry import RoomRegistry
+from siyu.rooms.room import RoomDeps
 from siyu.rooms.service import RoomService
+from siyu.rooms.services import RoomServices
 from siyu.store import Database, EventLog
 
 log = logging.getLogger(__name__)
@@ -78,8 +85,12 @@ def make_broker(settings: Settings) -> Broker:
     return MemoryBroker()
 
 
+FEATURES: list[type[Feature]] = [*CORE_FEATURES, Moderation, AssistantFeature, Recommendations]
+"""The room features a node runs: the core's, then the wings' (a wing's feature may find core ones)."""
+
+
 class Node:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, features: list[type[Feature]] | None = None) -> None:
         self.settings = settings
         self.db = Database(settings.db_url, sqlite_synchronous=settings.sqlite_synchronous)
         self.bus = Bus()
@@ -88,9 +99,14 @@ class Node:
         self.rooms = RoomService(self.db)
         self.signer = TokenSigner(settings.secret, settings.token_ttl_s)
         self.fanout_stats = FanoutStats()
-        deps = RoomDeps(self.rooms, self.eventlog, self.broker, settings, self.fanout_stats)
+        self.features = FeatureSet(FEATURES if features is None else features)
+        self.router = self.features.fill(Router(), settings.limits)
+        deps = RoomDeps(
+            self.rooms, self.eventlog, self.broker, self.bus, settings, self.fanout_stats, self.features
+        )
         self.registry = RoomRegistry(deps)
-        self.gateway = Gateway(settings, self.signer, self.registry)
+        self.services = RoomServices(self.registry)
+        self.gateway = Gateway(settings, self.signer, self.registry, self.router)
         self._http: _EmbeddedServer | None = None
         self._http_task: asyncio.Task[None] | None = None
         self.http_port = 0

@@ -6,15 +6,23 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
-
-from siyu.assistant.llm import LLMSettings
 
 DEFAULT_SECRET = "siyu-development-secret-do-not-use-in-production"
 
@@ -54,6 +62,46 @@ class FanoutSettings(BaseModel):
     max_buffer_bytes: int = Field(1024 * 1024, ge=4096)
     reorder_ms: int = Field(200, ge=1, le=5000)
     chunk: int = Field(250, ge=1)
+
+
+_HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
+
+
+class LLMSettings(BaseModel):
+    """Connection and behaviour of the optional model; off unless `enabled` is set.
+
+    `timeout_s` bounds one whole question (every request and every tool call of the exchange), not one
+    request. 1.5 s because the rules answer is already computed (in milliseconds) and a live-room answer is
+    only useful while the question is still on the asker's screen: the comment stream scrolls past within a
+    few seconds. A grounded answer usually takes two round-trips (tool call, then the answer), which a
+    small fast model does in well under a second each; whatever takes longer is dropped for the rules answer.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    base_url: str = "https://api.openai.com/v1"
+    model: str = Field("gpt-4o-mini", min_length=1, max_length=200)
+    # empty: no Authorization header (some self-hosted OpenAI-compatible servers need none)
+    api_key: SecretStr = SecretStr("")
+    timeout_s: float = Field(1.5, gt=0, le=30)
+    max_tool_rounds: int = Field(3, ge=1, le=10)
+    # low: the answer must restate tool results, not be creative
+    temperature: float = Field(0.3, ge=0, le=2)
+    # live-room answers are one or two short sentences; a small cap also bounds the generation time
+    max_tokens: int = Field(200, ge=16, le=4096)
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        try:
+            url = _HTTP_URL.validate_python(value.strip())
+        except ValidationError as e:
+            raise ValueError(f"base_url: {e.errors()[0]['msg']} (e.g. https://api.openai.com/v1)") from None
+        if url.query or url.fragment or url.username or url.password:
+            raise ValueError("base_url must not carry a query, a fragment or credentials (use api_key)")
+        return str(url).rstrip("/")
+
 
 
 class AssistantSettings(BaseModel):

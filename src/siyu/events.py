@@ -8,6 +8,7 @@ subscribe by payload class, so a handler only ever sees the payload it declared.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 import uuid
@@ -15,7 +16,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
+import orjson
+
 log = logging.getLogger(__name__)
+
+P = TypeVar("P")
 
 
 def new_id() -> str:
@@ -64,6 +69,8 @@ class CommentPosted:
     cid: str | None
     question: bool
     nickname: str
+    level: int = 0
+    role: str = "viewer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,12 +96,14 @@ class GiftSent:
     count: int
     coins: int
     nickname: str
+    level: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Followed:
     TYPE: ClassVar[str] = "viewer.followed"
     nickname: str
+    level: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +137,8 @@ class AssistantAnswered:
     handoff: bool
     confidence: float
     to: str
+    key: str | None = None  # the question group a room answer was for
+    size: str | None = None  # the size the question was about (recommendations learn from it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +164,7 @@ class ModerationActed:
     reason_text: str
     comment_seq: int | None
     until: int | None
+    by_nickname: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,28 +184,57 @@ class StockChanged:
     reason: str
 
 
-PAYLOAD_TYPES: dict[str, type[Any]] = {
-    cls.TYPE: cls
-    for cls in (
-        ViewerEntered,
-        ViewerLeft,
-        CommentPosted,
-        HostReplied,
-        LikeSent,
-        GiftSent,
-        Followed,
-        ProductPinned,
-        SessionStarted,
-        SessionEnded,
-        AssistantAnswered,
-        CommentHidden,
-        ModerationActed,
-        HostStatusChanged,
-        StockChanged,
-    )
-}
+@dataclass(frozen=True, slots=True)
+class ProductInterest:
+    """A viewer showed interest in a product (e.g. asked about it). Signalled inside a room on every node
+    by the feature that noticed it (the assistant's reading of a question); not logged, since it is
+    derived from an event that is (the comment)."""
 
-P = TypeVar("P")
+    TYPE: ClassVar[str] = "product.interest"
+    product_id: str
+    size: str | None
+    kind: str
+
+
+PAYLOAD_TYPES: dict[str, type[Any]] = {}
+"""Event type name -> payload class: every payload the log can hold (core ones below, wings' on import)."""
+
+
+def payload(cls: type[P]) -> type[P]:
+    """Register a payload class (a frozen dataclass with a `TYPE` ClassVar) so events of it can be decoded.
+
+    Wings define their payloads next to their feature and decorate them; a name used twice is a bug.
+    """
+    name = getattr(cls, "TYPE", None)
+    if not isinstance(name, str) or not dataclasses.is_dataclass(cls):
+        raise TypeError(f"{cls!r} is not a payload dataclass with a TYPE")
+    if PAYLOAD_TYPES.get(name, cls) is not cls:
+        raise ValueError(f"payload type {name!r} is registered twice")
+    PAYLOAD_TYPES[name] = cls
+    return cls
+
+
+
+
+for _core in (
+    ViewerEntered,
+    ViewerLeft,
+    CommentPosted,
+    HostReplied,
+    LikeSent,
+    GiftSent,
+    Followed,
+    ProductPinned,
+    SessionStarted,
+    SessionEnded,
+    AssistantAnswered,
+    CommentHidden,
+    ModerationActed,
+    HostStatusChanged,
+    StockChanged,
+    ProductInterest,
+):
+    payload(_core)
 
 
 @dataclass(slots=True)
@@ -212,6 +253,38 @@ class Event(Generic[P]):
     @property
     def type(self) -> str:
         return str(getattr(self.payload, "TYPE"))  # noqa: B009 - TYPE is a ClassVar of every payload
+
+
+def decode_payload(type_name: str, data: dict[str, Any]) -> Any:
+    """A payload from its stored/wire form; fields added later take their defaults, unknown ones are
+    dropped (an older node reading a newer event)."""
+    cls = PAYLOAD_TYPES[type_name]
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def encode_event(event: Event[Any]) -> bytes:
+    """One event as bytes, for carrying it between nodes beside its room message."""
+    c = event.context
+    return orjson.dumps(
+        (event.type, event.id, event.room_id, event.user_id, event.session_id, event.ts, event.seq,
+         c.id, c.parent_id, c.actor, event.payload)
+    )  # fmt: skip
+
+
+def decode_event(data: bytes) -> Event[Any]:
+    """The inverse of encode_event; raises KeyError/ValueError/TypeError on a foreign or broken form."""
+    kind, eid, room, user, session, ts, seq, cid, parent, actor, body = orjson.loads(data)
+    return Event(
+        room_id=room,
+        user_id=user,
+        payload=decode_payload(kind, body),
+        session_id=session,
+        context=Context(id=cid, parent_id=parent, actor=actor),
+        id=eid,
+        ts=ts,
+        seq=seq,
+    )
 
 
 Handler = Callable[[Event[P]], Awaitable[None] | None]

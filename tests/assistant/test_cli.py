@@ -7,8 +7,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from siyu.assistant.cli import assistant_app
 from siyu.cli import app
+from siyu.cli.assistant import assistant_app
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "catalog.json"
 PACKAGED = Path(__file__).resolve().parents[2] / "src" / "siyu" / "data" / "catalog.json"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from siyu.assistant.answers import HANDOFF_WORDS, match_colors
-from siyu.assistant.catalog import Catalog
 from siyu.assistant.engine import Answer, Assistant
+from siyu.catalog import Catalog
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "catalog.json"
 PACKAGED = Path(__file__).resolve().parents[2] / "src" / "siyu" / "data" / "catalog.json"
@@ -68,10 +68,10 @@ def test_an_order_changes_the_stock_answer() -> None:
     assistant = Assistant(catalog)
     before = assistant.ask("卡其色3XL还有吗", "P18")
     assert "有货" in before.answer
-    assert catalog.adjust_stock("P18", "卡其色", "3XL", -3) == 0  # the last three are ordered
+    assert catalog.adjust("P18", "卡其色", "3XL", delta=-3).after == 0  # the last three are ordered
     after = assistant.ask("卡其色3XL还有吗", "P18")
     assert "售罄" in after.answer and "有货，" not in after.answer
-    catalog.adjust_stock("P18", "卡其色", "3XL", 20)  # restock
+    catalog.adjust("P18", "卡其色", "3XL", delta=20)  # restock
     assert "有货" in assistant.ask("卡其色3XL还有吗", "P18").answer
 
 

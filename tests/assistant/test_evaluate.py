@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from siyu.assistant.catalog import Catalog
 from siyu.assistant.engine import Assistant
 from siyu.assistant.evaluate import (
     Expectation,
@@ -21,6 +20,7 @@ from siyu.assistant.evaluate import (
     score_item,
     score_predictions,
 )
+from siyu.catalog import Catalog
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 PACKAGED = Path(__file__).resolve().parents[2] / "src" / "siyu" / "data" / "catalog.json"

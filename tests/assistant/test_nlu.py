@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from siyu.assistant.catalog import Catalog
 from siyu.assistant.nlu import INTENTS, Understander, tokenize
+from siyu.catalog import Catalog
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "catalog.json"
 PACKAGED = Path(__file__).resolve().parents[2] / "src" / "siyu" / "data" / "catalog.json"

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from siyu.assistant.slots import (
-    SlotExtractor,
-    canonical_size,
-    normalize,
-    numerals_to_digits,
-    region_in,
-    region_zone,
-)
+from siyu.assistant.slots import SlotExtractor, numerals_to_digits
+from siyu.assistant.vocab import region_in, region_zone
+from siyu.catalog import canonical_size
+from siyu.zh import normalize
 
 LINKS = frozenset(range(1, 25))
 COLORS = ("卡其色", "碎花黑", "雾霾蓝", "米白色", "浅蓝色")
@@ -138,6 +134,7 @@ def test_colors(text: str, colors: list[str]) -> None:
 
 def test_quantity_order_number_and_regions() -> None:
     assert extractor.extract("买两件券后多少").quantity == 2
+    assert extractor.extract("俩件一起多少钱").quantity == 2
     assert extractor.extract("2件一起买").quantity == 2
     assert extractor.extract("订单号6140813192203334696 还没到").order_no == "6140813192203334696"
     assert extractor.extract("内蒙古包邮吗").regions == ["内蒙古"]

@@ -8,23 +8,19 @@ import orjson
 import pydantic
 import pytest
 
+from siyu.app import FEATURES
+from siyu.config import Limits
+from siyu.moderation.room import ModerateIn
 from siyu.realtime import protocol as wire
-from siyu.realtime.protocol import (
-    CLIENT_TYPES,
-    CommentIn,
-    ErrorCode,
-    FollowIn,
-    GiftIn,
-    HostStatusIn,
-    LikeIn,
-    ModerateIn,
-    PingIn,
-    PinIn,
-    ProtocolError,
-    ReplyIn,
-    ResumeIn,
-    parse_client,
-)
+from siyu.realtime.protocol import ErrorCode, PingIn, ProtocolError, ResumeIn
+from siyu.realtime.router import Router
+from siyu.rooms.feature import FeatureSet
+from siyu.rooms.features import CommentIn, FollowIn, GiftIn, HostStatusIn, LikeIn, PinIn, ReplyIn
+
+# the router a node builds from its features: parsing goes through it
+ROUTER = FeatureSet(FEATURES).fill(Router(), Limits())
+parse_client = ROUTER.parse
+CLIENT_TYPES = frozenset(ROUTER.types)
 
 
 def frame(**fields: Any) -> bytes:
@@ -273,13 +269,32 @@ def test_pong() -> None:
     assert decoded(wire.pong(None, 7)) == {"type": "pong", "t": None, "ts": 7}
 
 
-def test_user_ref() -> None:
-    assert wire.user_ref("u1", "小美", 3, "viewer") == {
-        "id": "u1",
-        "nick": "小美",
-        "lvl": 3,
-        "role": "viewer",
+def test_user_ref_encodes_with_the_wire_keys() -> None:
+    assert decoded(wire.encode({"user": wire.user_ref("u1", "小美", 3, "viewer")})) == {
+        "user": {"id": "u1", "nick": "小美", "lvl": 3, "role": "viewer"}
     }
+
+
+def test_typed_room_messages_encode_with_their_type_first_and_the_seq_the_log_gave() -> None:
+    from siyu.rooms.features.chat import Comment
+
+    user = wire.user_ref("u1", "小美", 3, "viewer")
+    msg = Comment(user=user, text="包邮吗", question=True, cid="c1", eid="e1")
+    msg.seq, msg.ts = 7, 1000
+    out = decoded(wire.encode(msg))
+    assert list(out)[0] == "type"
+    assert out == {
+        "type": "comment", "seq": 7, "ts": 1000,
+        "user": {"id": "u1", "nick": "小美", "lvl": 3, "role": "viewer"},
+        "text": "包邮吗", "question": True, "cid": "c1", "eid": "e1",
+    }  # fmt: skip
+
+
+def test_room_types_come_from_the_message_classes() -> None:
+    types = wire.message_types(wire.RoomMessage)
+    assert {"comment", "reply", "gift", "follow", "pin", "live", "assistant", "host_status", "moderation",
+            "stock", "card"} <= set(types)  # fmt: skip
+    assert "welcome" not in types and "state" not in types  # personal / unsequenced
 
 
 def test_encode_is_compact_utf8() -> None:

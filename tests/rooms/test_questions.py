@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from siyu.rooms.questions import Question, QuestionBoard, is_question
+from siyu.rooms.questions import Question, QuestionBoard
+from siyu.zh import is_question
 
 QUESTIONS = [
     "这件有XL码吗",

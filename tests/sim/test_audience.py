@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from siyu.app import Node
+from siyu.rooms.features import Questions
 from siyu.sim.audience import Audience, AudienceConfig
 from siyu.store.tables import events
 
@@ -39,10 +40,10 @@ async def test_audience_enters_comments_and_leaves(sqlite_node: Node) -> None:
     posted = counts.get("comment.posted", 0) + counts.get("comment.hidden", 0)
     assert posted + s.errors.get("rate_limited", 0) >= s.comments
     room = node.registry.loaded("demo")
-    assert room is not None and room.presence.count == 0
+    assert room is not None and room.members.count == 0
     for _ in range(30):  # the room-wide online figure follows at the next 1 s tick
         if room.online == 0:
             break
         await asyncio.sleep(0.1)
     assert room.online == 0
-    assert len(room.questions.items) > 0
+    assert len(room.feature(Questions).board.items) > 0

@@ -1,7 +1,7 @@
 """The assistant: ``Assistant(catalog).ask(text, current_product) -> Answer``.
 
 Pure, synchronous and in-process: a question costs well under a millisecond (no I/O). Stock changes made
-on the catalog (``catalog.adjust_stock``) show in the next answer.
+on the catalog (``catalog.adjust``) show in the next answer.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from siyu.assistant.answers import Composer
-from siyu.assistant.catalog import Catalog
 from siyu.assistant.nlu import Parse, Understander
+from siyu.catalog import Catalog
 
 DEFAULT_THRESHOLD = 0.5
 

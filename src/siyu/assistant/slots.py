@@ -1,7 +1,8 @@
 """Slot extraction from a viewer's comment: link number, size, colour, height, weight, quantity, region.
 
-Chinese numerals are converted with cn2an (``一米六五`` -> ``1米65``, ``一百斤`` -> ``100斤``); the rules
-here only decide what a number *means* (a link number, a height, a weight, a jeans size).
+Chinese numerals are converted with :func:`siyu.zh.cn_to_arabic` (cn2an: ``一百斤`` -> ``100斤``) once
+heights such as ``一米六五`` have become ``165cm``; the rules here only decide what a number *means* (a link
+number, a height, a weight, a jeans size). Sizes are spelled by :func:`siyu.catalog.canonical_size`.
 
 Heights are returned in cm, weights in 斤 (kg and 公斤 are doubled). Two bare numbers such as ``166 112``
 are told apart by range: a height is 140-210 cm, a weight 70-250 斤 (or 35-69, read as kg).
@@ -10,222 +11,27 @@ are told apart by range: a height is 140-210 cm, a weight 70-250 斤 (or 35-69, 
 from __future__ import annotations
 
 import re
-import unicodedata
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import cn2an
+from siyu.assistant.vocab import GENERIC_COLORS, REGION_OF, REGION_RE, REMOTE_WORDS
+from siyu.catalog import ONE_SIZE, canonical_size
+from siyu.zh import CN_DIGITS, cn_int, cn_to_arabic, normalize
 
-# --------------------------------------------------------------------------------------------------
-# vocabularies (generic domain words; catalog colours are added per catalog)
+__all__ = ["BIGGEST", "SlotExtractor", "Slots", "numerals_to_digits"]
 
-# Colour words viewers use. Single characters are only read as colours in a colour-like context (see
-# _SINGLE_COLOR) so that 红包, 粉丝团, 小黄车, 白菜价 do not count.
-GENERIC_COLORS: tuple[str, ...] = (
-    "黑色",
-    "白色",
-    "红色",
-    "粉色",
-    "蓝色",
-    "绿色",
-    "黄色",
-    "紫色",
-    "灰色",
-    "棕色",
-    "橙色",
-    "杏色",
-    "驼色",
-    "咖色",
-    "咖啡色",
-    "卡其色",
-    "卡其",
-    "咖啡",
-    "米色",
-    "米白",
-    "米白色",
-    "奶白",
-    "奶白色",
-    "乳白色",
-    "奶黄",
-    "奶黄色",
-    "燕麦",
-    "燕麦色",
-    "酒红",
-    "酒红色",
-    "大红",
-    "大红色",
-    "玫红",
-    "玫红色",
-    "粉红",
-    "粉红色",
-    "藕粉",
-    "藕粉色",
-    "雾粉",
-    "雾粉色",
-    "浅粉",
-    "浅粉色",
-    "墨绿",
-    "墨绿色",
-    "军绿",
-    "军绿色",
-    "橄榄绿",
-    "薄荷绿",
-    "牛油果绿",
-    "浅蓝",
-    "浅蓝色",
-    "深蓝",
-    "深蓝色",
-    "天蓝",
-    "天蓝色",
-    "宝蓝",
-    "宝蓝色",
-    "藏青",
-    "藏青色",
-    "藏蓝",
-    "藏蓝色",
-    "雾霾蓝",
-    "雾蓝",
-    "雾蓝色",
-    "牛仔蓝",
-    "浅灰",
-    "浅灰色",
-    "深灰",
-    "深灰色",
-    "烟灰",
-    "烟灰色",
-    "银灰",
-    "银灰色",
-    "香槟",
-    "香槟色",
-    "金色",
-    "银色",
-    "焦糖色",
-    "姜黄",
-    "姜黄色",
-    "芥末黄",
-    "柠檬黄",
-    "鹅黄",
-    "鹅黄色",
-    "香芋紫",
-    "薰衣草紫",
-    "桔色",
-    "橘色",
-    "纯白",
-    "纯黑",
-    "碎花",
-    "条纹",
-    "格子",
-    "豆沙色",
-    "裸色",
-)
+# Single colour characters count only in a colour-like context, so that 红包, 粉丝团, 小黄车, 白菜价 do not.
 _SINGLE_COLOR = re.compile(
     r"(?<![小网大])([黑白红粉蓝绿黄紫灰棕橙杏驼])(?=的|款|系|[a-zA-Z0-9]|码|还|有|吗|呢|么|嘛"
     r"|[\s,，。?？!！~～]|$)"
 )
 
-# Where a parcel goes: aliases -> province-level name. The short forms are what viewers type.
-PROVINCES: dict[str, tuple[str, ...]] = {
-    "北京": ("北京",),
-    "天津": ("天津",),
-    "上海": ("上海", "魔都"),
-    "重庆": ("重庆",),
-    "河北": ("河北", "石家庄"),
-    "山西": ("山西", "太原"),
-    "辽宁": ("辽宁", "沈阳", "大连"),
-    "吉林": ("吉林", "长春"),
-    "黑龙江": ("黑龙江", "哈尔滨"),
-    "江苏": ("江苏", "南京", "苏州", "无锡", "常州"),
-    "浙江": ("浙江", "杭州", "宁波", "温州", "绍兴", "义乌"),
-    "安徽": ("安徽", "合肥"),
-    "福建": ("福建", "福州", "厦门"),
-    "江西": ("江西", "南昌"),
-    "山东": ("山东", "济南", "青岛"),
-    "河南": ("河南", "郑州"),
-    "湖北": ("湖北", "武汉"),
-    "湖南": ("湖南", "长沙"),
-    "广东": ("广东", "广州", "深圳", "东莞", "佛山"),
-    "海南": ("海南", "海口", "三亚"),
-    "四川": ("四川", "成都"),
-    "贵州": ("贵州", "贵阳"),
-    "云南": ("云南", "昆明"),
-    "陕西": ("陕西", "西安"),
-    "甘肃": ("甘肃", "兰州"),
-    "青海": ("青海", "西宁"),
-    "广西": ("广西", "南宁", "桂林"),
-    "内蒙古": ("内蒙古", "内蒙", "呼和浩特", "包头"),
-    "西藏": ("西藏", "拉萨"),
-    "宁夏": ("宁夏", "银川"),
-    "新疆": ("新疆", "乌鲁木齐"),
-    "香港": ("香港",),
-    "澳门": ("澳门",),
-    "台湾": ("台湾",),
-    "海外": ("海外", "国外", "外国", "美国", "日本", "韩国", "英国", "澳洲", "加拿大", "新加坡", "马来西亚"),
-}
-# Standard one-character abbreviations, used to read zone names such as 港澳台 / 江浙沪皖.
-PROVINCE_ABBR: dict[str, str] = {
-    "北京": "京",
-    "天津": "津",
-    "上海": "沪",
-    "重庆": "渝",
-    "河北": "冀",
-    "山西": "晋",
-    "辽宁": "辽",
-    "吉林": "吉",
-    "黑龙江": "黑",
-    "江苏": "苏",
-    "浙江": "浙",
-    "安徽": "皖",
-    "福建": "闽",
-    "江西": "赣",
-    "山东": "鲁",
-    "河南": "豫",
-    "湖北": "鄂",
-    "湖南": "湘",
-    "广东": "粤",
-    "海南": "琼",
-    "四川": "川",
-    "贵州": "贵",
-    "云南": "云",
-    "陕西": "陕",
-    "甘肃": "甘",
-    "青海": "青",
-    "广西": "桂",
-    "内蒙古": "蒙",
-    "西藏": "藏",
-    "宁夏": "宁",
-    "新疆": "新",
-    "香港": "港",
-    "澳门": "澳",
-    "台湾": "台",
-}
-# Zone names that are not built from abbreviations.
-KNOWN_ZONES: dict[str, frozenset[str]] = {
-    "江浙沪": frozenset({"江苏", "浙江", "上海"}),
-    "江浙沪皖": frozenset({"江苏", "浙江", "上海", "安徽"}),
-    "珠三角": frozenset({"广东"}),
-}
-REMOTE_WORDS = ("偏远地区", "偏远", "边远")
-
-_REGION_RE = re.compile(
-    "|".join(
-        sorted(
-            {a for aliases in PROVINCES.values() for a in aliases} | set(REMOTE_WORDS), key=len, reverse=True
-        )
-    )
-)
-_REGION_OF = {a: p for p, aliases in PROVINCES.items() for a in aliases}
-
 # --------------------------------------------------------------------------------------------------
 # numbers
 
-_CN_DIGIT = "零〇一二两三四五六七八九"
-_CN_NUM = "零〇一二两三四五六七八九十百千"
 # 一米六五 / 1米65 / 米六五 / 一米7: the part after 米 is decimal digits of the metre.
-_HEIGHT_METRE = re.compile(rf"(?<![\d.])(?:([一二两12])\s*)?米([{_CN_DIGIT}]{{1,2}}|\d{{1,2}})(?![\d])")
+_HEIGHT_METRE = re.compile(rf"(?<![\d.])(?:([一二两12])\s*)?米([{CN_DIGITS}]{{1,2}}|\d{{1,2}})(?![\d])")
 _HEIGHT_DOTTED = re.compile(r"(?<![\d.])([12])\.(\d{1,2})(?![\d.])\s*(m|米)?", re.IGNORECASE)
-_DIGIT_CN_BOUNDARY = re.compile(rf"(?<=\d)(?=[{_CN_NUM}])|(?<=[{_CN_NUM}])(?=\d)")
-_HAS_CN_NUM = re.compile(rf"[{_CN_NUM}]")
 
 _ORDER_NO = re.compile(r"\d{8,}")
 _LINK_PATTERNS = (
@@ -251,16 +57,6 @@ _BODY_CUE = re.compile(r"穿|码|合适|尺码|身高|体重|个子|斤|kg|公�
 # sizes
 
 _LETTER_SIZE = re.compile(r"(?<![a-z])(xxxxl|xxxl|xxl|xl|xs|[2-5]\s*xl|s|m|l)(?![a-z])", re.IGNORECASE)
-_LETTER_CANON = {
-    "xs": "XS",
-    "s": "S",
-    "m": "M",
-    "l": "L",
-    "xl": "XL",
-    "xxl": "XXL",
-    "xxxl": "3XL",
-    "xxxxl": "4XL",
-}
 _ONE_SIZE_RE = re.compile(r"均码|均号|one\s*size|free\s*size|统一尺码", re.IGNORECASE)
 _WORD_SIZE = {"小码": "S", "中码": "M"}
 BIGGEST = "加大"  # "加大码/特大码/大码": larger than the usual range
@@ -269,48 +65,18 @@ _BIGGEST_RE = re.compile(r"加大码|特大码|加大号|大码|加肥|最大码
 _UNIT_LETTERS = re.compile(r"\d(?:cm|kg|m)(?![a-z])", re.IGNORECASE)
 
 
-def canonical_size(text: str) -> str:
-    """``xl`` -> ``XL``, ``2xl`` -> ``XXL``, ``xxxl`` -> ``3XL``, ``28`` -> ``28``."""
-    t = re.sub(r"\s+", "", text).lower()
-    if t in _LETTER_CANON:
-        return _LETTER_CANON[t]
-    m = re.fullmatch(r"([2-5])xl", t)
-    if m:
-        return "XXL" if m.group(1) == "2" else f"{m.group(1)}XL"
-    return text.strip().upper()
-
-
-def normalize(text: str) -> str:
-    """NFKC (full-width -> half-width), whitespace collapsed to single spaces."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
-
-
-def _cn_int(text: str) -> int:
-    if text.isdigit():
-        return int(text)
-    return int(cn2an.cn2an(text, "smart" if re.search("[十百千]", text) else "direct"))
-
-
 def numerals_to_digits(text: str) -> str:
-    """Chinese numerals -> Arabic with cn2an; heights like 一米六五 become ``165cm`` first."""
+    """Chinese numerals -> Arabic (`siyu.zh.cn_to_arabic`); heights like 一米六五 become ``165cm`` first."""
 
     def metre(m: re.Match[str]) -> str:
-        metres = _cn_int(m.group(1)) if m.group(1) else 1
+        metres = cn_int(m.group(1)) if m.group(1) else 1
         if metres not in (1, 2):
             return m.group(0)
         digits = m.group(2)
-        cm = _cn_int(digits) if len(digits) == 2 else _cn_int(digits) * 10
+        cm = cn_int(digits) if len(digits) == 2 else cn_int(digits) * 10
         return f" {metres * 100 + cm}cm "
 
-    text = _HEIGHT_METRE.sub(metre, text)
-    if not _HAS_CN_NUM.search(text):
-        return text
-    text = _DIGIT_CN_BOUNDARY.sub(" ", text)
-    with warnings.catch_warnings():
-        # cn2an warns (and leaves the text alone) on characters such as 百 in 百褶裙.
-        warnings.simplefilter("ignore")
-        converted: str = cn2an.transform(text, "cn2an")
-    return converted
+    return cn_to_arabic(_HEIGHT_METRE.sub(metre, text))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -373,8 +139,8 @@ class SlotExtractor:
                 slots.colors.append(m.group(1))
 
     def _regions(self, raw: str, slots: Slots) -> None:
-        for m in _REGION_RE.finditer(raw):
-            region = "偏远地区" if m.group(0) in REMOTE_WORDS else _REGION_OF[m.group(0)]
+        for m in REGION_RE.finditer(raw):
+            region = "偏远地区" if m.group(0) in REMOTE_WORDS else REGION_OF[m.group(0)]
             if region not in slots.regions:
                 slots.regions.append(region)
 
@@ -463,7 +229,7 @@ class SlotExtractor:
                 slots.sizes.append(size)
 
         if _ONE_SIZE_RE.search(raw):
-            add("均码")
+            add(ONE_SIZE)
         for word, size in _WORD_SIZE.items():
             if word in raw:
                 add(size)
@@ -485,39 +251,8 @@ class SlotExtractor:
         m = _QUANTITY.search(t)
         if m:
             word = m.group(1)
-            slots.quantity = int(word) if word.isdigit() else int(cn2an.cn2an("两", "smart"))
+            slots.quantity = int(word) if word.isdigit() else 2  # 两 / 俩
 
 
 def _weight(value: float) -> float:
     return int(value) if float(value).is_integer() else round(value, 1)
-
-
-def region_zone(region: str, zones: Iterable[str], remote_areas: Iterable[str]) -> str | None:
-    """Which delivery zone key (e.g. ``江浙沪皖``, ``其他地区``, ``偏远地区``) a province falls in."""
-    zones = list(zones)
-    remote = set(remote_areas)
-    if region == "偏远地区" or region in remote:
-        return next((z for z in zones if "偏远" in z), None)
-    for zone in zones:
-        members = KNOWN_ZONES.get(zone)
-        if members is not None and region in members:
-            return zone
-        if members is None and "地区" not in zone:
-            abbr = PROVINCE_ABBR.get(region)
-            if abbr and abbr in zone:
-                return zone
-    return next((z for z in zones if "其他" in z), None)
-
-
-def region_in(region: str, areas: Iterable[str]) -> str | None:
-    """The entry of `areas` (e.g. ``["港澳台", "海外"]``) that covers `region`, if any."""
-    abbr = PROVINCE_ABBR.get(region)
-    for area in areas:
-        if area == region or region in area:
-            return area
-        members = KNOWN_ZONES.get(area)
-        if members is not None and region in members:
-            return area
-        if abbr and members is None and len(area) <= 4 and abbr in area and "地区" not in area:
-            return area
-    return None

@@ -1,14 +1,20 @@
-"""Brokers carry sequenced room messages to every node that serves the room, and keep room-wide state.
+"""Brokers are the room transport between nodes: sequencing, delivery, history, counters, direct messages.
 
 `MemoryBroker` (the embedded default) serves one process. `RedisBroker` (realtime/redis_broker.py)
-lets several processes and machines serve the same rooms. Both implement the same contract:
+lets several processes and machines serve the same rooms. Both implement the same contract, which knows
+no business rule:
 
 - `open_room` makes sure the room's sequence is at least `floor` (the highest seq in the event log) and
   returns the room's history epoch;
 - `reserve(room, n)` hands out n consecutive sequence numbers (called by the event log writer, once per
   batch and room);
-- `publish` delivers a committed, sequenced message to the room's channel on every node;
-- `sync_room` trades this node's online count and like increments for the room-wide figures;
+- `publish` delivers a committed, sequenced message (its wire bytes and the typed event it came from) to
+  the room's channel on every node;
+- `direct` delivers an ephemeral, unsequenced message to one user's connections or to the staff of a
+  room, on whichever nodes they are (WebRTC signalling, personal notices);
+- `seed_counters` / `add_counters` keep named room counters (likes of a session, later PK scores and poll
+  tallies): nodes add their local increments and read the room-wide totals;
+- `sync_online` trades this node's online count for the room-wide one;
 - `history` returns messages after a seq when this node's ring does not have them.
 """
 
@@ -16,12 +22,13 @@ from __future__ import annotations
 
 import secrets
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from siyu.realtime.fanout import Priority, RoomChannel
 
 Reopen = Callable[[], Awaitable[None]]
-"""Brings a room back in line with the broker after an outage (LiveRoom.reopen)."""
+"""Brings a room back in line with the broker after an outage (Room.reopen)."""
 
 
 class Broker(ABC):
@@ -50,43 +57,48 @@ class Broker(ABC):
         return True
 
     @abstractmethod
-    async def open_room(
-        self, room_id: str, floor: int, session_id: str | None, likes: int
-    ) -> tuple[str, int]:
-        """Ensure the room's seq >= floor and seed the session's likes; return (epoch, current seq)."""
+    async def open_room(self, room_id: str, floor: int) -> tuple[str, int]:
+        """Ensure the room's seq >= floor; return (epoch, current seq)."""
 
     @abstractmethod
     async def reserve(self, room_id: str, n: int) -> int:
         """The first of n fresh consecutive seqs."""
 
     @abstractmethod
-    def publish(self, room_id: str, seq: int, data: bytes, prio: Priority) -> None:
-        """Deliver a committed room message to every node's channel (this one included)."""
+    def publish(self, room_id: str, seq: int, data: bytes, prio: Priority, event: Any = None) -> None:
+        """Deliver a committed room message (and its typed event) to every node's channel, this one too."""
 
     @abstractmethod
-    async def sync_room(
-        self, room_id: str, session_id: str | None, online: int, likes_delta: int
-    ) -> tuple[int, int]:
-        """(room-wide online, room-wide likes of the session) after adding this node's figures."""
+    def direct(self, room_id: str, target: str, data: bytes) -> None:
+        """An ephemeral message to `user:<id>` or `staff` of a room, on every node that has them."""
+
+    @abstractmethod
+    async def seed_counters(self, room_id: str, values: Mapping[str, int]) -> None:
+        """Set named counters that do not exist yet (a recount from the event log after a restart)."""
+
+    @abstractmethod
+    async def add_counters(self, room_id: str, deltas: Mapping[str, int]) -> dict[str, int]:
+        """Add this node's increments; the room-wide totals of the same counters."""
+
+    @abstractmethod
+    async def sync_online(self, room_id: str, online: int) -> int:
+        """The room-wide online count after reporting this node's."""
 
     async def history(self, room_id: str, after_seq: int, epoch: str | None) -> list[bytes] | None:
         return None
 
 
 class MemoryBroker(Broker):
-    """One process: sequences in memory, delivery by a direct call."""
+    """One process: sequences and counters in memory, delivery by a direct call."""
 
     def __init__(self) -> None:
         super().__init__()
         self._seqs: dict[str, int] = {}
         self._epochs: dict[str, str] = {}
-        self._likes: dict[tuple[str, str | None], int] = {}
+        self._counters: dict[str, dict[str, int]] = {}
 
-    async def open_room(
-        self, room_id: str, floor: int, session_id: str | None, likes: int
-    ) -> tuple[str, int]:
+    async def open_room(self, room_id: str, floor: int) -> tuple[str, int]:
         self._seqs[room_id] = max(self._seqs.get(room_id, 0), floor)
-        self._likes.setdefault((room_id, session_id), likes)
         epoch = self._epochs.setdefault(room_id, secrets.token_hex(4))
         return epoch, self._seqs[room_id]
 
@@ -95,14 +107,26 @@ class MemoryBroker(Broker):
         self._seqs[room_id] = first + n - 1
         return first
 
-    def publish(self, room_id: str, seq: int, data: bytes, prio: Priority) -> None:
+    def publish(self, room_id: str, seq: int, data: bytes, prio: Priority, event: Any = None) -> None:
         channel = self._channels.get(room_id)
         if channel is not None:
-            channel.deliver(seq, data, prio)
+            channel.deliver(seq, data, prio, event)
 
-    async def sync_room(
-        self, room_id: str, session_id: str | None, online: int, likes_delta: int
-    ) -> tuple[int, int]:
-        key = (room_id, session_id)
-        self._likes[key] = self._likes.get(key, 0) + likes_delta
-        return online, self._likes[key]
+    def direct(self, room_id: str, target: str, data: bytes) -> None:
+        channel = self._channels.get(room_id)
+        if channel is not None:
+            channel.direct(target, data)
+
+    async def seed_counters(self, room_id: str, values: Mapping[str, int]) -> None:
+        counters = self._counters.setdefault(room_id, {})
+        for name, value in values.items():
+            counters.setdefault(name, value)
+
+    async def add_counters(self, room_id: str, deltas: Mapping[str, int]) -> dict[str, int]:
+        counters = self._counters.setdefault(room_id, {})
+        for name, delta in deltas.items():
+            counters[name] = counters.get(name, 0) + delta
+        return {name: counters[name] for name in deltas}
+
+    async def sync_online(self, room_id: str, online: int) -> int:
+        return online

@@ -5,18 +5,16 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport
 
 from siyu.auth import Claims
 from siyu.events import now_ms
 from siyu.realtime import protocol as wire
-from siyu.realtime.protocol import CloseCode, ErrorCode, ProtocolError
+from siyu.realtime.protocol import ClientMessage, CloseCode, ErrorCode, ProtocolError
 from siyu.realtime.ratelimit import Verdict
-from siyu.rooms import actions
-from siyu.rooms.live import LiveRoom
+from siyu.realtime.router import Route
 
 if TYPE_CHECKING:
     from siyu.realtime.gateway import Gateway
@@ -27,6 +25,18 @@ MAX_EARLY_FRAMES = 32
 CLOSE_TIMEOUT_S = 2.0
 EVICT_TIMEOUT_S = 5.0
 _serials = itertools.count(1)
+
+
+class RoomHandle(Protocol):
+    """What the gateway needs of a room: membership, resume, and dispatch of a parsed frame."""
+
+    def enter(self, m: Connection) -> None: ...
+
+    def leave(self, m: Connection, close_code: int) -> None: ...
+
+    def resume(self, m: Connection, last_seq: int, epoch: str | None) -> None: ...
+
+    def dispatch(self, m: Connection, msg: ClientMessage) -> None: ...
 
 
 class Connection(WSListener):
@@ -56,7 +66,7 @@ class Connection(WSListener):
         self.level = claims.level
         self.role = claims.role
         self.joined_at_ms = now_ms()
-        self.room: LiveRoom | None = None
+        self.room: RoomHandle | None = None
         self.transport: WSTransport | None = None
         self._early: list[bytes] | None = []
         self.is_staff = claims.role.is_staff
@@ -136,7 +146,7 @@ class Connection(WSListener):
             t.send_close(WSCloseCode(code), reason.encode()[:120])
             asyncio.get_running_loop().call_later(CLOSE_TIMEOUT_S, t.disconnect)
 
-    def joined(self, room: LiveRoom) -> None:
+    def joined(self, room: RoomHandle) -> None:
         """Called by the gateway once the room is loaded and the welcome is sent."""
         self.room = room
         early, self._early = self._early, None
@@ -184,63 +194,48 @@ class Connection(WSListener):
     def _handle(self, data: bytes) -> None:
         room = self.room
         assert room is not None
+        router = self._gw.router
         try:
-            msg = wire.parse_client(data)
+            msg = router.parse(data)
         except ProtocolError as exc:
             self.send(wire.reject(exc.cid, exc.code, exc.message))
             return
         if isinstance(msg, wire.PingIn):
             self.send(wire.pong(msg.t, now_ms()))
             return
-        rule = _RULES.get(msg.type)
-        if rule is not None:
-            cost = msg.count if isinstance(msg, wire.LikeIn) else 1
+        if isinstance(msg, wire.ResumeIn):
+            room.resume(self, msg.last_seq, msg.epoch)
+            return
+        route = router.route(msg.type)  # type: ignore[attr-defined]  # every model has a Literal type
+        if route.rate is not None:
             limits = self._gw.ratelimits
             if limits.is_global:  # checked in Redis: the dispatch waits for that answer
-                self._gw.spawn(self._dispatch_after_global(room, msg, rule, cost))
+                self._gw.spawn(self._dispatch_after_global(room, msg, route))
                 return
-            if not self._allowed(msg, limits.hit(rule, f"{self.room_id}:{self.user_id}", cost)):
+            if not self._allowed(msg, limits.hit(route.rate, self._user_key, route.cost(msg))):
                 return
         self._dispatch(room, msg)
 
-    async def _dispatch_after_global(self, room: LiveRoom, msg: Any, rule: str, cost: int) -> None:
-        verdict = await self._gw.ratelimits.hit_global(rule, f"{self.room_id}:{self.user_id}", cost)
+    @property
+    def _user_key(self) -> str:
+        return f"{self.room_id}:{self.user_id}"
+
+    async def _dispatch_after_global(self, room: RoomHandle, msg: ClientMessage, route: Route) -> None:
+        assert route.rate is not None
+        verdict = await self._gw.ratelimits.hit_global(route.rate, self._user_key, route.cost(msg))
         if self._allowed(msg, verdict) and self.transport is not None and not self.transport.is_disconnected:
             self._dispatch(room, msg)
 
-    def _allowed(self, msg: Any, verdict: Verdict) -> bool:
+    def _allowed(self, msg: ClientMessage, verdict: Verdict) -> bool:
         if not verdict.allowed:
             text = "操作太频繁，请稍后再试"
             cid = getattr(msg, "cid", None)
             self.send(wire.reject(cid, ErrorCode.RATE_LIMITED, text, retry_after_ms=verdict.retry_after_ms))
         return verdict.allowed
 
-    def _dispatch(self, room: LiveRoom, msg: Any) -> None:
+    def _dispatch(self, room: RoomHandle, msg: ClientMessage) -> None:
         try:
-            _DISPATCH[type(msg)](room, self, msg)
+            room.dispatch(self, msg)
         except Exception:
-            log.exception("handling %s failed", msg.type)
+            log.exception("handling %s failed", getattr(msg, "type", "?"))
             self.send(wire.error(ErrorCode.INTERNAL, "internal error"))
-
-
-_RULES = {
-    "comment": "comment",
-    "reply": "comment",
-    "moderate": "comment",
-    "host_status": "comment",
-    "like": "like",
-    "gift": "comment",
-    "follow": "comment",
-}
-
-_DISPATCH: dict[type[Any], Callable[[LiveRoom, Connection, Any], None]] = {
-    wire.CommentIn: actions.comment,
-    wire.ReplyIn: actions.reply,
-    wire.LikeIn: actions.like,
-    wire.GiftIn: actions.gift,
-    wire.FollowIn: actions.follow,
-    wire.PinIn: actions.pin,
-    wire.HostStatusIn: actions.host_status,
-    wire.ModerateIn: actions.moderate,
-    wire.ResumeIn: lambda r, c, m: r.resume(c, m),
-}

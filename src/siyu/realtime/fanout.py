@@ -42,6 +42,7 @@ class Peer(Protocol):
     for the byte count only of the ones that are behind.
     """
 
+    user_id: str
     is_staff: bool
     behind: bool
 
@@ -50,6 +51,10 @@ class Peer(Protocol):
     def buffered(self) -> int: ...
 
     def evict(self) -> None: ...
+
+
+Observer = Callable[[int, bytes, object | None], None]
+"""Called for every released room message, in seq order: (seq, wire bytes, the typed event it carries)."""
 
 
 @dataclass
@@ -176,13 +181,13 @@ class RoomChannel:
         self.stats = stats
         self._history: deque[tuple[int, bytes]] = deque(maxlen=history_size)
         self._pending: list[tuple[int | None, Priority, bytes]] = []
-        self._held: dict[int, tuple[Priority, bytes]] = {}
+        self._held: dict[int, tuple[Priority, bytes, object | None]] = {}
         self._gap_timer: asyncio.TimerHandle | None = None
         self._flush_timer: asyncio.Handle | None = None
         self._tokens = config.normal_cap_per_s
         self._tokens_at = time.monotonic()
         self._rng = random.Random()
-        self.on_release: Callable[[int, bytes], None] | None = None
+        self.observers: list[Observer] = []
         self._pass: _Pass | None = None
         self._flush_again = False
         self._last_flush = 0.0
@@ -199,21 +204,22 @@ class RoomChannel:
 
     # --- ingress ---------------------------------------------------------------------------------
 
-    def deliver(self, seq: int, data: bytes, prio: Priority) -> None:
-        """A sequenced room message. Released in seq order; a gap is waited for `reorder_ms`, then skipped."""
+    def deliver(self, seq: int, data: bytes, prio: Priority, event: object | None = None) -> None:
+        """A sequenced room message (with the typed event it came from, for the observers). Released in
+        seq order; a gap is waited for `reorder_ms`, then skipped."""
         if seq <= self.published_seq:
             return  # a duplicate (e.g. our own publication seen again after a broker reconnect)
         if seq != self.published_seq + 1:
-            self._held[seq] = (prio, data)
+            self._held[seq] = (prio, data, event)
             if self._gap_timer is None:
                 loop = asyncio.get_running_loop()
                 self._gap_timer = loop.call_later(self.config.reorder_ms / 1000, self._skip_gap)
             return
-        self._release(seq, prio, data)
+        self._release(seq, prio, data, event)
         while self.published_seq + 1 in self._held:
             nxt = self.published_seq + 1
-            p, d = self._held.pop(nxt)
-            self._release(nxt, p, d)
+            p, d, e = self._held.pop(nxt)
+            self._release(nxt, p, d, e)
         if not self._held and self._gap_timer is not None:
             self._gap_timer.cancel()
             self._gap_timer = None
@@ -223,14 +229,14 @@ class RoomChannel:
         if self._held:
             first = min(self._held)
             self.published_seq = first - 1  # the missing seqs never came (a failed commit, a lost node)
-            prio, data = self._held.pop(first)
-            self.deliver(first, data, prio)
+            prio, data, event = self._held.pop(first)
+            self.deliver(first, data, prio, event)
 
-    def _release(self, seq: int, prio: Priority, data: bytes) -> None:
+    def _release(self, seq: int, prio: Priority, data: bytes, event: object | None) -> None:
         self.published_seq = seq
         self._history.append((seq, data))
-        if self.on_release is not None:
-            self.on_release(seq, data)
+        for observe in self.observers:
+            observe(seq, data, event)
         self._enqueue(seq, prio, data)
 
     def post(self, data: bytes, prio: Priority = Priority.LOW) -> None:
@@ -270,6 +276,23 @@ class RoomChannel:
         for peer in self.staff:
             peer.send(data)
             self.stats.frames += 1
+
+    def to_user(self, user_id: str, data: bytes) -> int:
+        """A personal message to every connection of one user on this node, at once; how many got it."""
+        n = 0
+        for peer in self.peers:
+            if peer.user_id == user_id:
+                peer.send(data)
+                n += 1
+        self.stats.frames += n
+        return n
+
+    def direct(self, target: str, data: bytes) -> None:
+        """An ephemeral message for `staff` or `user:<id>` (what a broker delivers across nodes)."""
+        if target == "staff":
+            self.to_staff(data)
+        elif target.startswith("user:"):
+            self.to_user(target[5:], data)
 
     def _sample(self, normal: list[int]) -> set[int]:
         """Which of the window's normal messages (by position) the viewers get."""

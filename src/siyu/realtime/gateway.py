@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from picows import WSCloseCode, WSListener, WSMsgType, WSTransport, WSUpgradeRequest, ws_create_server
@@ -15,10 +15,10 @@ from picows import WSCloseCode, WSListener, WSMsgType, WSTransport, WSUpgradeReq
 from siyu.auth import AuthError, TokenSigner
 from siyu.config import Settings
 from siyu.realtime import protocol as wire
-from siyu.realtime.connection import Connection
+from siyu.realtime.connection import Connection, RoomHandle
 from siyu.realtime.protocol import CloseCode
 from siyu.realtime.ratelimit import RateLimits
-from siyu.rooms.registry import RoomRegistry
+from siyu.realtime.router import Router
 
 log = logging.getLogger(__name__)
 
@@ -39,19 +39,22 @@ class Rejected(WSListener):
         transport.disconnect()
 
 
+class Rooms(Protocol):
+    """Where the gateway finds a room (loading it on first use); None when there is no such room."""
+
+    async def get(self, room_id: str) -> RoomHandle | None: ...
+
+
 class Gateway:
-    def __init__(self, settings: Settings, signer: TokenSigner, registry: RoomRegistry) -> None:
+    def __init__(self, settings: Settings, signer: TokenSigner, rooms: Rooms, router: Router) -> None:
         self.settings = settings
         self._signer = signer
-        self._registry = registry
+        self._registry = rooms
+        self.router = router
         lim = settings.limits
+        # the transport's own rules (per connection) and the rules the room features registered (per user)
         self.ratelimits = RateLimits(
-            {
-                "frame": lim.frame_rate,
-                "strike": f"{lim.flood_strikes - 1}/10second",
-                "comment": lim.comment_rate,
-                "like": lim.like_rate,
-            },
+            {"frame": lim.frame_rate, "strike": f"{lim.flood_strikes - 1}/10second", **router.rates},
             redis_url=settings.redis_url,
         )
         self.connections: set[Connection] = set()

@@ -5,10 +5,11 @@ docs/protocol.md is the human-readable contract; keep both in step.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 PROTOCOL_VERSION = 1
 
@@ -34,6 +35,31 @@ class ErrorCode:
     INTERNAL = "internal"
 
 
+ERROR_TEXT: dict[str, str] = {
+    ErrorCode.RATE_LIMITED: "发送太快了，请稍后再试",
+    ErrorCode.COMMENT_TOO_LONG: "评论太长了",
+    ErrorCode.EMPTY_COMMENT: "评论不能为空",
+    ErrorCode.FORBIDDEN_ROLE: "没有权限执行这个操作",
+    ErrorCode.UNKNOWN_GIFT: "没有这个礼物",
+    ErrorCode.UNKNOWN_PRODUCT: "没有这个商品",
+    ErrorCode.UNKNOWN_COMMENT: "找不到要回复的评论（可能太久以前了）",
+    ErrorCode.STORE_UNAVAILABLE: "服务繁忙，请稍后重试",
+    ErrorCode.FRAME_TOO_LARGE: "消息太长了",
+    ErrorCode.BAD_MESSAGE: "消息格式有误",
+    ErrorCode.BAD_JSON: "消息格式有误",
+    ErrorCode.UNKNOWN_TYPE: "不支持的操作",
+    ErrorCode.BINARY_UNSUPPORTED: "不支持的消息格式",
+    ErrorCode.MUTED: "你已被禁言，暂时不能发言",
+    ErrorCode.BANNED: "你已被移出直播间",
+    ErrorCode.INTERNAL: "服务器开小差了，请稍后重试",
+    "room_not_found": "直播间不存在",
+}
+"""The user-facing (zh-CN) text of each error code; pages take it from GET /api/protocol."""
+
+SERVER_TEXT_CODES = ("muted", "banned")
+"""Codes whose server `message` is already meant for the user (e.g. how long a mute lasts)."""
+
+
 class CloseCode:
     """WebSocket close codes the server uses."""
 
@@ -51,86 +77,53 @@ class CloseCode:
     BANNED = 4010  # banned from the room by a moderator (or automatically): do not reconnect
 
 
+CLOSE_TEXT: dict[int, tuple[str, str, bool]] = {
+    CloseCode.GOING_AWAY: ("going_away", "服务器维护中，正在重新连接", False),
+    CloseCode.INVALID_TOKEN: ("invalid_token", "登录凭证无效，请重新获取直播间链接", True),
+    CloseCode.EXPIRED_TOKEN: ("expired_token", "登录凭证已过期，请重新获取直播间链接", True),
+    CloseCode.WRONG_ROOM: ("wrong_room", "登录凭证不属于这个直播间", True),
+    CloseCode.ROOM_NOT_FOUND: ("room_not_found", "直播间不存在", True),
+    CloseCode.UNSUPPORTED_VERSION: ("unsupported_version", "客户端版本过旧，请刷新页面后重试", True),
+    CloseCode.BAD_REQUEST: ("bad_request", "连接请求无效", True),
+    CloseCode.FLOODING: ("flooding", "发送太频繁，连接已断开", False),
+    CloseCode.SLOW_CONSUMER: ("slow_consumer", "网络较慢，正在重新连接", False),
+    CloseCode.BANNED: ("banned", "你已被移出直播间", True),
+}
+"""close code -> (name, zh-CN text, fatal: reconnecting cannot help)."""
+
+
 # --- client -> server --------------------------------------------------------------------------
 
 Cid = Annotated[str, Field(min_length=1, max_length=64)]
 
 
-class _Msg(BaseModel):
+class ClientMessage(BaseModel):
+    """Base of every client frame model: strict types, no unknown fields, a Literal `type`.
+
+    Room features define their own subclasses and register them with the Router.
+    """
+
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
-
-class CommentIn(_Msg):
-    type: Literal["comment"]
-    cid: Cid
-    text: str
-
-
-class LikeIn(_Msg):
-    type: Literal["like"]
-    count: int = Field(1, ge=1, le=100)
-    cid: Cid | None = None
+    @classmethod
+    def message_type(cls) -> str:
+        """The `type` this model accepts (its Literal's single value)."""
+        args: tuple[object, ...] = getattr(cls.model_fields["type"].annotation, "__args__", ())
+        first = args[0] if len(args) == 1 else None
+        if not isinstance(first, str):
+            raise TypeError(f"{cls.__name__}.type must be a Literal of one string")
+        return first
 
 
-class GiftIn(_Msg):
-    type: Literal["gift"]
-    gift_id: str = Field(min_length=1, max_length=32)
-    count: int = Field(1, ge=1, le=99)
-    cid: Cid | None = None
-
-
-class FollowIn(_Msg):
-    type: Literal["follow"]
-    cid: Cid | None = None
-
-
-class ReplyIn(_Msg):
-    type: Literal["reply"]
-    cid: Cid
-    to_seq: int = Field(ge=1)
-    text: str
-
-
-class PinIn(_Msg):
-    type: Literal["pin"]
-    product_id: str | None = Field(None, max_length=64)
-    cid: Cid | None = None
-
-
-class HostStatusIn(_Msg):
-    type: Literal["host_status"]
-    status: Literal["live", "busy", "away"]
-    cid: Cid | None = None
-
-
-class ModerateIn(_Msg):
-    type: Literal["moderate"]
-    action: Literal["hide", "mute", "unmute", "ban", "unban"]
-    user_id: str = Field(min_length=1, max_length=64)
-    comment_seq: int | None = Field(None, ge=1)
-    minutes: int = Field(10, ge=1, le=7 * 24 * 60)
-    cid: Cid | None = None
-
-
-class PingIn(_Msg):
+class PingIn(ClientMessage):
     type: Literal["ping"]
     t: float | None = None
 
 
-class ResumeIn(_Msg):
+class ResumeIn(ClientMessage):
     type: Literal["resume"]
     last_seq: int = Field(ge=0)
     epoch: str | None = Field(None, max_length=64)
-
-
-ClientMsg = Annotated[
-    CommentIn | LikeIn | GiftIn | FollowIn | ReplyIn | PinIn | HostStatusIn | ModerateIn | PingIn | ResumeIn,
-    Field(discriminator="type"),
-]
-CLIENT_TYPES = frozenset(
-    {"comment", "like", "gift", "follow", "reply", "pin", "host_status", "moderate", "ping", "resume"}
-)
-_adapter: TypeAdapter[ClientMsg] = TypeAdapter(ClientMsg)
 
 
 class ProtocolError(Exception):
@@ -141,35 +134,68 @@ class ProtocolError(Exception):
         self.cid = cid
 
 
-def parse_client(data: bytes | str) -> ClientMsg:
-    """Decode one client frame, or raise ProtocolError with bad_json / unknown_type / bad_message."""
-    try:
-        raw = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise ProtocolError(ErrorCode.BAD_JSON, f"frame is not valid JSON: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise ProtocolError(ErrorCode.BAD_MESSAGE, "frame must be a JSON object")
-    cid = raw.get("cid") if isinstance(raw.get("cid"), str) else None
-    mtype = raw.get("type")
-    if not isinstance(mtype, str) or mtype not in CLIENT_TYPES:
-        raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown message type: {str(mtype)[:32]!r}", cid)
-    try:
-        return _adapter.validate_python(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"][1:]) or "frame"
-        raise ProtocolError(ErrorCode.BAD_MESSAGE, f"{where}: {err['msg']}", cid) from exc
-
-
 # --- server -> client --------------------------------------------------------------------------
 
 
-def encode(msg: dict[str, Any]) -> bytes:
-    return orjson.dumps(msg)
+@dataclass(slots=True, kw_only=True)
+class ServerMessage:
+    """Base of every typed server -> client message: a dataclass whose first field is its Literal `type`.
+
+    orjson serialises the dataclass as is (field names are the wire keys), so a message is encoded in one
+    place, `encode`, whoever sends it. Subclasses give `type` its value as a default.
+    """
+
+    type: str
 
 
-def user_ref(user_id: str, nickname: str, level: int, role: str) -> dict[str, Any]:
-    return {"id": user_id, "nick": nickname, "lvl": level, "role": role}
+@dataclass(slots=True, kw_only=True)
+class RoomMessage(ServerMessage):
+    """A sequenced room message: the log gives it `seq` and `ts` at commit; clients dedupe/resume by seq."""
+
+    seq: int | None = None
+    ts: int | None = None
+
+
+def message_type(cls: type[ServerMessage]) -> str:
+    for f in fields(cls):
+        if f.name == "type" and isinstance(f.default, str):
+            return f.default
+    raise TypeError(f"{cls.__name__} has no `type` field with a default")
+
+
+def message_types(base: type[ServerMessage]) -> list[str]:
+    """The wire types of every (imported) subclass of `base`, e.g. RoomMessage for the room types."""
+    out: set[str] = set()
+    todo = list(base.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        try:
+            out.add(message_type(cls))
+        except TypeError:
+            pass  # an abstract intermediate base
+    return sorted(out)
+
+
+def encode(msg: ServerMessage | dict[str, Any]) -> bytes:
+    """The one serialiser of server messages. A message whose keys are not fixed (the room `state`, to
+    which every feature adds its part) gives its wire form through a `wire()` method."""
+    wire = getattr(msg, "wire", None)
+    return orjson.dumps(wire() if wire is not None else msg)
+
+
+@dataclass(slots=True, frozen=True)
+class UserRef:
+    """How a user appears on the wire."""
+
+    id: str
+    nick: str
+    lvl: int
+    role: str
+
+
+def user_ref(user_id: str, nickname: str, level: int, role: str) -> UserRef:
+    return UserRef(user_id, nickname, level, role)
 
 
 def error(code: str, message: str, **extra: Any) -> bytes:

@@ -5,8 +5,9 @@ Per room (keys under `siyu:r:{room}:`):
 - `epoch`: names the history; a new one is set when Redis lost its data;
 - `hist`: a stream of the last `history_size` room messages (seq, priority, bytes) for cross-node resume;
 - `online`: a hash node -> "count:ms" (each node writes its own count every tick; stale nodes ignored);
-- `likes:{session}`: the session's likes total;
-- pub/sub channel `siyu:r:{room}`: every committed room message, `seq:prio:` + bytes.
+- `counters`: a hash of named room counters (e.g. `likes:{session}`), HINCRBY per tick and node;
+- pub/sub channel `siyu:r:{room}`: every committed room message, `m:seq:prio:len:` + wire bytes + the
+  encoded typed event (siyu.events.encode_event), and direct messages, `d:target\n` + bytes.
 
 Each node holds one pub/sub connection and one subscription per room it serves (not per client) and
 delivers what it receives into the room's channel, its own publications included, so every node
@@ -25,6 +26,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -32,6 +34,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from siyu.events import decode_event, encode_event
 from siyu.realtime.broker import Broker
 from siyu.realtime.fanout import Priority
 
@@ -47,7 +50,6 @@ local floor = tonumber(ARGV[1])
 if cur < floor then redis.call('SET', KEYS[1], floor); cur = floor end
 local ep = redis.call('GET', KEYS[2])
 if not ep then redis.call('SET', KEYS[2], ARGV[2]); ep = ARGV[2] end
-if ARGV[3] ~= '' then redis.call('SET', KEYS[3], ARGV[3], 'NX') end
 return {ep, cur}
 """
 
@@ -72,7 +74,7 @@ class RedisBroker(Broker):
         self._subscribed: set[str] = set()
         self._want: dict[str, asyncio.Future[None]] = {}
         self._local_seq: dict[str, int] = {}
-        self._outbox: asyncio.Queue[tuple[str, int, bytes, Priority]] = asyncio.Queue()
+        self._outbox: asyncio.Queue[tuple[str, int, bytes, Priority, Any]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._wakeup = asyncio.Event()
         self.reconnects = 0
@@ -127,13 +129,11 @@ class RedisBroker(Broker):
 
     # --- sequence, publish, history --------------------------------------------------------------
 
-    async def open_room(
-        self, room_id: str, floor: int, session_id: str | None, likes: int
-    ) -> tuple[str, int]:
+    async def open_room(self, room_id: str, floor: int) -> tuple[str, int]:
         if self._healthy:
             try:
-                keys = [_k(room_id, "seq"), _k(room_id, "epoch"), _k(room_id, f"likes:{session_id}")]
-                args: list[str | int] = [floor, secrets.token_hex(4), "" if session_id is None else likes]
+                keys = [_k(room_id, "seq"), _k(room_id, "epoch")]
+                args: list[str | int] = [floor, secrets.token_hex(4)]
                 epoch, seq = await self._open_script(keys=keys, args=args)
                 await self._subscribe(room_id)
                 return epoch.decode(), int(seq)
@@ -165,16 +165,27 @@ class RedisBroker(Broker):
         self._local_seq[room_id] = base + n
         return base + 1
 
-    def publish(self, room_id: str, seq: int, data: bytes, prio: Priority) -> None:
+    def publish(self, room_id: str, seq: int, data: bytes, prio: Priority, event: Any = None) -> None:
         if self._healthy:
-            self._outbox.put_nowait((room_id, seq, data, prio))
+            self._outbox.put_nowait((room_id, seq, data, prio, event))
         else:
-            self._deliver_local(room_id, seq, data, prio)
+            self._deliver_local(room_id, seq, data, prio, event)
 
-    def _deliver_local(self, room_id: str, seq: int, data: bytes, prio: Priority) -> None:
+    def _deliver_local(self, room_id: str, seq: int, data: bytes, prio: Priority, event: Any) -> None:
         channel = self._channels.get(room_id)
         if channel is not None:
-            channel.deliver(seq, data, prio)
+            channel.deliver(seq, data, prio, event)
+
+    def direct(self, room_id: str, target: str, data: bytes) -> None:
+        if self._healthy:
+            self._outbox.put_nowait((room_id, -1, data, Priority.HIGH, target))
+        else:
+            self._direct_local(room_id, target, data)
+
+    def _direct_local(self, room_id: str, target: str, data: bytes) -> None:
+        channel = self._channels.get(room_id)
+        if channel is not None:
+            channel.direct(target, data)
 
     async def _publisher(self) -> None:
         """One task publishes in commit order; a batch of messages is one pipeline round trip."""
@@ -184,15 +195,22 @@ class RedisBroker(Broker):
                 items.append(self._outbox.get_nowait())
             try:
                 async with self._redis.pipeline(transaction=False) as pipe:
-                    for room_id, seq, data, prio in items:
+                    for room_id, seq, data, prio, extra in items:
+                        if seq < 0:  # a direct message; `extra` is its target
+                            pipe.publish(_chan(room_id), b"d:" + extra.encode() + b"\n" + data)
+                            continue
                         pipe.xadd(_k(room_id, "hist"), {"s": seq, "p": int(prio), "d": data},
                                   maxlen=self.history_size, approximate=True)  # fmt: skip
-                        pipe.publish(_chan(room_id), b"%d:%d:" % (seq, prio) + data)
+                        ev = encode_event(extra) if extra is not None else b""
+                        pipe.publish(_chan(room_id), b"m:%d:%d:%d:" % (seq, prio, len(data)) + data + ev)
                     await pipe.execute()
             except (RedisError, OSError) as exc:
                 self._degrade(exc)
-                for room_id, seq, data, prio in items:  # committed: local clients still get them
-                    self._deliver_local(room_id, seq, data, prio)
+                for room_id, seq, data, prio, extra in items:  # committed: local clients still get them
+                    if seq < 0:
+                        self._direct_local(room_id, extra, data)
+                    else:
+                        self._deliver_local(room_id, seq, data, prio, extra)
 
     async def history(self, room_id: str, after_seq: int, epoch: str | None) -> list[bytes] | None:
         if not self._healthy:
@@ -211,19 +229,39 @@ class RedisBroker(Broker):
 
     # --- counters ----------------------------------------------------------------------------------
 
-    async def sync_room(
-        self, room_id: str, session_id: str | None, online: int, likes_delta: int
-    ) -> tuple[int, int]:
+    async def seed_counters(self, room_id: str, values: Mapping[str, int]) -> None:
+        if not self._healthy or not values:
+            return
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for name, value in values.items():
+                    pipe.hsetnx(_k(room_id, "counters"), name, value)
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._degrade(exc)
+
+    async def add_counters(self, room_id: str, deltas: Mapping[str, int]) -> dict[str, int]:
+        if not self._healthy:
+            raise ConnectionError("redis unavailable")
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for name, delta in deltas.items():
+                    pipe.hincrby(_k(room_id, "counters"), name, delta)
+                totals = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._degrade(exc)
+            raise
+        return {name: int(t) for name, t in zip(deltas, totals, strict=True)}
+
+    async def sync_online(self, room_id: str, online: int) -> int:
         if not self._healthy:
             raise ConnectionError("redis unavailable")
         now = int(time.time() * 1000)
-        likes_key = _k(room_id, f"likes:{session_id}")
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.hset(_k(room_id, "online"), self.node_id, f"{online}:{now}")
                 pipe.hgetall(_k(room_id, "online"))
-                pipe.incrby(likes_key, likes_delta)
-                _, counts, likes = await pipe.execute()
+                _, counts = await pipe.execute()
         except (RedisError, OSError) as exc:
             self._degrade(exc)
             raise
@@ -232,7 +270,7 @@ class RedisBroker(Broker):
             n, _, ts = value.partition(b":")
             if now - int(ts) <= ONLINE_STALE_MS:
                 total += int(n)
-        return total, int(likes)
+        return total
 
     # --- subscription and recovery -----------------------------------------------------------------
 
@@ -292,5 +330,16 @@ class RedisBroker(Broker):
         target = self._channels.get(room_id)
         if target is None:
             return
-        seq, prio, data = payload.split(b":", 2)
-        target.deliver(int(seq), data, Priority(int(prio)))
+        if payload.startswith(b"d:"):
+            to, _, data = payload[2:].partition(b"\n")
+            target.direct(to.decode(), data)
+            return
+        _m, seq, prio, size, rest = payload.split(b":", 4)
+        n = int(size)
+        event = None
+        if len(rest) > n:
+            try:
+                event = decode_event(rest[n:])
+            except (KeyError, ValueError, TypeError):
+                log.warning("room %s seq %s: an event this node cannot decode", room_id, seq.decode())
+        target.deliver(int(seq), rest[:n], Priority(int(prio)), event)

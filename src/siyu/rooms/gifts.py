@@ -1,4 +1,4 @@
-"""The gift catalogue (id -> Chinese name and coin value)."""
+"""The gift catalogue (id -> Chinese name, coin value and icon); pages read it from GET /api/protocol."""
 
 from __future__ import annotations
 
@@ -10,19 +10,17 @@ class Gift:
     id: str
     name: str
     coins: int
-
-    def to_wire(self) -> dict[str, object]:
-        return {"id": self.id, "name": self.name, "coins": self.coins}
+    icon: str
 
 
 GIFTS: dict[str, Gift] = {
     g.id: g
     for g in (
-        Gift("heart", "小心心", 1),
-        Gift("lightstick", "荧光棒", 10),
-        Gift("rose", "玫瑰", 20),
-        Gift("sportscar", "跑车", 1200),
-        Gift("rocket", "火箭", 5000),
-        Gift("carnival", "嘉年华", 30000),
+        Gift("heart", "小心心", 1, "💗"),
+        Gift("lightstick", "荧光棒", 10, "🪄"),
+        Gift("rose", "玫瑰", 20, "🌹"),
+        Gift("sportscar", "跑车", 1200, "🏎️"),
+        Gift("rocket", "火箭", 5000, "🚀"),
+        Gift("carnival", "嘉年华", 30000, "🎡"),
     )
 }

@@ -223,6 +223,14 @@ class RoomService:
             result = await conn.stream(q)
             return sum([int(p["count"]) async for (p,) in result])
 
+    async def followers_in_session(self, room_id: str, session_id: str) -> set[str]:
+        """Who followed during a live session (a viewer follows once per session, whichever node)."""
+        q = select(events.c.user_id).distinct().where(
+            events.c.room_id == room_id, events.c.session_id == session_id, events.c.type == "viewer.followed"
+        )
+        async with self._db.engine.connect() as conn:
+            return {str(u) for (u,) in (await conn.execute(q)).all() if u is not None}
+
     async def upsert_viewers(self, rows: Iterable[dict[str, Any]]) -> None:
         batch = list(rows)
         if not batch:

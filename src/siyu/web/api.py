@@ -10,6 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from siyu import __version__
 from siyu.auth import AuthError, Claims, Role
+from siyu.realtime import protocol as wire
+from siyu.realtime.protocol import RoomMessage, message_types
+from siyu.rooms.features import Questions
+from siyu.rooms.gifts import GIFTS
 from siyu.rooms.welcome import WelcomeRenderer, WelcomeTemplateError, compile_template
 from siyu.web.assistant_api import add_assistant_routes
 
@@ -133,6 +137,23 @@ def create_api(node: "Node") -> FastAPI:
             "node": node.broker.node_id,
         }
 
+    @app.get("/api/protocol")
+    async def protocol() -> dict[str, Any]:
+        """The protocol catalogue pages and clients load instead of copying it: message types, error texts,
+        close codes, gifts (all from the definitions the server runs)."""
+        return {
+            "protocol": wire.PROTOCOL_VERSION,
+            "room_types": message_types(RoomMessage),
+            "client_types": node.router.types,
+            "errors": wire.ERROR_TEXT,
+            "server_text_codes": list(wire.SERVER_TEXT_CODES),
+            "close_codes": {
+                str(code): {"name": name, "text": text, "fatal": fatal}
+                for code, (name, text, fatal) in wire.CLOSE_TEXT.items()
+            },
+            "gifts": [{"id": g.id, "name": g.name, "coins": g.coins, "icon": g.icon} for g in GIFTS.values()],
+        }
+
     @app.get("/api/gateway")
     async def gateway_info() -> dict[str, Any]:
         """Where pages and clients open the room WebSocket."""
@@ -210,7 +231,7 @@ def create_api(node: "Node") -> FastAPI:
     async def questions(room_id: str, c: Auth) -> list[dict[str, Any]]:
         need_staff(c, room_id)
         room = await live_room(room_id)
-        items: list[dict[str, Any]] = room.questions.snapshot()
+        items: list[dict[str, Any]] = room.feature(Questions).board.snapshot()
         return items
 
     @app.put("/api/rooms/{room_id}/welcome-template")
@@ -223,8 +244,8 @@ def create_api(node: "Node") -> FastAPI:
             except WelcomeTemplateError as exc:
                 raise ApiError(422, "template.invalid", str(exc)) from exc
         await node.rooms.set_room_fields(room_id, welcome_template=body.template)
-        room.welcome = WelcomeRenderer(body.template)
-        return {"room": room_id, "template": room.welcome.source}
+        room.members.welcome = WelcomeRenderer(body.template)
+        return {"room": room_id, "template": room.members.welcome.source}
 
     def page(name: str) -> HTMLResponse:
         return HTMLResponse(STATIC_DIR.joinpath(name).read_text(encoding="utf-8"))

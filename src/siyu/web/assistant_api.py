@@ -5,13 +5,15 @@ from typing import TYPE_CHECKING, Any, Literal
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
-from siyu.assistant.catalog import CatalogError
+from siyu.assistant.feature import AssistantFeature
 from siyu.auth import Claims
-from siyu.events import Context, StockChanged
-from siyu.realtime.fanout import Priority
+from siyu.catalog import CatalogError
+from siyu.recommend.room import Recommendations
+from siyu.rooms.features import Products
+from siyu.rooms.services import adjust_stock
 
 if TYPE_CHECKING:
-    from siyu.rooms.live import LiveRoom
+    from siyu.rooms.room import Room
 
 
 class AskRequest(BaseModel):
@@ -39,11 +41,11 @@ def add_assistant_routes(app: FastAPI, live_room: Any, need_staff: Any, auth: An
         """The assistant's answer to a question, as the room would give it (the current product by
         default is the pinned one)."""
         need_staff(c, room_id)
-        room: LiveRoom = await live_room(room_id)
-        engine = room.assistant.engine
+        room: Room = await live_room(room_id)
+        engine = room.feature(AssistantFeature).ra.engine
         if engine is None:
             raise api_error(409, "assistant.off", "this room's assistant is off (no usable catalog)")
-        a = engine.ask(body.question, body.current_product or room.pinned_id)
+        a = engine.ask(body.question, body.current_product or room.feature(Products).pinned_id)
         return {
             "intent": a.intent,
             "product_id": a.product_id,
@@ -61,37 +63,19 @@ def add_assistant_routes(app: FastAPI, live_room: Any, need_staff: Any, auth: An
         """Live stock: every viewer's next answer uses it; the room gets a `stock` message."""
         need_staff(c, room_id)
         claims: Claims = c
-        room: LiveRoom = await live_room(room_id)
-        catalog = room.assistant.catalog
-        if catalog is None:
+        room: Room = await live_room(room_id)
+        if room.catalog is None:
             raise api_error(409, "assistant.off", "this room has no usable catalog")
         if (body.count is None) == (body.delta is None):
             raise api_error(422, "stock.invalid", "give exactly one of count and delta")
         try:
-            before = catalog.product(body.product_id).stock_of(body.color, body.size)
-            if body.count is not None:
-                after = catalog.set_stock(body.product_id, body.color, body.size, body.count)
-            else:
-                assert body.delta is not None
-                after = catalog.adjust_stock(body.product_id, body.color, body.size, body.delta)
+            change = await adjust_stock(
+                room, body.product_id, body.color, body.size, count=body.count, delta=body.delta,
+                reason=body.reason, actor=claims.user, buyer=body.user_id if body.reason == "order" else None,
+            )  # fmt: skip
         except CatalogError as exc:
             raise api_error(422, "stock.invalid", str(exc)) from exc
-        product = catalog.product(body.product_id)
-        await room.service.save_stock(room.info.shop_id, body.product_id, dict(product.stock))
-        payload = StockChanged(body.product_id, body.color, body.size, after, after - before, body.reason)
-        message = {
-            "type": "stock",
-            "product_id": body.product_id,
-            "color": body.color,
-            "size": body.size,
-            "count": after,
-        }
-        event = room.event_for(None, payload)
-        event.context = Context(actor=claims.user)
-        await room.record(None, None, event, message, Priority.LOW)
-        if body.reason == "order" and body.user_id:
-            ra = room.assistant
-            ra.recommender.observe(body.user_id, body.product_id, "bought", event.ts / 1000, body.size)
+        after = change.after
         return {"product_id": body.product_id, "color": body.color, "size": body.size, "count": after}
 
     @app.get("/api/rooms/{room_id}/recommendations")
@@ -100,15 +84,15 @@ def add_assistant_routes(app: FastAPI, live_room: Any, need_staff: Any, auth: An
     ) -> dict[str, Any]:
         """Products for one viewer (behaviour in this room, popularity first), in stock in their size."""
         need_staff(c, room_id)
-        room: LiveRoom = await live_room(room_id)
-        ra = room.assistant
-        catalog = ra.catalog
+        room: Room = await live_room(room_id)
+        catalog = room.catalog
 
         def in_stock(product_id: str, size: str) -> bool:  # the live counts, not the loaded ones
             p = catalog.get(product_id) if catalog is not None else None
             return p is not None and p.size_in_stock(size)
 
-        recs = ra.recommender.recommend(user, max(1, min(k, 20)), in_stock=in_stock)
+        recommender = room.feature(Recommendations).recommender
+        recs = recommender.recommend(user, max(1, min(k, 20)), in_stock=in_stock)
         return {
             "user": user,
             "items": [

@@ -1,0 +1,178 @@
+"""``siyu bench ...``: the room benchmarks (welcome, comments, assistant, rss) and the fan-out comparison."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from siyu.cli.common import console, progress_bars
+
+__all__ = ["bench_app"]
+
+bench_app = typer.Typer(help="Benchmarks (results go to docs/benchmarks.md)", no_args_is_help=True)
+
+
+def _run_bench(scenario: str, json_out: Path | None, **kwargs: Any) -> None:
+    from rich.table import Table
+
+    from siyu.bench.room import run_room_bench
+
+    labels = {"connect": "连接观众", "measure": "测量中"}
+    with progress_bars() as on_progress:
+        result = run_room_bench(
+            scenario, on_progress=lambda phase, done, total: on_progress(labels[phase], done, total), **kwargs
+        )
+    table = Table(title=f"siyu bench {scenario}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    data = result.as_dict()
+    for key, value in data.items():
+        if isinstance(value, dict):
+            table.add_row(key, "  ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}"
+                                         for k, v in value.items()))  # fmt: skip
+        elif value is not None:
+            table.add_row(key, str(value))
+    console.print(table)
+    if json_out is not None:
+        json_out.write_text(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+JsonOpt = Annotated[Path | None, typer.Option("--json", help="Also write the result as JSON")]
+ViewersOpt = Annotated[int, typer.Option(help="Concurrent viewers")]
+WorkersOpt = Annotated[int, typer.Option(help="Load-generator processes")]
+DbOpt = Annotated[str | None, typer.Option("--db", help="Server database URL (default: temp SQLite)")]
+
+
+@bench_app.command("welcome")
+def bench_welcome(
+    viewers: ViewersOpt = 1000,
+    probes: Annotated[int, typer.Option(help="Entries measured while the viewers are connected")] = 200,
+    probe_rate: Annotated[float, typer.Option(help="Measured entries per second")] = 20.0,
+    workers: WorkersOpt = 2,
+    db: DbOpt = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """Enter -> personal welcome latency, with VIEWERS already in the room."""
+    _run_bench("welcome", json_out, viewers=viewers, probes=probes, probe_rate=probe_rate, workers=workers,
+               db_url=db)  # fmt: skip
+
+
+@bench_app.command("comments")
+def bench_comments(
+    viewers: ViewersOpt = 1000,
+    rate: Annotated[float, typer.Option(help="Comments per second into the room")] = 20.0,
+    duration: Annotated[float, typer.Option(help="Seconds of sending")] = 20.0,
+    workers: WorkersOpt = 2,
+    db: DbOpt = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """Comment sent -> seen by another viewer, at RATE comments/s with VIEWERS connected."""
+    _run_bench(
+        "comments", json_out, viewers=viewers, rate=rate, duration=duration, workers=workers, db_url=db
+    )
+
+
+@bench_app.command("assistant")
+def bench_assistant(
+    viewers: ViewersOpt = 1000,
+    rate: Annotated[float, typer.Option(help="Questions per second into the room")] = 20.0,
+    duration: Annotated[float, typer.Option(help="Seconds of asking")] = 20.0,
+    workers: WorkersOpt = 2,
+    db: DbOpt = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """Question sent -> the assistant's answer received by the asker, with VIEWERS connected."""
+    _run_bench(
+        "assistant", json_out, viewers=viewers, rate=rate, duration=duration, workers=workers, db_url=db
+    )
+
+
+@bench_app.command("rss")
+def bench_rss(
+    connections: Annotated[int, typer.Option(help="Idle connections")] = 5000,
+    workers: WorkersOpt = 2,
+    json_out: JsonOpt = None,
+) -> None:
+    """Server RSS per idle room connection."""
+    _run_bench("rss", json_out, viewers=connections, workers=workers)
+
+
+@bench_app.command("fanout")
+def bench_fanout(
+    viewers: ViewersOpt = 5000,
+    room_rate: Annotated[float, typer.Option("--room-rate", help="Comments per second into the room")] = 50.0,
+    gift_rate: Annotated[float, typer.Option("--gift-rate", help="Gifts per second (high priority)")] = 5.0,
+    duration: Annotated[float, typer.Option(help="Seconds per step")] = 20.0,
+    workers: Annotated[int, typer.Option(help="siyu server processes (needs --redis when > 1)")] = 1,
+    redis: Annotated[str | None, typer.Option("--redis", help="Redis URL for the siyu server")] = None,
+    loadgen: Annotated[int, typer.Option(help="Load-generator processes")] = 2,
+    peers: Annotated[bool, typer.Option("--peers", help="Also python-socketio and the raw baseline")] = False,
+    sweep: Annotated[bool, typer.Option("--sweep", help="Step the offered rate up to find capacity")] = False,
+    sampling: Annotated[bool, typer.Option(help="siyu's sampling of normal messages")] = True,
+    batching: Annotated[bool, typer.Option(help="siyu's batching (off: one frame per message)")] = True,
+    json_out: JsonOpt = None,
+) -> None:
+    """Room fan-out under load; with --peers, siyu vs python-socketio vs a raw picows broadcast."""
+    from siyu.bench.fanout import TARGETS, default_sweep, run_fanout
+    from siyu.bench.fanout_load import Step
+
+    if peers:
+        sampling = False  # every server must deliver every message for the comparison to mean anything
+    targets = TARGETS if peers else ("siyu",)
+    steps = [Step(room_rate, gift_rate, duration)]
+    if sweep:
+        share = gift_rate / max(room_rate + gift_rate, 1e-9)
+        steps = [Step(r * (1 - share), r * share, duration) for r in default_sweep(viewers)]
+    results = []
+    with progress_bars() as on_progress:
+        for target in targets:
+            results.append(
+                run_fanout(
+                    target,
+                    viewers=viewers,
+                    steps=steps,
+                    loadgen=loadgen,
+                    workers=workers if target == "siyu" else 1,
+                    redis_url=redis if target == "siyu" else None,
+                    sampling=sampling,
+                    batching=batching,
+                    on_progress=on_progress,
+                )  # fmt: skip
+            )
+    _print_fanout(results)
+    if json_out is not None:
+        json_out.write_text(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=2))
+
+
+def _print_fanout(results: list[Any]) -> None:
+    from rich.table import Table
+
+    table = Table(title="siyu bench fanout")
+    columns = [
+        "server", "offered/s", "deliveries/s", "frames/s", "delivered", "high p50/p99 ms",
+        "normal p50/p95/p99 ms", "sampled", "dropped", "echo", "server CPU s", "loadgen CPU s",
+    ]  # fmt: skip
+    for col in columns:
+        table.add_column(col, justify="right")
+    for r in results:
+        for st in r.steps:
+            h, n = st.latency_high, st.latency_normal
+            sampled = "-" if st.sampled_normal is None else str(st.sampled_normal)
+            echo = "-" if st.echo_ratio is None else f"{st.echo_ratio:.1%}"
+            table.add_row(
+                r.target, f"{st.offered_msgs_per_s:g}", f"{st.deliveries_per_s:,.0f}",
+                f"{st.frames_per_s:,.0f}", f"{st.delivered_ratio:.1%}", f"{h.p50_ms:.1f}/{h.p99_ms:.1f}",
+                f"{n.p50_ms:.1f}/{n.p95_ms:.1f}/{n.p99_ms:.1f}", sampled, str(st.dropped or "-"), echo,
+                f"{st.server_cpu_s:.1f}", f"{st.loadgen_cpu_s:.1f}",
+            )  # fmt: skip
+    console.print(table)
+    for r in results:
+        cap = r.capacity()
+        console.print(
+            f"{r.target}: {r.viewers} viewers, RSS/connection {r.rss_per_conn_kb} KB, "
+            f"server RSS {r.server_rss_mb} MB, capacity (p99 <= 250 ms) "
+            f"{cap if cap is not None else 'below the first step'} msgs/s"
+        )

@@ -1,0 +1,148 @@
+"""``siyu serve`` (the API and the room gateway) and ``siyu demo`` (a room with a simulated audience)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Annotated, Any
+
+import typer
+import uvloop
+
+from siyu.auth import Role
+from siyu.cli.common import ConfigOpt, console, load_or_exit, until_signalled
+
+__all__ = ["demo", "serve"]
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="HTTP port (API, pages)")] = None,
+    ws_port: Annotated[int | None, typer.Option("--ws-port", help="WebSocket port (default port+1)")] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="SQLAlchemy URL, e.g. postgresql+asyncpg://...")
+    ] = None,
+    demo_room: Annotated[
+        str | None, typer.Option("--demo-room", help="Also load the shipped catalog into a live room")
+    ] = None,
+    redis: Annotated[
+        str | None,
+        typer.Option("--redis", help="Redis URL: serve rooms together with other processes/machines"),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(help="Server processes on these ports (SO_REUSEPORT); needs --redis")
+    ] = 1,
+    config: ConfigOpt = None,
+) -> None:
+    """Run the HTTP API and the room WebSocket gateway."""
+    from siyu.app import Node, tune_gc
+
+    settings = load_or_exit(config, host=host, port=port, ws_port=ws_port, db_url=db, redis_url=redis)
+    if workers > 1:
+        from siyu.supervisor import prepare_sync, run_workers
+
+        if not settings.redis_url:
+            console.print("[red]配置错误 config.workers_need_redis[/red]: --workers > 1 needs --redis")
+            raise typer.Exit(2)
+        if not settings.port:
+            console.print("[red]配置错误 config.workers_need_port[/red]: --workers > 1 needs a fixed --port")
+            raise typer.Exit(2)
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        prepare_sync(settings, demo_room)
+        ws = settings.ws_port or settings.port + 1
+        console.print(f"siyu: {workers} workers on HTTP :{settings.port}, WebSocket :{ws}")
+        raise typer.Exit(run_workers(settings, workers, ws))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("picows").setLevel(logging.WARNING)  # it logs every accepted connection at INFO
+
+    async def main() -> None:
+        node = Node(settings)
+        await node.start()
+        if demo_room:
+            await node.ensure_demo_room(demo_room)
+        tune_gc()
+        console.print(
+            f"siyu serving HTTP {node.http_url}  WebSocket ws://{node.public_host}:{node.gateway.port}"
+        )
+        try:
+            await until_signalled()
+        finally:
+            await node.stop()
+
+    uvloop.run(main())
+
+
+def demo(
+    port: Annotated[int, typer.Option(help="HTTP port; the WebSocket gateway uses port+1")] = 8000,
+    db: Annotated[str, typer.Option("--db")] = "sqlite+aiosqlite:///./var/demo.db",
+    arrivals: Annotated[float, typer.Option(help="Simulated viewers arriving per second")] = 1.5,
+    max_online: Annotated[int, typer.Option(help="Cap on simulated viewers online")] = 60,
+    nickname: Annotated[str, typer.Option(help="Your nickname on the viewer page")] = "小鹿",
+    duration: Annotated[float, typer.Option(help="Stop after this many seconds (0 = until Ctrl-C)")] = 0,
+    comment_gap: Annotated[
+        float, typer.Option("--comment-gap", help="Mean seconds between one simulated viewer's comments")
+    ] = 6.0,
+) -> None:
+    """A live room on SQLite with a simulated audience; prints the viewer and host URLs."""
+    from siyu.app import Node, tune_gc
+    from siyu.sim.audience import Audience, AudienceConfig
+
+    settings = load_or_exit(None, port=port, db_url=db)
+    logging.basicConfig(level=logging.WARNING)
+
+    async def main() -> None:
+        node = Node(settings)
+        await node.start()
+        room = "demo"
+        await node.ensure_demo_room(room)
+        tune_gc()
+        viewer = node.signer.issue(room=room, user="demo-you", role=Role.VIEWER, nickname=nickname, level=6)
+        host = node.signer.issue(room=room, user="demo-host", role=Role.HOST, nickname="晚晚")
+        console.rule("siyu demo · 晚晚的衣橱")
+        # URLs are printed unwrapped so they can be copied from any terminal width.
+        console.print(f"[b]观众页[/b]      {node.http_url}/room/{room}#token={viewer}", soft_wrap=True)
+        console.print(f"[b]主播控制台[/b]  {node.http_url}/host/{room}#token={host}", soft_wrap=True)
+        console.print(f"API 文档      {node.http_url}/docs", soft_wrap=True)
+        console.print("模拟观众正在进入直播间…  按 Ctrl-C 停止")
+        audience = Audience(
+            node.ws_url, node.signer, room,
+            AudienceConfig(arrivals, max_online, mean_comment_gap_s=comment_gap),
+        )  # fmt: skip
+        stop = asyncio.Event()
+        sim = asyncio.create_task(audience.run(stop))
+        showing = asyncio.create_task(_rotate_pins(node, room, stop))
+        try:
+            if duration > 0:
+                await asyncio.wait([asyncio.create_task(until_signalled())], timeout=duration)
+            else:
+                await until_signalled()
+        finally:
+            stop.set()
+            await sim
+            await showing
+            answered = await node.event_count(room, "assistant.answered")
+            hidden = await node.event_count(room, "comment.hidden")
+            await node.stop()
+            s = audience.stats
+            console.print(
+                f"模拟观众: 进入 {s.entered}, 3秒内离开 {s.bounced}, 评论 {s.comments} (提问 {s.questions}), "
+                f"点赞 {s.likes}, 礼物 {s.gifts}, 错误 {s.errors or 0}"
+            )
+            console.print(f"AI助理回答 {answered} 条, 风控隐藏 {hidden} 条")
+
+    uvloop.run(main())
+
+
+async def _rotate_pins(node: Any, room_id: str, stop: asyncio.Event, every_s: float = 60.0) -> None:
+    """The demo host shows products in turn (讲解中), so viewers' "这件" questions have a product."""
+    products = (await node.services.room(room_id)).products
+    if not products:
+        return
+    order = sorted(products, key=lambda pid: products[pid].get("link_no") or 0)
+    i = 0
+    while not stop.is_set():
+        await node.services.pin(room_id, order[i % len(order)])
+        i += 1
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_s)

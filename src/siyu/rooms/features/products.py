@@ -1,0 +1,102 @@
+"""Products in the room: the pinned product (讲解卡, the assistant's 这件) and live stock."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import Field
+
+from siyu.catalog import Catalog, CatalogError
+from siyu.events import Event, ProductPinned, StockChanged
+from siyu.realtime import protocol as wire
+from siyu.realtime.protocol import Cid, ClientMessage, ErrorCode, RoomMessage
+from siyu.rooms.feature import Feature, committed, follows, handles
+from siyu.rooms.room import Member
+
+log = logging.getLogger(__name__)
+
+
+class PinIn(ClientMessage):
+    type: Literal["pin"]
+    product_id: str | None = Field(None, max_length=64)
+    cid: Cid | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class Pin(RoomMessage):
+    type: Literal["pin"] = "pin"
+    product: dict[str, Any] | None
+
+
+@dataclass(slots=True, kw_only=True)
+class Stock(RoomMessage):
+    type: Literal["stock"] = "stock"
+    product_id: str
+    color: str
+    size: str
+    count: int
+
+
+def catalog_from(doc: dict[str, Any]) -> Catalog | None:
+    """The room's catalog, or None (no assistant, no stock answers) when the shop's catalog is incomplete."""
+    try:
+        return Catalog.from_document(doc)
+    except (CatalogError, KeyError, TypeError, ValueError) as exc:
+        log.warning("the shop catalog does not load (%s): no live catalog in this room", exc)
+        return None
+
+
+class Products(Feature):
+    name = "products"
+
+    def __init__(self, room: Any) -> None:
+        super().__init__(room)
+        pinned = room.info.pinned_product_id
+        self.pinned: dict[str, Any] | None = room.products.get(pinned) if pinned else None
+
+    @property
+    def pinned_id(self) -> str | None:
+        return str(self.pinned["id"]) if self.pinned else None
+
+    def state(self) -> dict[str, Any]:
+        return {"pinned": self.pinned}
+
+    def pin(self, product_id: str | None, by: Member | None = None, cid: str | None = None) -> bool:
+        """Pin a product of the shop, or unpin with None; False when the shop has no such product."""
+        card = None
+        if product_id is not None:
+            card = self.room.products.get(product_id)
+            if card is None:
+                return False
+        self.room.record(by, cid, self.room.event_for(by, ProductPinned(product_id)), Pin(product=card))
+        return True
+
+    @handles(PinIn)
+    def pin_in(self, m: Member, msg: PinIn) -> None:
+        if not m.is_staff:
+            m.send(wire.reject(msg.cid, ErrorCode.FORBIDDEN_ROLE, "只有主播或场控可以置顶商品"))
+            return
+        if not self.pin(msg.product_id, m, msg.cid):
+            m.send(wire.reject(msg.cid, ErrorCode.UNKNOWN_PRODUCT, f"没有这个商品: {msg.product_id}"))
+
+    @follows(ProductPinned)
+    def _pinned(self, event: Event[ProductPinned]) -> None:
+        pid = event.payload.product_id
+        self.pinned = self.room.products.get(pid) if pid is not None else None
+
+    @committed(ProductPinned)
+    def _persist_pin(self, event: Event[ProductPinned]) -> None:
+        room = self.room
+        room.spawn(room.service.set_room_fields(room.info.id, pinned_product_id=event.payload.product_id))
+
+    @follows(StockChanged)
+    def _stock(self, event: Event[StockChanged]) -> None:
+        """Every node's catalog takes the count the change committed (idempotent on the node that made it)."""
+        p = event.payload
+        if self.room.catalog is not None:
+            try:
+                self.room.catalog.adjust(p.product_id, p.color, p.size, count=p.count)
+            except CatalogError as exc:
+                log.warning("stock update ignored: %s", exc)

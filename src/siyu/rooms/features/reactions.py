@@ -1,0 +1,124 @@
+"""Likes (a session counter, no room message per like), gifts and follows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import Field
+
+from siyu.events import Event, Followed, GiftSent, LikeSent
+from siyu.realtime import protocol as wire
+from siyu.realtime.fanout import Priority
+from siyu.realtime.protocol import Cid, ClientMessage, ErrorCode, RoomMessage, UserRef
+from siyu.rooms.feature import Feature, committed, follows, handles
+from siyu.rooms.gifts import GIFTS, Gift
+from siyu.rooms.room import Member, member_ref
+
+
+class LikeIn(ClientMessage):
+    type: Literal["like"]
+    count: int = Field(1, ge=1, le=100)
+    cid: Cid | None = None
+
+
+class GiftIn(ClientMessage):
+    type: Literal["gift"]
+    gift_id: str = Field(min_length=1, max_length=32)
+    count: int = Field(1, ge=1, le=99)
+    cid: Cid | None = None
+
+
+class FollowIn(ClientMessage):
+    type: Literal["follow"]
+    cid: Cid | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class GiftRef:
+    """A gift on the wire (its icon is in the catalogue pages load from GET /api/protocol)."""
+
+    id: str
+    name: str
+    coins: int
+
+    @classmethod
+    def of(cls, gift: Gift) -> GiftRef:
+        return cls(gift.id, gift.name, gift.coins)
+
+
+@dataclass(slots=True, kw_only=True)
+class GiftMessage(RoomMessage):
+    type: Literal["gift"] = "gift"
+    user: UserRef
+    gift: GiftRef
+    count: int
+
+
+@dataclass(slots=True, kw_only=True)
+class FollowMessage(RoomMessage):
+    type: Literal["follow"] = "follow"
+    user: UserRef
+
+
+def like_cost(msg: LikeIn) -> int:
+    return msg.count
+
+
+class Reactions(Feature):
+    name = "reactions"
+    rates = {"like": lambda limits: limits.like_rate, "comment": lambda limits: limits.comment_rate}
+
+    def __init__(self, room: Any) -> None:
+        super().__init__(room)
+        self.likes = room.counter("likes")
+        self.followed: set[str] = set()
+
+    async def load(self) -> None:
+        room = self.room
+        if room.session is not None:
+            self.followed = await room.service.followers_in_session(room.info.id, room.session.id)
+            await room.seed(self.likes, await room.service.likes_in_session(room.info.id, room.session.id))
+
+    def on_session(self, session_id: str | None) -> None:
+        self.likes = self.room.counter("likes")
+        self.followed = set()
+
+    def state(self) -> dict[str, Any]:
+        return {"likes": self.likes.value}
+
+    @handles(LikeIn, rate="like", cost=like_cost)
+    def like(self, m: Member, msg: LikeIn) -> None:
+        self.room.record(m, msg.cid, self.room.event_for(m, LikeSent(msg.count)), None)
+
+    @committed(LikeSent)
+    def _liked(self, event: Event[LikeSent]) -> None:
+        """Counted on the node that committed it; the broker sums the nodes."""
+        self.likes.add(event.payload.count)
+
+    @handles(GiftIn, rate="comment")
+    def gift(self, m: Member, msg: GiftIn) -> None:
+        gift = GIFTS.get(msg.gift_id)
+        if gift is None:
+            m.send(wire.reject(msg.cid, ErrorCode.UNKNOWN_GIFT, f"没有这个礼物: {msg.gift_id}"))
+            return
+        message = GiftMessage(user=member_ref(m), gift=GiftRef.of(gift), count=msg.count)
+        sent = GiftSent(gift.id, msg.count, gift.coins * msg.count, m.nickname, m.level)
+        event = self.room.event_for(m, sent)
+        self.room.record(m, msg.cid, event, message)
+
+    @handles(FollowIn, rate="comment")
+    def follow(self, m: Member, msg: FollowIn) -> None:
+        if m.user_id in self.followed:  # followed already (on any node: the stream tells every node)
+            if msg.cid is not None:
+                m.send(wire.ack_ok(msg.cid, None))
+            return
+        self.followed.add(m.user_id)
+        message = FollowMessage(user=member_ref(m))
+        event = self.room.event_for(m, Followed(m.nickname, m.level))
+        self.room.record(m, msg.cid, event, message, Priority.NORMAL)
+
+    @follows(Followed)
+    def _followed(self, event: Event[Followed]) -> None:
+        if event.user_id is not None:
+            self.followed.add(event.user_id)

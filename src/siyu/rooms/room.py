@@ -1,0 +1,441 @@
+"""One live room on this node: the runtime that room features plug into.
+
+The runtime owns what every feature shares: membership and the welcome, the durable record/ack path, the
+room stream (decoded once into typed events that features follow), named counters, the live session,
+the tick, and the room state assembled from the features' parts. It knows no feature by name.
+
+Every action becomes an event appended to the durable log; its room message and the sender's ack go out
+from the log's commit callback, so nothing is acknowledged or shown before it is on disk, and room
+messages leave in `seq` order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from siyu.catalog import Catalog
+from siyu.config import Settings
+from siyu.events import Bus, Context, Event, SessionEnded, SessionStarted, now_ms
+from siyu.realtime import protocol as wire
+from siyu.realtime.broker import Broker
+from siyu.realtime.fanout import FanoutStats, Priority, RoomChannel, batch_frame
+from siyu.realtime.protocol import ClientMessage, ErrorCode, RoomMessage, ServerMessage, UserRef
+from siyu.rooms.feature import Feature, FeatureSet
+from siyu.rooms.members import Member, Membership, member_ref
+from siyu.rooms.messages import Live, Resumed, Resync, State
+from siyu.rooms.service import RoomInfo, RoomService, SessionInfo
+from siyu.store.eventlog import EventLog
+
+log = logging.getLogger(__name__)
+
+FT = TypeVar("FT", bound=Feature)
+
+__all__ = ["Counter", "Member", "Room", "RoomDeps", "member_ref"]
+
+
+@dataclass(frozen=True)
+class RoomDeps:
+    """What every live room of a node shares."""
+
+    service: RoomService
+    eventlog: EventLog
+    broker: Broker
+    bus: Bus
+    settings: Settings
+    stats: FanoutStats
+    features: FeatureSet
+
+
+class Counter:
+    """A named room counter: local increments are traded for the room-wide total every tick."""
+
+    __slots__ = ("key", "pending", "per_session", "value")
+
+    def __init__(self, key: str, per_session: bool) -> None:
+        self.key = key
+        self.per_session = per_session
+        self.value = 0
+        self.pending = 0
+
+    def add(self, n: int) -> None:
+        self.value += n
+        self.pending += n
+
+
+class Room:
+    def __init__(
+        self, info: RoomInfo, deps: RoomDeps, *, session: SessionInfo | None, epoch: str, start_seq: int,
+        products: dict[str, dict[str, Any]], catalog: Catalog | None, visits: dict[str, int],
+    ) -> None:  # fmt: skip
+        self.info = info
+        self.deps = deps
+        self.service = deps.service
+        self.settings = deps.settings
+        self._log = deps.eventlog
+        self._broker = deps.broker
+        self.session = session
+        self.products = products
+        self.catalog = catalog
+        self.channel = RoomChannel(
+            start_seq=start_seq,
+            history_size=deps.settings.limits.history_size,
+            config=deps.settings.fanout,
+            stats=deps.stats,
+            epoch=epoch,
+        )
+        self.online = 0
+        self.counters: dict[str, Counter] = {}
+        self._acked: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._ticker: asyncio.Task[None] | None = None
+        self._unsubscribe: list[Callable[[], None]] = []
+        # in order: a feature may find the ones before it in its __init__ (e.g. to add a comment guard)
+        self.features: dict[type[Feature], Feature] = {}
+        for kind in deps.features.features:
+            self.features[kind] = kind(self)
+        self._handlers: dict[type[ClientMessage], Callable[[Member, Any], None]] = {}
+        self._follow: dict[type[Any], list[Callable[[Event[Any]], None]]] = {}
+        for feature in self.features.values():
+            for model, (attr, _rate, _cost) in feature.inbound.items():
+                self._handlers[model] = getattr(feature, attr)
+            for payload, attr in feature.following:
+                self._follow.setdefault(payload, []).append(getattr(feature, attr))
+        self._follow[SessionStarted] = [self.follow_session, *self._follow.get(SessionStarted, ())]
+        self._follow[SessionEnded] = [self.follow_session, *self._follow.get(SessionEnded, ())]
+        self.members = Membership(self, visits)
+        self.channel.observers.append(self._observe)
+
+    @classmethod
+    async def load(cls, room_id: str, deps: RoomDeps) -> Room:
+        from siyu.rooms.features.products import catalog_from
+
+        service = deps.service
+        info = await service.get_room(room_id)
+        floor = await service.max_seq(room_id)
+        epoch, seq = await deps.broker.open_room(room_id, floor)
+        room = cls(
+            info,
+            deps,
+            session=await service.current_session(room_id),
+            epoch=epoch,
+            start_seq=seq,
+            products=await service.product_cards(info.shop_id),
+            catalog=catalog_from(await service.catalog_document(info.shop_id)),
+            visits=await service.visit_counts(room_id),
+        )
+        for feature in room.features.values():
+            await feature.load()
+        for feature in room.features.values():
+            for payload, attr in feature.on_committed:
+                room._unsubscribe.append(deps.bus.subscribe(payload, getattr(feature, attr), room=room_id))
+        deps.broker.attach(room_id, room.channel, room.reopen)
+        return room
+
+    def feature(self, kind: type[FT]) -> FT:
+        """The room's instance of a feature class (KeyError if this node does not run it)."""
+        got = self.features[kind]
+        assert isinstance(got, kind)
+        return got
+
+    def find(self, kind: type[FT]) -> FT | None:
+        got = self.features.get(kind)
+        return got if isinstance(got, kind) else None
+
+    # --- life cycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._ticker = asyncio.create_task(self._tick(), name=f"room-{self.info.id}-tick")
+
+    async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            try:
+                await self._ticker
+            except asyncio.CancelledError:
+                pass
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._broker.detach(self.info.id)
+        self.flush()
+        for feature in self.features.values():
+            await feature.stop()
+        if self._tasks:
+            await asyncio.gather(*tuple(self._tasks), return_exceptions=True)
+
+    async def reopen(self) -> None:
+        """After a broker outage: take the room's seq and epoch from the broker again; clients resync."""
+        floor = max(await self.service.max_seq(self.info.id), self.channel.published_seq)
+        epoch, seq = await self._broker.open_room(self.info.id, floor)
+        self.channel.reset(epoch, seq)
+        await self._broker.seed_counters(self.info.id, {c.key: c.value for c in self.counters.values()})
+        data = wire.encode(Resync(seq=seq, epoch=epoch, state=self.state()))
+        for peer in list(self.channel.peers):
+            peer.send(data)
+
+    def spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- what the gateway calls ----------------------------------------------------------------
+
+    def enter(self, m: Member) -> None:
+        self.members.enter(m)
+
+    def leave(self, m: Member, close_code: int) -> None:
+        self.members.leave(m, close_code)
+
+    def dispatch(self, m: Member, msg: ClientMessage) -> None:
+        self._handlers[type(msg)](m, msg)
+
+    def resume(self, m: Member, last_seq: int, epoch: str | None) -> None:
+        gap = self.channel.since(last_seq, epoch)
+        if gap is None:
+            self.spawn(self._resume_from_broker(m, last_seq, epoch))
+            return
+        self._send_gap(m, last_seq, gap)
+
+    async def _resume_from_broker(self, m: Member, last_seq: int, epoch: str | None) -> None:
+        """The gap is older than this node's ring: ask the broker's history, else resync."""
+        gap = None
+        if epoch is None or epoch == self.channel.epoch:
+            gap = await self._broker.history(self.info.id, last_seq, self.channel.epoch)
+        if gap is not None:
+            self._send_gap(m, last_seq, gap)
+            return
+        resync = Resync(seq=self.channel.published_seq, epoch=self.channel.epoch, state=self.state())
+        m.send(wire.encode(resync))
+
+    def _send_gap(self, m: Member, last_seq: int, gap: list[bytes]) -> None:
+        to = self.channel.published_seq
+        if gap:
+            m.send(batch_frame(last_seq + 1, to, gap))
+        m.send(wire.encode(Resumed(from_=last_seq, to=to, count=len(gap))))
+
+    # --- state ---------------------------------------------------------------------------------
+
+    def state_values(self) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "online": self.online,
+            "live": self.session is not None,
+            "session_id": self.session.id if self.session else None,
+            "title": self.info.title,
+        }
+        for feature in self.features.values():
+            values.update(feature.state())
+        return values
+
+    def state(self) -> dict[str, Any]:
+        return State(values=self.state_values()).wire()
+
+    def event_for(self, m: Member | None, payload: Any, parent: str | None = None) -> Event[Any]:
+        """An event of this room; its Context names the acting user and, if any, the causing event."""
+        return Event(
+            room_id=self.info.id,
+            user_id=m.user_id if m else None,
+            payload=payload,
+            session_id=self.session.id if self.session else None,
+            context=Context(parent_id=parent, actor=m.user_id if m else None),
+        )
+
+    def user_ref(self, user_id: str) -> UserRef:
+        return self.members.ref_of(user_id)
+
+    # --- the durable path ------------------------------------------------------------------------
+
+    def record(
+        self,
+        m: Member | None,
+        cid: str | None,
+        event: Event[Any],
+        message: RoomMessage | None,
+        prio: Priority = Priority.HIGH,
+        after: Callable[[int | None], None] | None = None,
+    ) -> asyncio.Future[None]:
+        """Append `event`; once committed, publish `message` under the seq the log gave it and ack `cid`.
+
+        The ack of an action that made a room message carries that message (`msg`): the sender's own
+        echo, which sampling or a slow link can never take away. The stream carries the event beside the
+        message, so every node's features follow the typed event.
+        """
+        key = (m.user_id, cid) if m is not None and cid is not None else None
+        if key is not None and key in self._acked:
+            assert m is not None
+            m.send(self._acked[key])  # a retried frame gets the first answer again
+            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            fut.set_result(None)
+            return fut
+
+        def on_commit() -> None:
+            data = None
+            if message is not None:
+                assert event.seq is not None
+                message.seq = event.seq
+                message.ts = event.ts
+                data = wire.encode(message)
+            # the ack (with the echo) first: it is owed whatever happens to the fan-out below
+            if key is not None and m is not None:
+                ack = wire.ack_ok(key[1], event.seq, data)
+                self._acked[key] = ack
+                if len(self._acked) > 10_000:
+                    self._acked.popitem(last=False)
+                m.send(ack)
+            if data is not None:
+                assert event.seq is not None
+                self._broker.publish(self.info.id, event.seq, data, prio, event)
+            if after is not None:
+                after(event.seq)
+
+        fut = self._log.append(event, on_commit, sequenced=message is not None)
+        if key is not None and m is not None:
+            member = m
+
+            def failed(f: asyncio.Future[None]) -> None:
+                if not f.cancelled() and f.exception() is not None:
+                    member.send(wire.ack_error(key[1], ErrorCode.STORE_UNAVAILABLE, "暂时无法保存，请重试"))
+
+            fut.add_done_callback(failed)
+        return fut
+
+    def log(self, event: Event[Any]) -> asyncio.Future[None]:
+        """Append an event that is not a room message (nobody is acked, nothing is published)."""
+        return self._log.append(event)
+
+    def _observe(self, seq: int, data: bytes, event: object | None) -> None:
+        """Every node follows the room's committed events in seq order (whichever node made them)."""
+        if isinstance(event, Event):
+            self.signal(event)
+
+    def signal(self, event: Event[Any]) -> None:
+        """Hand a typed event to the features that follow its payload type, on this node only.
+
+        The room stream calls it for every committed event; a feature may also signal what it derived
+        on every node alike (e.g. the assistant's reading of a question), without logging it.
+        """
+        for handler in self._follow.get(type(event.payload), ()):
+            try:
+                handler(event)
+            except Exception:
+                log.exception("room %s: following %s failed", self.info.id, event.type)
+
+    # --- sending -------------------------------------------------------------------------------
+
+    def to_staff(self, msg: ServerMessage | dict[str, Any]) -> None:
+        """A host-console message to the staff connected to this node."""
+        self.channel.to_staff(wire.encode(msg))
+
+    def to_user(self, user_id: str, msg: ServerMessage | dict[str, Any]) -> None:
+        """A personal message to one user: at once to their connections on this node if they have any
+        (the usual case: an answer to what they just sent here), else through the broker to the nodes
+        that have them."""
+        data = wire.encode(msg)
+        if not self.channel.to_user(user_id, data):
+            self._broker.direct(self.info.id, f"user:{user_id}", data)
+
+    def to_staff_everywhere(self, msg: ServerMessage | dict[str, Any]) -> None:
+        self._broker.direct(self.info.id, "staff", wire.encode(msg))
+
+    def post(self, msg: ServerMessage | dict[str, Any], prio: Priority = Priority.LOW) -> None:
+        """An unsequenced room message from this node (state, banners): batched, not kept for resume."""
+        self.channel.post(wire.encode(msg), prio)
+
+    # --- counters ------------------------------------------------------------------------------
+
+    def counter(self, name: str, *, per_session: bool = True) -> Counter:
+        """A named room counter, per live session by default (key `name:session`)."""
+        key = f"{name}:{self.session.id if self.session else None}" if per_session else name
+        got = self.counters.get(key)
+        if got is None:
+            got = self.counters[key] = Counter(key, per_session)
+        return got
+
+    async def seed(self, counter: Counter, value: int) -> None:
+        """Start a counter from a recount (the event log) unless the broker already has it."""
+        counter.value = value
+        await self._broker.seed_counters(self.info.id, {counter.key: value})
+
+    async def sync(self) -> None:
+        """Trade this node's online count and counter increments for the room-wide figures."""
+        pending = {c.key: c.pending for c in self.counters.values()}
+        for c in self.counters.values():
+            c.pending = 0
+        try:
+            self.online = await self._broker.sync_online(self.info.id, self.members.count)
+            if pending:
+                totals = await self._broker.add_counters(self.info.id, pending)
+                for key, total in totals.items():
+                    live = self.counters.get(key)
+                    if live is not None:
+                        live.value = total + live.pending  # increments since the call stay local
+        except Exception:
+            for key, n in pending.items():  # counted again at the next successful sync
+                again = self.counters.get(key)
+                if again is not None:
+                    again.pending += n
+            self.online = self.members.count
+            raise
+
+    # --- live sessions -------------------------------------------------------------------------
+
+    async def start_session(self, title: str) -> SessionInfo:
+        self.session = await self.service.start_session(self.info.id, title)
+        self._new_session(self.session.id)
+        message = Live(live=True, title=title, session_id=self.session.id)
+        await self.record(None, None, self.event_for(None, SessionStarted(title)), message)
+        return self.session
+
+    async def end_session(self) -> SessionInfo | None:
+        session = self.session
+        if session is None:
+            return None
+        ended = await self.service.end_session(session.id)
+        event = self.event_for(None, SessionEnded(ended - session.started_at))
+        await self.record(None, None, event, Live(live=False, session_id=session.id))
+        if self.session is not None:  # (the stream has usually ended it already)
+            self.session = None
+            self._new_session(None)
+        return session
+
+    def follow_session(self, event: Event[Any]) -> None:
+        """Another node started or ended a session (the stream's session events)."""
+        if isinstance(event.payload, SessionEnded):
+            if self.session is not None:
+                self.session = None
+                self._new_session(None)
+        elif event.session_id and (self.session is None or self.session.id != event.session_id):
+            self.session = SessionInfo(event.session_id, self.info.id, event.payload.title, event.ts, None)
+            self._new_session(event.session_id)
+
+    def _new_session(self, session_id: str | None) -> None:
+        self.counters = {k: c for k, c in self.counters.items() if not c.per_session}
+        for feature in self.features.values():
+            feature.on_session(session_id)
+
+    # --- periodic aggregation ------------------------------------------------------------------
+
+    async def _tick(self) -> None:
+        interval = self.settings.entry_banner_interval_s
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.sync()
+                self.flush()
+            except Exception:
+                log.exception("room %s tick failed", self.info.id)
+
+    def flush(self) -> None:
+        """Entry banner, presence to staff, state when it changed, features' ticks, viewer rows."""
+        ts = now_ms()
+        self.members.flush(ts)
+        for feature in self.features.values():
+            try:
+                feature.tick(ts)
+            except Exception:
+                log.exception("room %s: tick of %s failed", self.info.id, feature.name)
+        self.channel.flush()
+

@@ -1,0 +1,42 @@
+/**
+ * @module host/gifts
+ * Gifts in the console: a stream line per gift with its coin value, and the session's 礼物（币）
+ * total (reset when a live session starts).
+ */
+
+import { h, setCount } from '../ui/dom.js';
+import { userBadge } from '../ui/badges.js';
+import { fmtCount } from '../ui/format.js';
+
+/** @param {object} ctx the host console (see host.js) */
+export function installGifts(ctx) {
+  const { room, protocol, els } = ctx;
+  let coins = 0;
+
+  room.on('gift', (m) => {
+    const gift = m.gift || {};
+    const meta = protocol.gift(gift.id);
+    const count = Number(m.count) || 1;
+    coins += (Number(gift.coins) || 0) * count;
+    setCount(els.giftCoins, coins, fmtCount);
+    ctx.stream.add(
+      ctx.stream.line(
+        'gift',
+        { seq: m.seq, type: 'gift', gift: gift.id },
+        m.ts,
+        userBadge(m.user),
+        ' 送出 ',
+        h('span', { class: 'gift-name' }, gift.name || meta.name || '礼物'),
+        ' ' + (meta.icon || '🎁') + ' ×' + count,
+        gift.coins ? h('span', { class: 'sep' }, '（' + gift.coins * count + ' 币）') : null
+      ),
+      false
+    );
+  });
+
+  room.on('live', (m) => {
+    if (!m.live) return;
+    coins = 0;
+    setCount(els.giftCoins, 0, fmtCount);
+  });
+}

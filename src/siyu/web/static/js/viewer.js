@@ -1,0 +1,69 @@
+/**
+ * @module viewer
+ * Entry of the viewer page (/room/{id}#token=…): load the protocol catalogue from the server, make
+ * the room client, install one module per concern, connect. The page's markup is viewer.html.
+ */
+
+import { parseLocation } from './core/location.js';
+import { loadProtocol } from './core/protocol.js';
+import { RoomClient } from './core/client.js';
+import { $ } from './ui/dom.js';
+import { bindStatus, renderStatus } from './ui/status.js';
+import { bindErrors } from './ui/errors.js';
+import { createCommentList } from './ui/comment-list.js';
+import { createHearts } from './ui/hearts.js';
+import { installRoomState } from './viewer/room-state.js';
+import { installComments } from './viewer/comments.js';
+import { installGifts } from './viewer/gifts.js';
+import { installProducts } from './viewer/products.js';
+import { installAssistant } from './viewer/assistant.js';
+import { installModeration } from './viewer/moderation.js';
+import { installComposer } from './viewer/composer.js';
+
+const MAX_LINES = 200;
+
+function pageElements() {
+  const ids = {
+    title: 'room-title', host: 'host-name', avatar: 'host-avatar', online: 'online', likes: 'likes',
+    live: 'live-badge', offline: 'offline-overlay', status: 'conn-status', welcome: 'welcome',
+    welcomeText: 'welcome-text', welcomeBadge: 'welcome-badge', hostStatus: 'host-status-banner',
+    giftBanner: 'gift-banner', enter: 'enter-banner', comments: 'comments', newTip: 'new-msg-tip',
+    pinned: 'pinned', giftRow: 'gift-row', composer: 'composer', input: 'comment-input', send: 'send-btn',
+    like: 'like-btn', follow: 'follow-btn', hearts: 'hearts', fatal: 'fatal', fatalText: 'fatal-text',
+  };
+  return Object.fromEntries(Object.entries(ids).map(([k, id]) => [k, $(id)]));
+}
+
+async function main() {
+  const els = pageElements();
+  const protocol = await loadProtocol({ onRetry: (info) => renderStatus(els.status, 'reconnecting', info) });
+  const room = new RoomClient(Object.assign(parseLocation(), { protocol }));
+  window.siyuRoom = room; // handy for debugging and tests
+
+  /** What the viewer modules share. */
+  const ctx = {
+    room,
+    protocol,
+    els,
+    list: createCommentList(els.comments, els.newTip, { max: MAX_LINES }),
+    spawnHeart: createHearts(els.hearts),
+    isMe: (user) => !!(room.me && user && user.id === room.me.id),
+  };
+
+  bindStatus(room, els.status);
+  installRoomState(ctx);
+  installComments(ctx);
+  installGifts(ctx);
+  installProducts(ctx);
+  installAssistant(ctx);
+  installModeration(ctx);
+  installComposer(ctx);
+  bindErrors(room, els, () => {
+    for (const b of [els.send, els.like, els.follow, els.input]) b.disabled = true;
+    for (const b of els.giftRow.querySelectorAll('button')) b.disabled = true;
+  });
+
+  room.connect();
+}
+
+main();
