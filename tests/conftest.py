@@ -139,7 +139,8 @@ def redis_server(tmp_path: Path) -> Iterator[RedisProcess]:
         server.kill()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# PostgreSQL runs a real server: those cases are integration tests (`-m "not integration"` skips them)
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 

@@ -19,6 +19,8 @@ from siyu.rooms.feature import Feature, follows, handles
 from siyu.rooms.room import Member, member_ref
 from tests.conftest import make_settings
 
+pytestmark = pytest.mark.integration  # real WebSocket clients against a running node
+
 
 class RollIn(ClientMessage):
     type: Literal["roll"]

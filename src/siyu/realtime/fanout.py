@@ -20,144 +20,22 @@ import random
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from enum import IntEnum
-from typing import Protocol
+from collections.abc import Iterable
 
 from siyu.config import FanoutSettings
+from siyu.realtime.batch import (
+    Batch,
+    FanoutStats,
+    Observer,
+    Pass,
+    Peer,
+    Priority,
+    Send,
+    batch_frame,
+)
 
+__all__ = ["FanoutStats", "Observer", "Peer", "Priority", "RoomChannel", "batch_frame"]
 
-class Priority(IntEnum):
-    HIGH = 0
-    NORMAL = 1
-    LOW = 2
-
-
-class Peer(Protocol):
-    """What fan-out needs of a connection.
-
-    `behind` is set while the connection's transport buffer is above its high-water mark (the
-    transport's pause_writing callback), so the flush loop reads one attribute per healthy peer and asks
-    for the byte count only of the ones that are behind.
-    """
-
-    user_id: str
-    is_staff: bool
-    behind: bool
-
-    def send(self, data: bytes) -> None: ...
-
-    def buffered(self) -> int: ...
-
-    def evict(self) -> None: ...
-
-
-Observer = Callable[[int, bytes, object | None], None]
-"""Called for every released room message, in seq order: (seq, wire bytes, the typed event it carries)."""
-
-
-@dataclass
-class FanoutStats:
-    """Counters for /api/metrics and the benchmark (logical messages, not frames, unless named so)."""
-
-    frames: int = 0
-    deliveries: int = 0
-    bytes_out: int = 0
-    batches: int = 0
-    sampled_normal: int = 0
-    dropped: dict[str, int] = field(default_factory=lambda: {"low": 0, "normal": 0})
-    evicted: int = 0
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "frames": self.frames,
-            "deliveries": self.deliveries,
-            "bytes_out": self.bytes_out,
-            "batches": self.batches,
-            "sampled_normal": self.sampled_normal,
-            "dropped_low": self.dropped["low"],
-            "dropped_normal": self.dropped["normal"],
-            "evicted": self.evicted,
-        }
-
-
-def batch_frame(first: int | None, last: int | None, parts: list[bytes]) -> bytes:
-    """`{"type":"batch","from":F,"to":T,"msgs":[...]}`: F..T is the seq range the batch accounts for."""
-    if first is None or last is None:
-        head = b'{"type":"batch",'
-    else:
-        head = b'{"type":"batch","from":%d,"to":%d,' % (first, last)
-    return head + b'"msgs":[' + b",".join(parts) + b"]}"
-
-
-class _Batch:
-    """One flush: the pending messages, in seq order, and each variant of them encoded once."""
-
-    _KEEP: dict[str, Callable[[bool, Priority], bool]] = {
-        "staff": lambda kept, p: True,
-        "full": lambda kept, p: p is not Priority.NORMAL or kept,
-        "staff-high-normal": lambda kept, p: p is not Priority.LOW,
-        "high-normal": lambda kept, p: p is Priority.HIGH or (p is Priority.NORMAL and kept),
-        "high": lambda kept, p: p is Priority.HIGH,
-    }
-
-    def __init__(self, pending: list[tuple[int | None, Priority, bytes]], kept: set[int]) -> None:
-        self.pending = pending
-        self.kept = kept
-        seqs = [s for s, _, _ in pending if s is not None]
-        self.first: int | None = seqs[0] if seqs else None
-        self.last: int | None = seqs[-1] if seqs else None
-        self.normal = sum(1 for _, p, _ in pending if p is Priority.NORMAL)
-        self.low = sum(1 for _, p, _ in pending if p is Priority.LOW)
-        self._frames: dict[str, tuple[bytes, int]] = {}
-
-    def merged(self, later: _Batch) -> _Batch:
-        """This batch followed by a later one, as one (the samples both already drew are kept)."""
-        shift = len(self.pending)
-        return _Batch(self.pending + later.pending, self.kept | {i + shift for i in later.kept})
-
-    def frame(self, name: str) -> tuple[bytes, int]:
-        """(frame bytes, message count) of a variant; empty bytes when it has no message."""
-        got = self._frames.get(name)
-        if got is None:
-            keep = self._KEEP[name]
-            parts = [d for i, (_, p, d) in enumerate(self.pending) if keep(i in self.kept, p)]
-            got = self._frames[name] = (
-                batch_frame(self.first, self.last, parts) if parts else b"",
-                len(parts),
-            )
-        return got
-
-
-@dataclass(slots=True)
-class _Send:
-    """One frame for a list of connections; `batch` is what it was encoded from (for slow consumers)."""
-
-    data: bytes
-    n: int
-    peers: list[Peer]
-    batch: _Batch
-    variant: str  # "staff" (every comment) or "full" (viewers: sampled)
-
-
-@dataclass(slots=True)
-class _Pass:
-    """Writing one flush to every connection, a chunk per loop turn; `i`/`start` say how far it got."""
-
-    items: list[_Send]
-    i: int = 0
-    start: int = 0
-    live: bool = True
-
-    def remaining(self) -> list[_Send]:
-        out = []
-        for k in range(self.i, len(self.items)):
-            s = self.items[k]
-            peers = s.peers[self.start :] if k == self.i else s.peers
-            if peers:
-                out.append(_Send(s.data, s.n, peers, s.batch, s.variant))
-        return out
 
 
 class RoomChannel:
@@ -188,7 +66,7 @@ class RoomChannel:
         self._tokens_at = time.monotonic()
         self._rng = random.Random()
         self.observers: list[Observer] = []
-        self._pass: _Pass | None = None
+        self._pass: Pass | None = None
         self._flush_again = False
         self._last_flush = 0.0
         self._flush_due = 0.0
@@ -327,23 +205,23 @@ class RoomChannel:
             return
         batch = self._batch(pending)
         items = [s for s in self._sends(batch, self.staff, self.viewers) if s.n]
-        self._run(_Pass(items))
+        self._run(Pass(items))
 
-    def _batch(self, pending: list[tuple[int | None, Priority, bytes]]) -> _Batch:
+    def _batch(self, pending: list[tuple[int | None, Priority, bytes]]) -> Batch:
         self.stats.batches += 1
-        return _Batch(
+        return Batch(
             pending, self._sample([i for i, (_, p, _) in enumerate(pending) if p is Priority.NORMAL])
         )
 
     @staticmethod
-    def _sends(batch: _Batch, staff: Iterable[Peer], viewers: Iterable[Peer]) -> list[_Send]:
+    def _sends(batch: Batch, staff: Iterable[Peer], viewers: Iterable[Peer]) -> list[Send]:
         # staff first (few), then viewers
         out = []
         for group, name in ((staff, "staff"), (viewers, "full")):
             peers = list(group)
             if peers:
                 data, n = batch.frame(name)
-                out.append(_Send(data, n, peers, batch, name))
+                out.append(Send(data, n, peers, batch, name))
         return out
 
     def _preempt(self) -> None:
@@ -359,18 +237,18 @@ class RoomChannel:
         old.live = False
         batch = self._batch(self._pending)
         self._pending = []
-        items: list[_Send] = []
+        items: list[Send] = []
         reached_staff, reached_viewers = set(self.staff), set(self.viewers)
         for send in old.remaining():
             merged = send.batch.merged(batch)
             data, n = merged.frame(send.variant)
-            items.append(_Send(data, n, send.peers, merged, send.variant))
+            items.append(Send(data, n, send.peers, merged, send.variant))
             reached_staff.difference_update(send.peers)
             reached_viewers.difference_update(send.peers)
         items += self._sends(batch, reached_staff, reached_viewers)
-        self._run(_Pass([s for s in items if s.n]))
+        self._run(Pass([s for s in items if s.n]))
 
-    def _run(self, run: _Pass) -> None:
+    def _run(self, run: Pass) -> None:
         """Write a pass in chunks: between chunks the loop reads frames and commits, so a gift that arrives
         while 10,000 writes are under way is not stuck behind all of them."""
         self._pass = run
@@ -406,11 +284,11 @@ class RoomChannel:
             self._flush_again = False
             self.flush()
 
-    def _resume(self, run: _Pass) -> None:
+    def _resume(self, run: Pass) -> None:
         if run.live:  # a preempted pass was replaced by the merged one
             self._run(run)
 
-    def _send_behind(self, peer: Peer, send: _Send) -> None:
+    def _send_behind(self, peer: Peer, send: Send) -> None:
         """A slow consumer: low priority goes first, then normal; past the limit it is evicted."""
         cfg, stats, batch = self.config, self.stats, send.batch
         queued = peer.buffered()

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from siyu.auth import Role
 from siyu.events import ViewerEntered, ViewerLeft, now_ms
 from siyu.realtime import protocol as wire
-from siyu.realtime.fanout import Priority
+from siyu.realtime.fanout import Priority, batch_frame
 from siyu.realtime.protocol import UserRef
-from siyu.rooms.messages import RoomRef, StaffSnapshot, State, Welcome
+from siyu.rooms.messages import Resumed, Resync, RoomRef, StaffSnapshot, State, Welcome
 from siyu.rooms.presence import Presence
 from siyu.rooms.welcome import WelcomeContext, WelcomeRenderer, level_badge
 
@@ -149,3 +149,29 @@ class Membership:
             rows = list(self._viewer_rows.values())
             self._viewer_rows.clear()
             room.spawn(room.service.upsert_viewers(rows))
+
+    # --- resume after a reconnect ------------------------------------------------------------
+
+    def resume(self, m: Member, last_seq: int, epoch: str | None) -> None:
+        gap = self.room.channel.since(last_seq, epoch)
+        if gap is None:
+            self.room.spawn(self._resume_from_broker(m, last_seq, epoch))
+            return
+        self._send_gap(m, last_seq, gap)
+
+    async def _resume_from_broker(self, m: Member, last_seq: int, epoch: str | None) -> None:
+        """The gap is older than this node's ring: ask the broker's history, else resync."""
+        gap = None
+        if epoch is None or epoch == self.room.channel.epoch:
+            gap = await self.room.deps.broker.history(self.room.info.id, last_seq, self.room.channel.epoch)
+        if gap is not None:
+            self._send_gap(m, last_seq, gap)
+            return
+        channel = self.room.channel
+        m.send(wire.encode(Resync(seq=channel.published_seq, epoch=channel.epoch, state=self.room.state())))
+
+    def _send_gap(self, m: Member, last_seq: int, gap: list[bytes]) -> None:
+        to = self.room.channel.published_seq
+        if gap:
+            m.send(batch_frame(last_seq + 1, to, gap))
+        m.send(wire.encode(Resumed(from_=last_seq, to=to, count=len(gap))))

@@ -23,11 +23,12 @@ from siyu.config import Settings
 from siyu.events import Bus, Context, Event, SessionEnded, SessionStarted, now_ms
 from siyu.realtime import protocol as wire
 from siyu.realtime.broker import Broker
-from siyu.realtime.fanout import FanoutStats, Priority, RoomChannel, batch_frame
+from siyu.realtime.fanout import FanoutStats, Priority, RoomChannel
 from siyu.realtime.protocol import ClientMessage, ErrorCode, RoomMessage, ServerMessage, UserRef
+from siyu.rooms.counters import Counter, Counters
 from siyu.rooms.feature import Feature, FeatureSet
 from siyu.rooms.members import Member, Membership, member_ref
-from siyu.rooms.messages import Live, Resumed, Resync, State
+from siyu.rooms.messages import Live, Resync, State
 from siyu.rooms.service import RoomInfo, RoomService, SessionInfo
 from siyu.store.eventlog import EventLog
 
@@ -49,22 +50,6 @@ class RoomDeps:
     settings: Settings
     stats: FanoutStats
     features: FeatureSet
-
-
-class Counter:
-    """A named room counter: local increments are traded for the room-wide total every tick."""
-
-    __slots__ = ("key", "pending", "per_session", "value")
-
-    def __init__(self, key: str, per_session: bool) -> None:
-        self.key = key
-        self.per_session = per_session
-        self.value = 0
-        self.pending = 0
-
-    def add(self, n: int) -> None:
-        self.value += n
-        self.pending += n
 
 
 class Room:
@@ -89,7 +74,7 @@ class Room:
             epoch=epoch,
         )
         self.online = 0
-        self.counters: dict[str, Counter] = {}
+        self.counters = Counters()
         self._acked: OrderedDict[tuple[str, str], bytes] = OrderedDict()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ticker: asyncio.Task[None] | None = None
@@ -172,7 +157,7 @@ class Room:
         floor = max(await self.service.max_seq(self.info.id), self.channel.published_seq)
         epoch, seq = await self._broker.open_room(self.info.id, floor)
         self.channel.reset(epoch, seq)
-        await self._broker.seed_counters(self.info.id, {c.key: c.value for c in self.counters.values()})
+        await self._broker.seed_counters(self.info.id, self.counters.values())
         data = wire.encode(Resync(seq=seq, epoch=epoch, state=self.state()))
         for peer in list(self.channel.peers):
             peer.send(data)
@@ -194,28 +179,7 @@ class Room:
         self._handlers[type(msg)](m, msg)
 
     def resume(self, m: Member, last_seq: int, epoch: str | None) -> None:
-        gap = self.channel.since(last_seq, epoch)
-        if gap is None:
-            self.spawn(self._resume_from_broker(m, last_seq, epoch))
-            return
-        self._send_gap(m, last_seq, gap)
-
-    async def _resume_from_broker(self, m: Member, last_seq: int, epoch: str | None) -> None:
-        """The gap is older than this node's ring: ask the broker's history, else resync."""
-        gap = None
-        if epoch is None or epoch == self.channel.epoch:
-            gap = await self._broker.history(self.info.id, last_seq, self.channel.epoch)
-        if gap is not None:
-            self._send_gap(m, last_seq, gap)
-            return
-        resync = Resync(seq=self.channel.published_seq, epoch=self.channel.epoch, state=self.state())
-        m.send(wire.encode(resync))
-
-    def _send_gap(self, m: Member, last_seq: int, gap: list[bytes]) -> None:
-        to = self.channel.published_seq
-        if gap:
-            m.send(batch_frame(last_seq + 1, to, gap))
-        m.send(wire.encode(Resumed(from_=last_seq, to=to, count=len(gap))))
+        self.members.resume(m, last_seq, epoch)
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -348,11 +312,7 @@ class Room:
 
     def counter(self, name: str, *, per_session: bool = True) -> Counter:
         """A named room counter, per live session by default (key `name:session`)."""
-        key = f"{name}:{self.session.id if self.session else None}" if per_session else name
-        got = self.counters.get(key)
-        if got is None:
-            got = self.counters[key] = Counter(key, per_session)
-        return got
+        return self.counters.get(name, self.session.id if self.session and per_session else None, per_session)
 
     async def seed(self, counter: Counter, value: int) -> None:
         """Start a counter from a recount (the event log) unless the broker already has it."""
@@ -361,22 +321,13 @@ class Room:
 
     async def sync(self) -> None:
         """Trade this node's online count and counter increments for the room-wide figures."""
-        pending = {c.key: c.pending for c in self.counters.values()}
-        for c in self.counters.values():
-            c.pending = 0
+        pending = self.counters.take_pending()
         try:
             self.online = await self._broker.sync_online(self.info.id, self.members.count)
             if pending:
-                totals = await self._broker.add_counters(self.info.id, pending)
-                for key, total in totals.items():
-                    live = self.counters.get(key)
-                    if live is not None:
-                        live.value = total + live.pending  # increments since the call stay local
+                self.counters.apply_totals(await self._broker.add_counters(self.info.id, pending))
         except Exception:
-            for key, n in pending.items():  # counted again at the next successful sync
-                again = self.counters.get(key)
-                if again is not None:
-                    again.pending += n
+            self.counters.restore(pending)  # counted again at the next successful sync
             self.online = self.members.count
             raise
 
@@ -412,7 +363,7 @@ class Room:
             self._new_session(event.session_id)
 
     def _new_session(self, session_id: str | None) -> None:
-        self.counters = {k: c for k, c in self.counters.items() if not c.per_session}
+        self.counters.new_session()
         for feature in self.features.values():
             feature.on_session(session_id)
 
