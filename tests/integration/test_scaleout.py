@@ -126,3 +126,28 @@ async def test_rate_limits_hold_across_nodes(
     refused = [cid for cid, ack in answers.items() if "error" in ack]
     assert refused == ["b2"]
     assert answers["b2"]["error"]["code"] == "rate_limited" and answers["b2"]["error"]["retry_after_ms"] > 0
+
+
+async def test_follow_is_once_per_session_across_nodes_and_direct_messages_reach_the_other_node(
+    redis_server: RedisProcess, node_factory: Callable[..., Any], connect: Any, tmp_path: Path
+) -> None:
+    """`followed` follows the room stream on every node; the broker delivers personal and staff messages to
+    whichever node has the user."""
+    a, b = await two_nodes(node_factory, tmp_path, redis_server.url)
+    host_b: Client = await connect(b, user="host", role=Role.HOST)
+    on_a: Client = await connect(a, user="fan", nickname="铁粉")
+    await on_a.send({"type": "follow", "cid": "f1"})
+    first = await on_a.expect("ack", cid="f1")
+    await host_b.expect("follow", seq=first["seq"])  # node B has seen it in the stream
+    on_b: Client = await connect(b, user="fan", nickname="铁粉")
+    await on_b.send({"type": "follow", "cid": "f2"})
+    again = await on_b.expect("ack", cid="f2")
+    assert again == {"type": "ack", "cid": "f2"}  # acknowledged, not posted a second time
+    await on_a.close()
+
+    await a.services.say_to("demo", "fan", "欢迎加入粉丝团～")  # the fan is only on node B now
+    said = await on_b.expect("assistant", to="user")
+    assert said["text"] == "欢迎加入粉丝团～"
+    await a.services.notify_staff("demo", "有人问发货时间")
+    note = await host_b.expect("notice")
+    assert note["text"] == "有人问发货时间"

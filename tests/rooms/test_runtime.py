@@ -159,3 +159,29 @@ async def test_several_observers_follow_one_channel(room: Room) -> None:
     await settled(room)
     assert seen == [viewer.of("ack")[0]["seq"]]
     assert len(room.channel.observers) == 2  # the room's own and this one
+
+
+async def test_services_say_push_a_card_and_adjust_stock_through_one_path(room: Room) -> None:
+    from siyu.catalog import OutOfStock
+    from siyu.rooms import services
+
+    viewer = FakeMember("u1")
+    room.enter(viewer)
+    assert room.catalog is not None
+    product = room.catalog.products[0]
+    color, size = next((c, s) for c in product.colors for s in product.sizes if product.count(c, s) > 0)
+    before = product.count(color, size)
+    change = await services.adjust_stock(room, product.id, color, size, delta=-1, reason="order", buyer="u1")
+    assert (change.before, change.after) == (before, before - 1)
+    with pytest.raises(OutOfStock):
+        await services.adjust_stock(room, product.id, color, size, delta=-(before + 5), reason="order")
+    assert product.count(color, size) == before - 1  # a refused change changes nothing
+    services.say(room, "宝宝们好", "playbook")
+    assert services.push_card(room, product.id, "限时秒杀")
+    assert not services.push_card(room, "nope")
+    await settled(room)
+    stock = viewer.of("stock")[0]
+    assert (stock["product_id"], stock["count"]) == (product.id, before - 1)
+    assert viewer.of("assistant")[0]["text"] == "宝宝们好"
+    card = viewer.of("card")[0]
+    assert card["product"]["id"] == product.id and card["title"] == "限时秒杀" and card["seq"] > stock["seq"]

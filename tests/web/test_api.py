@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -26,6 +27,26 @@ async def test_health_and_openapi(sqlite_node: Node) -> None:
         assert {"/api/tokens", "/api/rooms", "/api/rooms/{room_id}/live"} <= set(spec["paths"])
         gw = (await http.get("/api/gateway")).json()
         assert gw == {"ws_port": sqlite_node.gateway.port, "ws_path": "/ws/rooms/{room_id}", "protocol": 1}
+
+
+async def test_protocol_catalogue_is_what_the_server_runs(sqlite_node: Node) -> None:
+    """Pages take message types, error texts, close codes, gifts and limits from here, not from copies."""
+    from siyu.realtime import protocol as wire
+    from siyu.rooms.gifts import GIFTS
+
+    async with httpx.AsyncClient(base_url=sqlite_node.http_url) as http:
+        doc = (await http.get("/api/protocol")).json()
+    assert doc["client_types"] == sqlite_node.router.types
+    assert {"comment", "like", "gift", "follow", "reply", "pin", "host_status", "moderate", "ping",
+            "resume"} <= set(doc["client_types"])  # fmt: skip
+    room_types = set(doc["room_types"])
+    assert {"comment", "reply", "gift", "pin", "live", "assistant", "moderation", "stock"} <= room_types
+    codes = [v for k, v in vars(wire.ErrorCode).items() if not k.startswith("_")]
+    assert all(doc["errors"][code] for code in codes)  # every code has a zh-CN text
+    assert doc["close_codes"]["4010"] == {"name": "banned", "text": "你已被移出直播间", "fatal": True}
+    assert doc["close_codes"]["4009"]["fatal"] is False  # a slow consumer reconnects and resumes
+    assert [g["id"] for g in doc["gifts"]] == list(GIFTS) and all(g["icon"] for g in doc["gifts"])
+    assert doc["limits"] == {"max_frame_bytes": 4096, "max_comment_chars": 200}
 
 
 async def test_token_endpoint_needs_an_operator_and_issues_working_tokens(
@@ -94,5 +115,9 @@ async def test_pages_are_served_without_external_assets(sqlite_node: Node) -> No
             assert r.status_code == 200 and "text/html" in r.headers["content-type"]
             assert 'lang="zh-CN"' in r.text
             assert "http://" not in r.text and "https://" not in r.text  # no CDN: everything is local
-        js = await http.get("/static/room.js")
-        assert js.status_code == 200 and "resume" in js.text
+            # markup only: the page is one ES module (no inline script)
+            entry = "viewer" if path.startswith("/room") else "host"
+            scripts = re.findall(r"<script[^>]*>", r.text)
+            assert scripts == [f'<script type="module" src="/static/js/{entry}.js">']
+        js = await http.get("/static/js/core/client.js")
+        assert js.status_code == 200 and "javascript" in js.headers["content-type"] and "resume" in js.text

@@ -152,6 +152,10 @@ def create_api(node: "Node") -> FastAPI:
                 for code, (name, text, fatal) in wire.CLOSE_TEXT.items()
             },
             "gifts": [{"id": g.id, "name": g.name, "coins": g.coins, "icon": g.icon} for g in GIFTS.values()],
+            "limits": {
+                "max_frame_bytes": node.settings.limits.max_frame_bytes,
+                "max_comment_chars": node.settings.limits.max_comment_chars,
+            },
         }
 
     @app.get("/api/gateway")

@@ -13,7 +13,7 @@ import { loadProtocol } from './core/protocol.js';
 import { RoomClient } from './core/client.js';
 import { $ } from './ui/dom.js';
 import { bindStatus, renderStatus } from './ui/status.js';
-import { bindErrors } from './ui/errors.js';
+import { bindAlerts } from './ui/errors.js';
 import { createCommentList } from './ui/comment-list.js';
 import { createReplyBox } from './ui/reply-box.js';
 import { installHeader } from './host/header.js';
@@ -81,7 +81,7 @@ async function main() {
   installModeration(ctx);
   installLive(ctx);
   installComposer(ctx);
-  bindErrors(room, els);
+  bindAlerts(room, els);
 
   room.connect();
 }

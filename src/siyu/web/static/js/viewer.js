@@ -9,7 +9,7 @@ import { loadProtocol } from './core/protocol.js';
 import { RoomClient } from './core/client.js';
 import { $ } from './ui/dom.js';
 import { bindStatus, renderStatus } from './ui/status.js';
-import { bindErrors } from './ui/errors.js';
+import { bindAlerts } from './ui/errors.js';
 import { createCommentList } from './ui/comment-list.js';
 import { createHearts } from './ui/hearts.js';
 import { installRoomState } from './viewer/room-state.js';
@@ -58,7 +58,7 @@ async function main() {
   installAssistant(ctx);
   installModeration(ctx);
   installComposer(ctx);
-  bindErrors(room, els, () => {
+  bindAlerts(room, els, () => {
     for (const b of [els.send, els.like, els.follow, els.input]) b.disabled = true;
     for (const b of els.giftRow.querySelectorAll('button')) b.disabled = true;
   });

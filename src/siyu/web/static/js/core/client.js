@@ -62,7 +62,10 @@ export class RoomClient extends Emitter {
         this.emit('resync', { type: 'resync', seq, epoch, state: this.state, timeout: true }),
     });
     this.requests = new Requests(
-      Object.assign({ text: (code) => this.protocol.errorText(code), timeoutMs: opts.ackTimeoutMs }, io)
+      Object.assign(
+        { text: (code) => this.protocol.errorText(code), timeoutMs: opts.ackTimeoutMs, maxFrameBytes: this.protocol.maxFrameBytes },
+        io
+      )
     );
     this.likes = new LikeBatcher(
       Object.assign({ onSent: (n) => this.emit('likesent', n), intervalMs: opts.likeIntervalMs }, io)

@@ -51,6 +51,11 @@ export class Protocol {
       .filter((g) => g && typeof g.id === 'string' && g.id)
       .map((g) => ({ id: g.id, name: String(g.name || g.id), coins: Number(g.coins) || 0, icon: String(g.icon || '🎁') }));
     this._giftById = new Map(this.gifts.map((g) => [g.id, g]));
+    const limits = doc.limits || {};
+    /** The server's frame limit (bytes): a bigger frame is refused here, with the code the server would give. */
+    this.maxFrameBytes = Number(limits.max_frame_bytes) || 4096;
+    /** Characters allowed in a comment or reply. */
+    this.maxCommentChars = Number(limits.max_comment_chars) || 200;
   }
 
   /** A sequenced room message: one of `room_types` that carries a numeric `seq`. */
@@ -72,9 +77,7 @@ export class Protocol {
   /** An `error` frame code sent at connect time, just before a close code that says the same. */
   isConnectRefusal(code) {
     code = String(code || '');
-    if (code.startsWith('auth.') || CONNECT_REFUSALS.has(code)) return true;
-    for (const c of this.closeCodes.values()) if (c.fatal && c.name && c.name === code) return true;
-    return false;
+    return code.startsWith('auth.') || CONNECT_REFUSALS.has(code);
   }
 
   /** The server's own `message` is meant for the user for these codes (e.g. how long a mute lasts). */

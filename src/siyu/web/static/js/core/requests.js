@@ -8,7 +8,7 @@
  * `timeout`; a connection closed for good gives `not_connected`.
  */
 
-/** The server refuses frames above 4,096 bytes without an ack: those are answered here. */
+/** The default frame limit; the server's own comes from GET /api/protocol (`limits.max_frame_bytes`). */
 export const MAX_FRAME_BYTES = 4096;
 
 const encoder = new TextEncoder();
@@ -27,8 +27,10 @@ export class Requests {
    * @param {() => boolean} io.isStopped             closed for good (fatal or on purpose)
    * @param {(code: string) => string} io.text       user text of an error code
    * @param {number} [io.timeoutMs=20000]
+   * @param {number} [io.maxFrameBytes]             the server refuses bigger frames without an ack
    */
-  constructor({ sendRaw, isConnected, isStopped, text, timeoutMs = 20000 }) {
+  constructor({ sendRaw, isConnected, isStopped, text, timeoutMs = 20000, maxFrameBytes = MAX_FRAME_BYTES }) {
+    this.maxFrameBytes = maxFrameBytes;
     this._sendRaw = sendRaw;
     this._isConnected = isConnected;
     this._isStopped = isStopped;
@@ -56,7 +58,7 @@ export class Requests {
     if (!frame.cid) frame.cid = this.nextCid((frame.type || 'x').charAt(0));
     const cid = frame.cid;
     if (this._isStopped()) return Promise.resolve(this._fail(cid, 'not_connected'));
-    if (encoder.encode(JSON.stringify(frame)).length > MAX_FRAME_BYTES) {
+    if (encoder.encode(JSON.stringify(frame)).length > this.maxFrameBytes) {
       const code = frame.type === 'comment' || frame.type === 'reply' ? 'comment_too_long' : 'frame_too_large';
       return Promise.resolve(this._fail(cid, code, { local: true }));
     }

@@ -1,8 +1,8 @@
 /**
  * @module ui/errors
- * Errors the user sees: `error` frames as toasts (except the connect-time refusals, whose close code
- * follows), the full-page #fatal notice when the connection is closed for good, and the guard every
- * action uses before sending.
+ * Errors and notes the user sees: `error` frames as toasts (except the connect-time refusals, whose
+ * close code follows), `notice` messages (a playbook's or the system's note) as toasts, the full-page
+ * #fatal notice when the connection is closed for good, and the guard every action uses before sending.
  */
 
 import { toast } from './toast.js';
@@ -12,10 +12,15 @@ import { toast } from './toast.js';
  * @param {{fatal: HTMLElement, fatalText: HTMLElement}} els
  * @param {(fatal: {message: string}) => void} [onFatal] more to do on the page (disable controls…)
  */
-export function bindErrors(room, els, onFatal) {
+export function bindAlerts(room, els, onFatal) {
   room.on('error', (m) => {
     if (room.protocol.isConnectRefusal(m.code)) return; // the close code that follows says it
     toast(room.protocol.errorText(m), 'error');
+  });
+  room.on('notice', (m) => {
+    if (!m.text) return;
+    const warn = m.level === 'warn';
+    toast(m.text, warn ? 'error' : 'info', warn ? 4000 : 3000);
   });
   room.on('fatal', (f) => {
     els.fatalText.textContent = f.message;

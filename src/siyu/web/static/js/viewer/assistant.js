@@ -2,7 +2,8 @@
  * @module viewer/assistant
  * The AI assistant on the viewer page. A personal answer (no seq, `reply_to` my comment) is tucked
  * right under my question when that is still near the bottom, else added at the bottom with my
- * question quoted; a room-wide answer ("4 人在问：…") or companion line is a stream line of its own.
+ * question quoted; a personal message that answers no comment (`to: "user"`) is added at the bottom;
+ * a room-wide answer ("4 人在问：…") or companion line is a stream line of its own.
  */
 
 import { h } from '../ui/dom.js';
@@ -57,8 +58,13 @@ export function installAssistant(ctx) {
   }
 
   room.on('assistant', (m) => {
-    if (m.reply_to && m.to !== 'room') {
+    if (m.to !== 'room' && m.reply_to) {
       showPersonalAnswer(m);
+      return;
+    }
+    if (m.to === 'user') {
+      // A personal message that answers no comment (a playbook's note to me).
+      list.add(assistantLine(m, 'personal to-me', {}, null), true);
       return;
     }
     // Room-wide: many viewers asked the same thing (or a companion line while the host is away).
