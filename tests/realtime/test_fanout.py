@@ -13,7 +13,8 @@ from siyu.realtime.fanout import FanoutStats, Priority, RoomChannel, batch_frame
 class FakePeer:
     """Test double for a connection: records every frame, reports a configurable send backlog."""
 
-    def __init__(self, *, staff: bool = False, backlog: int = 0) -> None:
+    def __init__(self, *, staff: bool = False, backlog: int = 0, user_id: str = "u") -> None:
+        self.user_id = user_id
         self.is_staff = staff
         self.backlog = backlog
         self.behind = backlog > 0  # what the transport's pause_writing callback would have said
@@ -246,3 +247,16 @@ async def test_without_high_priority_a_new_batch_waits_for_the_pass_under_way() 
     for _ in range(10):
         await asyncio.sleep(0.005)
     assert all([[m["seq"] for m in orjson.loads(f)["msgs"]] for f in v.sent] == [[1], [2]] for v in viewers)
+
+
+async def test_personal_messages_reach_every_connection_of_one_user_and_nobody_else() -> None:
+    ch = make()
+    tab1, tab2, other = FakePeer(user_id="u1"), FakePeer(user_id="u1"), FakePeer(user_id="u2")
+    for p in (tab1, tab2, other):
+        ch.add(p)
+    assert ch.to_user("u1", b"{}") == 2
+    ch.discard(tab1)
+    assert ch.to_user("u1", b"{}") == 1
+    ch.discard(tab2)
+    assert ch.to_user("u1", b"{}") == 0  # not here: the room sends it through the broker instead
+    assert (len(tab1.sent), len(tab2.sent), len(other.sent)) == (1, 2, 0)

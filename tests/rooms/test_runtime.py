@@ -185,3 +185,17 @@ async def test_services_say_push_a_card_and_adjust_stock_through_one_path(room: 
     assert viewer.of("assistant")[0]["text"] == "宝宝们好"
     card = viewer.of("card")[0]
     assert card["product"]["id"] == product.id and card["title"] == "限时秒杀" and card["seq"] > stock["seq"]
+
+
+async def test_direct_messages_reach_one_user_one_role_or_the_staff(room: Room) -> None:
+    from siyu.rooms.messages import Notice
+
+    viewer, host, helper = FakeMember("u1"), FakeMember("h", Role.HOST), FakeMember("a", Role.ASSISTANT)
+    for m in (viewer, host, helper):
+        room.enter(m)
+    room.to_staff_everywhere(Notice(text="全体场控", ts=1))
+    room.to_staff_everywhere(Notice(text="只给主播", ts=2), role="host")
+    room.to_user("u1", Notice(text="只给你", ts=3))
+    assert [n["text"] for n in host.of("notice")] == ["全体场控", "只给主播"]
+    assert [n["text"] for n in helper.of("notice")] == ["全体场控"]
+    assert [n["text"] for n in viewer.of("notice")] == ["只给你"]

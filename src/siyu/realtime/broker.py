@@ -70,7 +70,8 @@ class Broker(ABC):
 
     @abstractmethod
     def direct(self, room_id: str, target: str, data: bytes) -> None:
-        """An ephemeral message to `user:<id>` or `staff` of a room, on every node that has them."""
+        """An ephemeral message to `user:<id>`, `role:<role>` or `staff` of a room, on every node that has
+        them."""
 
     @abstractmethod
     async def seed_counters(self, room_id: str, values: Mapping[str, int]) -> None:

@@ -53,6 +53,7 @@ class RoomChannel:
         self.peers: set[Peer] = set()
         self.viewers: set[Peer] = set()
         self.staff: set[Peer] = set()
+        self._by_user: dict[str, set[Peer]] = {}  # personal messages find a user's connections at once
         self.epoch = epoch or secrets.token_hex(4)
         self.published_seq = start_seq
         self.config = config
@@ -74,11 +75,17 @@ class RoomChannel:
     def add(self, peer: Peer) -> None:
         self.peers.add(peer)
         (self.staff if peer.is_staff else self.viewers).add(peer)
+        self._by_user.setdefault(peer.user_id, set()).add(peer)
 
     def discard(self, peer: Peer) -> None:
         self.peers.discard(peer)
         self.staff.discard(peer)
         self.viewers.discard(peer)
+        mine = self._by_user.get(peer.user_id)
+        if mine is not None:
+            mine.discard(peer)
+            if not mine:
+                del self._by_user[peer.user_id]
 
     # --- ingress ---------------------------------------------------------------------------------
 
@@ -157,20 +164,25 @@ class RoomChannel:
 
     def to_user(self, user_id: str, data: bytes) -> int:
         """A personal message to every connection of one user on this node, at once; how many got it."""
-        n = 0
-        for peer in self.peers:
-            if peer.user_id == user_id:
-                peer.send(data)
-                n += 1
-        self.stats.frames += n
-        return n
+        mine = self._by_user.get(user_id, ())
+        for peer in mine:
+            peer.send(data)
+        self.stats.frames += len(mine)
+        return len(mine)
 
     def direct(self, target: str, data: bytes) -> None:
-        """An ephemeral message for `staff` or `user:<id>` (what a broker delivers across nodes)."""
+        """An ephemeral message for `staff`, `user:<id>` or `role:<role>` (what a broker delivers across
+        nodes)."""
         if target == "staff":
             self.to_staff(data)
         elif target.startswith("user:"):
             self.to_user(target[5:], data)
+        elif target.startswith("role:"):
+            role = target[5:]
+            for peer in self.peers:
+                if str(getattr(getattr(peer, "role", None), "value", "")) == role:
+                    peer.send(data)
+                    self.stats.frames += 1
 
     def _sample(self, normal: list[int]) -> set[int]:
         """Which of the window's normal messages (by position) the viewers get."""

@@ -301,8 +301,9 @@ class Room:
         if not self.channel.to_user(user_id, data):
             self._broker.direct(self.info.id, f"user:{user_id}", data)
 
-    def to_staff_everywhere(self, msg: ServerMessage | dict[str, Any]) -> None:
-        self._broker.direct(self.info.id, "staff", wire.encode(msg))
+    def to_staff_everywhere(self, msg: ServerMessage | dict[str, Any], role: str | None = None) -> None:
+        """A message to the staff (or to one role, e.g. "host") on every node of the room."""
+        self._broker.direct(self.info.id, f"role:{role}" if role else "staff", wire.encode(msg))
 
     def post(self, msg: ServerMessage | dict[str, Any], prio: Priority = Priority.LOW) -> None:
         """An unsequenced room message from this node (state, banners): batched, not kept for resume."""

@@ -42,7 +42,8 @@ def add_assistant_routes(app: FastAPI, live_room: Any, need_staff: Any, auth: An
         default is the pinned one)."""
         need_staff(c, room_id)
         room: Room = await live_room(room_id)
-        engine = room.feature(AssistantFeature).ra.engine
+        feature = room.find(AssistantFeature)
+        engine = feature.ra.engine if feature is not None else None
         if engine is None:
             raise api_error(409, "assistant.off", "this room's assistant is off (no usable catalog)")
         a = engine.ask(body.question, body.current_product or room.feature(Products).pinned_id)
@@ -91,7 +92,10 @@ def add_assistant_routes(app: FastAPI, live_room: Any, need_staff: Any, auth: An
             p = catalog.get(product_id) if catalog is not None else None
             return p is not None and p.size_in_stock(size)
 
-        recommender = room.feature(Recommendations).recommender
+        recs_feature = room.find(Recommendations)
+        if recs_feature is None:
+            raise api_error(409, "recommend.off", "this node does not run recommendations")
+        recommender = recs_feature.recommender
         recs = recommender.recommend(user, max(1, min(k, 20)), in_stock=in_stock)
         return {
             "user": user,
