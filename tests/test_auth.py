@@ -90,9 +90,32 @@ def test_token_is_signed_hs256(signer: TokenSigner) -> None:
     assert jwt.get_unverified_header(token)["alg"] == "HS256"
 
 
-def test_long_nickname_truncated_to_32(signer: TokenSigner) -> None:
-    claims = signer.verify(signer.issue(room="r", user="u", role=Role.VIEWER, nickname="昵" * 50))
+def test_long_nickname_refused_at_issue_and_truncated_to_32_at_join(signer: TokenSigner) -> None:
+    with pytest.raises(AuthError) as info:
+        signer.issue(room="r", user="u", role=Role.VIEWER, nickname="昵" * 50)
+    assert info.value.code == "auth.invalid_claims"
+    claims = signer.verify(raw_token(valid_claims(nick="昵" * 50)))  # signed by another issuer
     assert claims.nickname == "昵" * 32
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"nick": "\udcff"}, {"nick": "a\x00b"}, {"nick": {"x": 1}}, {"lvl": 2**64}, {"lvl": -1}, {"lvl": "6"},
+     {"lvl": True}, {"sub": "u\n1"}],
+)  # fmt: skip
+def test_odd_but_signed_claims_are_refused_at_join(signer: TokenSigner, changes: dict[str, Any]) -> None:
+    """A signed token whose claims are not what siyu issues never reaches a room (issue 9, point 7)."""
+    expect_auth_error(signer, raw_token(valid_claims(**changes)), "auth.invalid_claims")
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"nickname": "\udcff"}, {"nickname": "tab\there"}, {"level": 101}, {"level": -1}, {"user": ""}]
+)
+def test_odd_claims_are_refused_at_issue(signer: TokenSigner, kwargs: dict[str, Any]) -> None:
+    args: dict[str, Any] = {"room": "r", "user": "u", "role": Role.VIEWER, **kwargs}
+    with pytest.raises(AuthError) as info:
+        signer.issue(**args)
+    assert info.value.code == "auth.invalid_claims"
 
 
 def test_role_missing_defaults_to_viewer(signer: TokenSigner) -> None:
@@ -149,11 +172,19 @@ def test_missing_required_claim(signer: TokenSigner, missing: str) -> None:
 
 @pytest.mark.parametrize("role", ["admin", "HOST", "", "superuser"])
 def test_unknown_role(signer: TokenSigner, role: str) -> None:
-    expect_auth_error(signer, raw_token(valid_claims(role=role)), "auth.invalid_token")
+    expect_auth_error(signer, raw_token(valid_claims(role=role)), "auth.invalid_claims")
 
 
-@pytest.mark.parametrize("changes", [{"lvl": "high"}, {"lvl": [1]}, {"exp": "soon"}, {"sub": 5}])
+@pytest.mark.parametrize("changes", [{"lvl": "high"}, {"lvl": [1]}])
 def test_malformed_claims(signer: TokenSigner, changes: dict[str, Any]) -> None:
+    expect_auth_error(signer, raw_token(valid_claims(**changes)), "auth.invalid_claims")
+
+
+@pytest.mark.parametrize("changes", [{"exp": "soon"}, {"sub": 5}])
+def test_registered_claims_of_the_wrong_type_are_an_invalid_token(
+    signer: TokenSigner, changes: dict[str, Any]
+) -> None:
+    """PyJWT itself refuses these (RFC 7519 types)."""
     expect_auth_error(signer, raw_token(valid_claims(**changes)), "auth.invalid_token")
 
 

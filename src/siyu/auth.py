@@ -24,11 +24,46 @@ class Role(StrEnum):
 
 
 class AuthError(Exception):
-    """A token was refused; `code` is `auth.invalid_token` or `auth.expired_token`."""
+    """A token was refused; `code` is `auth.invalid_token`, `auth.expired_token` or `auth.invalid_claims`."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+MAX_NICKNAME = 32
+MAX_ID = 64
+MAX_LEVEL = 100
+
+
+def _clean_text(value: object, field: str, limit: int) -> str:
+    """A claim that is shown to people or used as a key: a str of printable text (no lone surrogates, no
+    control characters), 1..limit characters."""
+    if not isinstance(value, str) or not value:
+        raise AuthError("auth.invalid_claims", f"{field} must be a non-empty string")
+    if len(value) > limit:
+        raise AuthError("auth.invalid_claims", f"{field} is longer than {limit} characters")
+    if any(0xD800 <= ord(ch) <= 0xDFFF or ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in value):
+        raise AuthError("auth.invalid_claims", f"{field} holds a control character or invalid text")
+    return value
+
+
+def check_claims(
+    *, room: object, user: object, nickname: object, level: object, joining: bool = False
+) -> tuple[str, str, str, int]:
+    """Validate claim values at issue and at join alike: (room, user, nickname, level) or AuthError
+    `auth.invalid_claims`. A level is an int 0..100 (not a bool, not a string). A nickname longer than 32
+    characters is refused at issue and cut to 32 at join (a token another issuer signed)."""
+    if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= MAX_LEVEL:
+        raise AuthError("auth.invalid_claims", f"level must be an integer 0..{MAX_LEVEL}")
+    if joining and isinstance(nickname, str):
+        nickname = nickname[:MAX_NICKNAME]
+    return (
+        _clean_text(room, "room", MAX_ID),
+        _clean_text(user, "user", MAX_ID),
+        _clean_text(nickname, "nickname", MAX_NICKNAME),
+        level,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +97,12 @@ class TokenSigner:
         ttl_s: int | None = None,
     ) -> str:
         now = int(time.time())
+        room, user, nick, level = check_claims(room=room, user=user, nickname=nickname or user, level=level)
         payload: dict[str, object] = {
             "room": room,
             "sub": user,
             "role": role.value,
-            "nick": nickname or user,
+            "nick": nick,
             "lvl": level,
             "iat": now,
             "exp": now + (ttl_s if ttl_s is not None else self._ttl_s),
@@ -84,15 +120,20 @@ class TokenSigner:
             raise AuthError("auth.expired_token", "token has expired") from exc
         except jwt.PyJWTError as exc:
             raise AuthError("auth.invalid_token", f"token rejected: {exc}") from exc
+        nick = data.get("nick") or data["sub"]
+        room, user, nickname, level = check_claims(
+            room=data["room"], user=data["sub"], nickname=nick, level=data.get("lvl", 0), joining=True
+        )
+        avatar = data.get("avatar")
         try:
             return Claims(
-                room=str(data["room"]),
-                user=str(data["sub"]),
+                room=room,
+                user=user,
                 role=Role(data.get("role", "viewer")),
-                nickname=str(data.get("nick") or data["sub"])[:32],
-                level=int(data.get("lvl", 0)),
-                avatar=str(data["avatar"])[:500] if data.get("avatar") else None,
+                nickname=nickname,
+                level=level,
+                avatar=_clean_text(avatar, "avatar", 500) if avatar else None,
                 exp=int(data["exp"]),
             )
         except (ValueError, TypeError) as exc:
-            raise AuthError("auth.invalid_token", f"token claims malformed: {exc}") from exc
+            raise AuthError("auth.invalid_claims", f"token claims malformed: {exc}") from exc
