@@ -61,3 +61,28 @@ def test_demo_runs_prints_urls_and_stops_cleanly(tmp_path: Path) -> None:
     answered = re.search(r"AI助理回答 (\d+) 条", out)  # the audience's questions got the assistant's answers
     assert answered and int(answered.group(1)) > 0, out
     assert (tmp_path / "var" / "demo.db").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--nickname", "a\x00b"], ["--nickname", "tab\there"], ["--nickname", "\udcff"], ["--nickname", "昵" * 33],
+     ["--level", "101"], ["--level", "-1"], ["--user", "u\n1"], ["--room", ""]],
+)  # fmt: skip
+def test_token_issue_refuses_odd_claims(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, args: list[str]) -> None:
+    """Exit code 2 with the reason (auth.invalid_claims), never a traceback or a token (issue 9, point 7)."""
+    monkeypatch.chdir(tmp_path)
+    base = {"--room": "demo", "--user": "u1"}
+    for flag, value in zip(args[::2], args[1::2], strict=True):
+        base[flag] = value
+    argv = ["token", "issue", *[x for kv in base.items() for x in kv]]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "auth.invalid_claims" in result.output
+    assert "eyJ" not in result.output
+
+
+def test_token_issue_refuses_a_level_that_is_not_an_int(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["token", "issue", "--room", "demo", "--user", "u1", "--level", "6.5"])
+    assert result.exit_code == 2 and "eyJ" not in result.output

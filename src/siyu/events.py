@@ -249,6 +249,7 @@ class Event(Generic[P]):
     id: str = field(default_factory=new_id)
     ts: int = field(default_factory=now_ms)
     seq: int | None = None
+    cid: str | None = None  # the client's id of the action (unique per room and user in the log)
 
     @property
     def type(self) -> str:
@@ -268,22 +269,23 @@ def encode_event(event: Event[Any]) -> bytes:
     c = event.context
     return orjson.dumps(
         (event.type, event.id, event.room_id, event.user_id, event.session_id, event.ts, event.seq,
-         c.id, c.parent_id, c.actor, event.payload)
+         c.id, c.parent_id, c.actor, event.payload, event.cid)
     )  # fmt: skip
 
 
 def decode_event(data: bytes) -> Event[Any]:
     """The inverse of encode_event; raises KeyError/ValueError/TypeError on a foreign or broken form."""
-    kind, eid, room, user, session, ts, seq, cid, parent, actor, body = orjson.loads(data)
+    kind, eid, room, user, session, ts, seq, ctx, parent, actor, body, cid = orjson.loads(data)
     return Event(
         room_id=room,
         user_id=user,
         payload=decode_payload(kind, body),
         session_id=session,
-        context=Context(id=cid, parent_id=parent, actor=actor),
+        context=Context(id=ctx, parent_id=parent, actor=actor),
         id=eid,
         ts=ts,
         seq=seq,
+        cid=cid,
     )
 
 

@@ -91,22 +91,24 @@ async def test_a_feature_added_in_a_test_works_end_to_end(
     assert seen["user"]["nick"] == "小美" and seen["seq"] == ack["seq"]
     await host.expect("rolled")
 
-    # a re-sent cid gets the first answer (record's cid memory); the rate rule it declared holds
+    # a re-sent cid gets the first answer and spends nothing; the rate rule it declared holds
     await roller.send({"type": "roll", "sides": 6, "cid": "d1"})
     again = await roller.expect("ack", cid="d1")
     assert again["seq"] == ack["seq"]
     await roller.send({"type": "roll", "sides": 4, "cid": "d2"})
-    refused = await roller.expect("ack", cid="d2")
+    assert "seq" in await roller.expect("ack", cid="d2")
+    await roller.send({"type": "roll", "sides": 4, "cid": "d3"})
+    refused = await roller.expect("ack", cid="d3")
     assert refused["error"]["code"] == "rate_limited"
 
     # its state follows the stream, and reaches the state message and the staff snapshot
     room = await dice_node.registry.get("demo")
     assert room is not None
-    assert room.state()["dice_total"] == 6
+    assert room.state()["dice_total"] == 10
     late_host = await connect(dice_node, user="h2", role=Role.HOST)
-    assert late_host.welcome["state"]["dice_total"] == 6
+    assert late_host.welcome["state"]["dice_total"] == 10
     snapshot = await late_host.expect("questions")
-    assert snapshot["dice_total"] == 6
+    assert snapshot["dice_total"] == 10
     assert "roll" in dice_node.router.types
 
 

@@ -36,6 +36,7 @@ class FakeMember:
         self.behind = False
         self.frames: list[dict[str, Any]] = []
         self.closed: int | None = None
+        self.charged = 0
 
     def send(self, data: bytes) -> None:
         self.frames.append(orjson.loads(data))
@@ -48,6 +49,9 @@ class FakeMember:
 
     def close(self, code: int, reason: str) -> None:
         self.closed = code
+
+    def charge(self) -> None:
+        self.charged += 1
 
     def messages(self) -> list[dict[str, Any]]:
         """Frames with batches unpacked."""

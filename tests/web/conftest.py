@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -26,8 +27,31 @@ async def browser() -> AsyncIterator[Browser]:
         await b.close()
 
 
-async def open_page(browser: Browser, url: str, errors: list[str]) -> Page:
-    page = await browser.new_page()
+def watch(page: Page, errors: list[str]) -> Page:
+    """Collect page errors and Content-Security-Policy violations (the pages must need neither inline
+    script, nor inline style, nor another origin than the server's own and its gateway)."""
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "console",
+        lambda msg: errors.append(f"CSP: {msg.text}") if "Content Security Policy" in msg.text else None,
+    )
+    return page
+
+
+async def open_page(browser: Browser, url: str, errors: list[str]) -> Page:
+    page = watch(await browser.new_page(), errors)
     await page.goto(url)
     return page
+
+
+PROTOCOL_MD = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
+
+
+def documented_http_codes() -> dict[str, set[int]]:
+    """HTTP error codes and their statuses, from the table in docs/protocol.md section 8."""
+    text = PROTOCOL_MD.read_text(encoding="utf-8")
+    section = text[text.index("## 8.") :]
+    codes: dict[str, set[int]] = {}
+    for m in re.finditer(r"^\| `([a-z_.]+)` \| ([0-9, ]+) \|", section, re.MULTILINE):
+        codes[m.group(1)] = {int(s) for s in m.group(2).replace(" ", "").split(",")}
+    return codes

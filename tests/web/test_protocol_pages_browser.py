@@ -11,7 +11,7 @@ from playwright.async_api import Browser, Route, expect
 
 from siyu.app import Node
 from siyu.auth import Role
-from tests.web.conftest import open_page
+from tests.web.conftest import open_page, watch
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -28,8 +28,7 @@ async def test_gift_row_comes_from_the_catalogue_once_it_loads(browser: Browser,
     node = sqlite_node
     errors: list[str] = []
     token = node.signer.issue(room="demo", user="v1", role=Role.VIEWER, nickname="小鹿")
-    page = await browser.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page = watch(await browser.new_page(), errors)
     calls: list[int] = []
 
     async def serve(route: Route) -> None:

@@ -7,6 +7,7 @@ import itertools
 import logging
 from typing import TYPE_CHECKING, Protocol
 
+import orjson
 from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport
 
 from siyu.auth import Claims
@@ -14,7 +15,6 @@ from siyu.events import now_ms
 from siyu.realtime import protocol as wire
 from siyu.realtime.protocol import ClientMessage, CloseCode, ErrorCode, ProtocolError
 from siyu.realtime.ratelimit import Verdict
-from siyu.realtime.router import Route
 
 if TYPE_CHECKING:
     from siyu.realtime.gateway import Gateway
@@ -25,6 +25,16 @@ MAX_EARLY_FRAMES = 32
 CLOSE_TIMEOUT_S = 2.0
 EVICT_TIMEOUT_S = 5.0
 _serials = itertools.count(1)
+
+
+def cid_of(data: bytes) -> str | None:
+    """The `cid` of a client message that is refused before (or by) parsing, so the refusal can be its ack."""
+    try:
+        raw = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    cid = raw.get("cid") if isinstance(raw, dict) else None
+    return cid if isinstance(cid, str) and 0 < len(cid) <= 64 else None
 
 
 class RoomHandle(Protocol):
@@ -38,12 +48,18 @@ class RoomHandle(Protocol):
 
     def dispatch(self, m: Connection, msg: ClientMessage) -> None: ...
 
+    def answer_known(self, m: Connection, cid: str) -> bool:
+        """Answer a cid this room has seen from this user (its first ack, or with it once it comes)."""
+        ...
+
 
 class Connection(WSListener):
     """A room member. Frames are handled synchronously in arrival order; nothing awaits a peer."""
 
     __slots__ = (
+        "_charge",
         "_early",
+        "_fragments",
         "_gw",
         "_limit_key",
         "behind",
@@ -69,6 +85,8 @@ class Connection(WSListener):
         self.room: RoomHandle | None = None
         self.transport: WSTransport | None = None
         self._early: list[bytes] | None = []
+        self._fragments: tuple[bool, bytearray] | None = None
+        self._charge: tuple[str, str, int] | None = None
         self.is_staff = claims.role.is_staff
         self.behind = False  # the transport buffer is above its high-water mark
         # per-connection rate-limit key: a serial, not id(self), which a later connection can reuse
@@ -101,13 +119,24 @@ class Connection(WSListener):
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         mtype = frame.msg_type
         if mtype is WSMsgType.TEXT or mtype is WSMsgType.BINARY:
-            self._on_data(frame)
+            if frame.fin:
+                self._on_message(frame.get_payload_as_bytes(), mtype is WSMsgType.BINARY)
+            else:  # the first fragment of a message: the rest comes in CONTINUATION frames
+                self._fragments = (mtype is WSMsgType.BINARY, bytearray(frame.get_payload_as_bytes()))
+        elif mtype is WSMsgType.CONTINUATION:
+            if self._fragments is None:
+                self.send(wire.error(ErrorCode.BAD_MESSAGE, "continuation frame without a first fragment"))
+                return
+            binary, buf = self._fragments
+            if len(buf) <= self._gw.settings.limits.hard_frame_bytes:  # past it: only the size is kept
+                buf += frame.get_payload_as_bytes()
+            if frame.fin:
+                self._fragments = None
+                self._on_message(bytes(buf), binary)
         elif mtype is WSMsgType.CLOSE:
             if not transport.is_close_frame_sent:
                 transport.send_close(frame.get_close_code(), frame.get_close_message())
             transport.disconnect()
-        elif mtype is WSMsgType.CONTINUATION:
-            self.send(wire.error(ErrorCode.BAD_MESSAGE, "fragmented frames are not supported"))
 
     # --- room side -----------------------------------------------------------------------------
 
@@ -155,21 +184,14 @@ class Connection(WSListener):
 
     # --- frame handling ------------------------------------------------------------------------
 
-    def _on_data(self, frame: WSFrame) -> None:
+    def _on_message(self, data: bytes, binary: bool) -> None:
+        """One whole client message. Every refusal of a message that carries a `cid` is its `ack`."""
         if self.transport is not None and self.transport.is_close_frame_sent:
             return  # closing: the peer's last frames are not processed
         limits = self._gw.settings.limits
-        if not frame.fin:
-            self.send(wire.error(ErrorCode.BAD_MESSAGE, "fragmented frames are not supported"))
-            return
-        if frame.payload_size > limits.max_frame_bytes:
-            self.send(
-                wire.error(
-                    ErrorCode.FRAME_TOO_LARGE,
-                    f"frame of {frame.payload_size} bytes exceeds {limits.max_frame_bytes}",
-                    limit=limits.max_frame_bytes,
-                )
-            )
+        if len(data) > limits.max_frame_bytes:
+            text = f"frame of {len(data)} bytes exceeds {limits.max_frame_bytes}"
+            self._refuse(data, ErrorCode.FRAME_TOO_LARGE, text, limit=limits.max_frame_bytes)
             return
         key = self._limit_key
         verdict = self._gw.ratelimits.hit("frame", key)
@@ -177,19 +199,23 @@ class Connection(WSListener):
             if not self._gw.ratelimits.hit("strike", key).allowed:  # refused too often: a flood
                 self.close(CloseCode.FLOODING, "flooding")
                 return
-            self.send(wire.error(ErrorCode.RATE_LIMITED, "发送太快了", retry_after_ms=verdict.retry_after_ms))
+            self._refuse(data, ErrorCode.RATE_LIMITED, "发送太快了", retry_after_ms=verdict.retry_after_ms)
             return
-        if frame.msg_type is WSMsgType.BINARY:
-            self.send(wire.error(ErrorCode.BINARY_UNSUPPORTED, "send JSON in text frames"))
+        if binary:
+            self._refuse(data, ErrorCode.BINARY_UNSUPPORTED, "send JSON in text frames")
             return
-        data = frame.get_payload_as_bytes()
         if self._early is not None:
             if len(self._early) < MAX_EARLY_FRAMES:
                 self._early.append(data)
             else:
-                self.send(wire.error(ErrorCode.RATE_LIMITED, "wait for the welcome before sending"))
+                self._refuse(data, ErrorCode.RATE_LIMITED, "wait for the welcome before sending")
             return
         self._handle(data)
+
+    def _refuse(self, data: bytes, code: str, message: str, **extra: object) -> None:
+        """A refused message: a failed `ack` when it carries a cid (looked for even in a frame refused before
+        parsing), else an `error` frame."""
+        self.send(wire.reject(cid_of(data), code, message, **extra))
 
     def _handle(self, data: bytes) -> None:
         room = self.room
@@ -206,25 +232,31 @@ class Connection(WSListener):
         if isinstance(msg, wire.ResumeIn):
             room.resume(self, msg.last_seq, msg.epoch)
             return
+        cid = getattr(msg, "cid", None)
+        if cid is not None and room.answer_known(self, cid):
+            return  # a re-sent cid gets its first answer, before any rate limit
         route = router.route(msg.type)  # type: ignore[attr-defined]  # every model has a Literal type
-        if route.rate is not None:
-            limits = self._gw.ratelimits
-            if limits.is_global:  # checked in Redis: the dispatch waits for that answer
-                self._gw.spawn(self._dispatch_after_global(room, msg, route))
-                return
-            if not self._allowed(msg, limits.hit(route.rate, self._user_key, route.cost(msg))):
-                return
-        self._dispatch(room, msg)
+        if route.rate is None or self.is_staff:  # staff actions: only the per-connection frame rate
+            self._dispatch(room, msg)
+            return
+        limits, cost = self._gw.ratelimits, route.cost(msg)
+        if limits.is_global:  # checked in Redis: the dispatch waits for that answer
+            self._gw.spawn(self._dispatch_after_global(room, msg, route.rate, cost))
+            return
+        verdict = limits.check(route.rate, self._user_key, cost)
+        if self._allowed(msg, verdict):
+            self._dispatch(room, msg, (route.rate, self._user_key, cost))
 
     @property
     def _user_key(self) -> str:
         return f"{self.room_id}:{self.user_id}"
 
-    async def _dispatch_after_global(self, room: RoomHandle, msg: ClientMessage, route: Route) -> None:
-        assert route.rate is not None
-        verdict = await self._gw.ratelimits.hit_global(route.rate, self._user_key, route.cost(msg))
+    async def _dispatch_after_global(
+        self, room: RoomHandle, msg: ClientMessage, rule: str, cost: int
+    ) -> None:
+        verdict = await self._gw.ratelimits.check_global(rule, self._user_key, cost)
         if self._allowed(msg, verdict) and self.transport is not None and not self.transport.is_disconnected:
-            self._dispatch(room, msg)
+            self._dispatch(room, msg, (rule, self._user_key, cost))
 
     def _allowed(self, msg: ClientMessage, verdict: Verdict) -> bool:
         if not verdict.allowed:
@@ -233,9 +265,25 @@ class Connection(WSListener):
             self.send(wire.reject(cid, ErrorCode.RATE_LIMITED, text, retry_after_ms=verdict.retry_after_ms))
         return verdict.allowed
 
-    def _dispatch(self, room: RoomHandle, msg: ClientMessage) -> None:
+    def charge(self) -> None:
+        """The action being handled was accepted: it spends its rate budget now (refused ones never do)."""
+        charge, self._charge = self._charge, None
+        if charge is None:
+            return
+        limits = self._gw.ratelimits
+        if limits.is_global:
+            self._gw.spawn(limits.spend_global(*charge))
+        else:
+            limits.spend(*charge)
+
+    def _dispatch(
+        self, room: RoomHandle, msg: ClientMessage, charge: tuple[str, str, int] | None = None
+    ) -> None:
+        self._charge = charge
         try:
             room.dispatch(self, msg)
         except Exception:
             log.exception("handling %s failed", getattr(msg, "type", "?"))
-            self.send(wire.error(ErrorCode.INTERNAL, "internal error"))
+            self.send(wire.reject(getattr(msg, "cid", None), ErrorCode.INTERNAL, "internal error"))
+        finally:
+            self._charge = None

@@ -62,3 +62,40 @@ class RateLimits:
         except Exception as exc:  # any storage failure: fall back, never block the room
             log.warning("global rate limit unavailable (%s); using this node's", exc)
             return self.hit(rule, key, cost)
+
+    # --- check first, spend on acceptance (per-user action rules) ----------------------------------
+
+    def check(self, rule: str, key: str, cost: int = 1) -> Verdict:
+        """Would `cost` fit in the rule's window now? Spends nothing (an action is charged only when it is
+        accepted: `spend`)."""
+        item = self._rules[rule]
+        if self._limiter.test(item, rule, key, cost=cost):
+            return Verdict(True)
+        reset_at, _remaining = self._limiter.get_window_stats(item, rule, key)
+        return Verdict(False, max(1, int((reset_at - time.time()) * 1000)))
+
+    def spend(self, rule: str, key: str, cost: int = 1) -> None:
+        self._limiter.hit(self._rules[rule], rule, key, cost=cost)
+
+    async def check_global(self, rule: str, key: str, cost: int = 1) -> Verdict:
+        """`check` across all nodes (Redis); this node's own limiter if Redis does not answer."""
+        if self._global is None:
+            return self.check(rule, key, cost)
+        item = self._rules[rule]
+        try:
+            if await self._global.test(item, rule, key, cost=cost):
+                return Verdict(True)
+            reset_at, _remaining = await self._global.get_window_stats(item, rule, key)
+            return Verdict(False, max(1, int((reset_at - time.time()) * 1000)))
+        except Exception as exc:
+            log.warning("global rate limit unavailable (%s); using this node's", exc)
+            return self.check(rule, key, cost)
+
+    async def spend_global(self, rule: str, key: str, cost: int = 1) -> None:
+        self.spend(rule, key, cost)  # this node's window too: it decides while Redis is away
+        if self._global is not None:
+            try:
+                await self._global.hit(self._rules[rule], rule, key, cost=cost)
+            except Exception as exc:
+                log.warning("global rate limit unavailable (%s); spent on this node only", exc)
+

@@ -37,6 +37,9 @@ class Member(Protocol):
 
     def close(self, code: int, reason: str) -> None: ...
 
+    def charge(self) -> None:
+        """The action being handled was accepted: spend its rate budget (a no-op outside a frame)."""
+
 
 def member_ref(m: Member) -> UserRef:
     return UserRef(m.user_id, m.nickname, m.level, m.role.value)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -25,6 +24,7 @@ from siyu.realtime import protocol as wire
 from siyu.realtime.broker import Broker
 from siyu.realtime.fanout import FanoutStats, Priority, RoomChannel
 from siyu.realtime.protocol import ClientMessage, ErrorCode, RoomMessage, ServerMessage, UserRef
+from siyu.rooms.acks import AckMemory
 from siyu.rooms.counters import Counter, Counters
 from siyu.rooms.feature import Feature, FeatureSet
 from siyu.rooms.members import Member, Membership, member_ref
@@ -52,6 +52,12 @@ class RoomDeps:
     features: FeatureSet
 
 
+def _done() -> asyncio.Future[None]:
+    fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    fut.set_result(None)
+    return fut
+
+
 class Room:
     def __init__(
         self, info: RoomInfo, deps: RoomDeps, *, session: SessionInfo | None, epoch: str, start_seq: int,
@@ -75,7 +81,7 @@ class Room:
         )
         self.online = 0
         self.counters = Counters()
-        self._acked: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self.acks = AckMemory()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ticker: asyncio.Task[None] | None = None
         self._unsubscribe: list[Callable[[], None]] = []
@@ -113,6 +119,8 @@ class Room:
             catalog=catalog_from(await service.catalog_document(info.shop_id)),
             visits=await service.visit_counts(room_id),
         )
+        for user_id, cid, held in await service.recent_cids(room_id):
+            room.acks.learn(user_id, cid, held)
         for feature in room.features.values():
             await feature.load()
         for feature in room.features.values():
@@ -228,12 +236,14 @@ class Room:
         message, so every node's features follow the typed event.
         """
         key = (m.user_id, cid) if m is not None and cid is not None else None
-        if key is not None and key in self._acked:
-            assert m is not None
-            m.send(self._acked[key])  # a retried frame gets the first answer again
-            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            fut.set_result(None)
-            return fut
+        if key is not None:
+            assert m is not None and cid is not None
+            if self.acks.answer(m, m.user_id, cid):  # a retried frame gets the first answer
+                return _done()
+            self.acks.begin(key, m)
+            event.cid = cid
+        if m is not None:
+            m.charge()  # accepted: the action spends its rate budget
 
         def on_commit() -> None:
             data = None
@@ -243,28 +253,33 @@ class Room:
                 message.ts = event.ts
                 data = wire.encode(message)
             # the ack (with the echo) first: it is owed whatever happens to the fan-out below
-            if key is not None and m is not None:
-                ack = wire.ack_ok(key[1], event.seq, data)
-                self._acked[key] = ack
-                if len(self._acked) > 10_000:
-                    self._acked.popitem(last=False)
-                m.send(ack)
+            if key is not None:
+                self.acks.settle(key, wire.ack_ok(key[1], event.seq, data))
             if data is not None:
                 assert event.seq is not None
                 self._broker.publish(self.info.id, event.seq, data, prio, event)
             if after is not None:
                 after(event.seq)
 
-        fut = self._log.append(event, on_commit, sequenced=message is not None)
-        if key is not None and m is not None:
-            member = m
+        def on_duplicate(seq: int | None) -> None:
+            """The log already holds this cid (another node, or before a restart): its first seq."""
+            if key is not None:
+                self.acks.settle(key, wire.ack_ok(key[1], seq))
+
+        fut = self._log.append(event, on_commit, sequenced=message is not None, on_duplicate=on_duplicate)
+        if key is not None:
 
             def failed(f: asyncio.Future[None]) -> None:
                 if not f.cancelled() and f.exception() is not None:
-                    member.send(wire.ack_error(key[1], ErrorCode.STORE_UNAVAILABLE, "暂时无法保存，请重试"))
+                    error = wire.ack_error(key[1], ErrorCode.STORE_UNAVAILABLE, "暂时无法保存，请重试")
+                    self.acks.settle(key, error, keep=False)  # a re-send may succeed
 
             fut.add_done_callback(failed)
         return fut
+
+    def answer_known(self, m: Member, cid: str) -> bool:
+        """A cid this room knows from this user (answered, or in flight): answer it, before any rate limit."""
+        return self.acks.answer(m, m.user_id, cid)
 
     def log(self, event: Event[Any]) -> asyncio.Future[None]:
         """Append an event that is not a room message (nobody is acked, nothing is published)."""
@@ -273,6 +288,8 @@ class Room:
     def _observe(self, seq: int, data: bytes, event: object | None) -> None:
         """Every node follows the room's committed events in seq order (whichever node made them)."""
         if isinstance(event, Event):
+            if event.cid is not None and event.user_id is not None:
+                self.acks.learn(event.user_id, event.cid, event.seq)
             self.signal(event)
 
     def signal(self, event: Event[Any]) -> None:

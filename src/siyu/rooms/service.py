@@ -223,6 +223,19 @@ class RoomService:
             result = await conn.stream(q)
             return sum([int(p["count"]) async for (p,) in result])
 
+    async def recent_cids(self, room_id: str, limit: int = 10_000) -> list[tuple[str, str, int | None]]:
+        """(user, cid, seq) of the room's latest actions that carried a cid, oldest first: the room's cid
+        memory survives a restart (the log's unique key catches anything older)."""
+        q = (
+            select(events.c.user_id, events.c.cid, events.c.seq)
+            .where(events.c.room_id == room_id, events.c.cid.is_not(None))
+            .order_by(events.c.ts.desc())
+            .limit(limit)
+        )
+        async with self._db.engine.connect() as conn:
+            rows = (await conn.execute(q)).all()
+        return [(str(u), str(c), None if s is None else int(s)) for u, c, s in reversed(rows)]
+
     async def followers_in_session(self, room_id: str, session_id: str) -> set[str]:
         """Who followed during a live session (a viewer follows once per session, whichever node)."""
         q = select(events.c.user_id).distinct().where(

@@ -17,7 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 
 from siyu.events import Bus, Event
 from siyu.store.db import Database, json_dumps
@@ -36,11 +37,13 @@ class _Pending:
     future: asyncio.Future[None]
     on_commit: Callable[[], None] | None
     sequenced: bool
+    on_duplicate: Callable[[int | None], None] | None = None
 
 
 _COLUMNS = ("id", "room_id", "session_id", "user_id", "type", "ts", "seq", "payload", "ctx_id", "ctx_parent",
-            "actor")  # fmt: skip
+            "actor", "cid")  # fmt: skip
 _INSERT = f"INSERT INTO events ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+_FIND_CID = "SELECT seq FROM events WHERE room_id = ? AND user_id = ? AND cid = ?"
 
 
 class _SqliteWriter:
@@ -80,6 +83,29 @@ class _SqliteWriter:
             conn.execute("ROLLBACK")
             raise
 
+    def insert_each(self, params: list[tuple[Any, ...]]) -> dict[int, int | None]:
+        """Runs on the writer thread, after a batch hit the (room, user, cid) key: row by row, in one
+        transaction; a duplicate cid is skipped and answered with the seq the log already holds for it."""
+        assert self._conn is not None
+        conn = self._conn
+        dups: dict[int, int | None] = {}
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for i, row in enumerate(params):
+                try:
+                    conn.execute(_INSERT, row)
+                except sqlite3.IntegrityError:
+                    room, user, cid = row[1], row[3], row[-1]
+                    found = conn.execute(_FIND_CID, (room, user, cid)).fetchone()
+                    if cid is None or found is None:
+                        raise
+                    dups[i] = found[0]
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return dups
+
     def close(self) -> None:
         def _close() -> None:
             if self._conn is not None:
@@ -106,6 +132,7 @@ def event_row(event: Event[Any]) -> dict[str, Any]:
         "ctx_id": event.context.id,
         "ctx_parent": event.context.parent_id,
         "actor": event.context.actor,
+        "cid": event.cid,
     }
 
 
@@ -144,17 +171,24 @@ class EventLog:
             self._writer.close()
 
     def append(
-        self, event: Event[Any], on_commit: Callable[[], None] | None = None, *, sequenced: bool = False
+        self,
+        event: Event[Any],
+        on_commit: Callable[[], None] | None = None,
+        *,
+        sequenced: bool = False,
+        on_duplicate: Callable[[int | None], None] | None = None,
     ) -> asyncio.Future[None]:
         """Queue `event`; the returned future resolves once it is committed (or fails with StoreError).
 
         A `sequenced` event is a room message: the writer gives it the room's next seq before inserting.
+        An event whose (room, user, cid) the log already holds is not inserted: `on_duplicate` gets the
+        seq of the one it holds instead of `on_commit` running (and nothing is published on the bus).
         """
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         # Mark a failure as retrieved so fire-and-forget appends (enter/leave) never warn; callers
         # that await the future still see the StoreError.
         fut.add_done_callback(_retrieve)
-        self._queue.put_nowait(_Pending(event, fut, on_commit, sequenced))
+        self._queue.put_nowait(_Pending(event, fut, on_commit, sequenced, on_duplicate))
         return fut
 
     async def _run(self) -> None:
@@ -182,10 +216,39 @@ class EventLog:
         params = [tuple(json_dumps(r[c]) if c == "payload" else r[c] for c in _COLUMNS) for r in rows]
         await asyncio.get_running_loop().run_in_executor(self._writer.thread, self._writer.insert, params)
 
+    async def _insert_each(self, rows: list[dict[str, Any]]) -> dict[int, int | None]:
+        """The batch again, row by row, skipping cids the log already holds: {row index: the held seq}."""
+        if self._writer is not None:
+            params = [tuple(json_dumps(r[c]) if c == "payload" else r[c] for c in _COLUMNS) for r in rows]
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._writer.thread, self._writer.insert_each, params)
+        dups: dict[int, int | None] = {}
+        async with self._db.engine.begin() as conn:
+            for i, row in enumerate(rows):
+                try:
+                    async with conn.begin_nested():
+                        await conn.execute(insert(events), [row])
+                except IntegrityError:
+                    q = select(events.c.seq).where(
+                        events.c.room_id == row["room_id"],
+                        events.c.user_id == row["user_id"],
+                        events.c.cid == row["cid"],
+                    )
+                    found = (await conn.execute(q)).first()
+                    if row["cid"] is None or found is None:
+                        raise
+                    dups[i] = found[0]
+        return dups
+
     async def _commit(self, batch: list[_Pending]) -> None:
+        dups: dict[int, int | None] = {}
         try:
             await self._assign_seqs(batch)
-            await self._insert([event_row(p.event) for p in batch])
+            rows = [event_row(p.event) for p in batch]
+            try:
+                await self._insert(rows)
+            except (sqlite3.IntegrityError, IntegrityError):
+                dups = await self._insert_each(rows)
         except Exception as exc:
             log.exception("event log commit failed for %d events", len(batch))
             for p in batch:
@@ -193,8 +256,17 @@ class EventLog:
                     p.future.set_exception(StoreError(str(exc)))
             return
         self.batches += 1
-        self.committed += len(batch)
-        for p in batch:
+        self.committed += len(batch) - len(dups)
+        for i, p in enumerate(batch):
+            if i in dups:
+                if p.on_duplicate is not None:
+                    try:
+                        p.on_duplicate(dups[i])
+                    except Exception:
+                        log.exception("on_duplicate failed for %s", p.event.type)
+                if not p.future.done():
+                    p.future.set_result(None)
+                continue
             if p.on_commit is not None:
                 try:
                     p.on_commit()

@@ -87,7 +87,11 @@ events = Table(
     Column("ctx_id", String(32), nullable=False),
     Column("ctx_parent", String(32), nullable=True),
     Column("actor", String(64), nullable=True),
+    # the client's id of the action that made the event: a re-sent cid is never posted twice, whenever and
+    # on whichever node it comes back (NULLs are distinct: events without a cid are not constrained)
+    Column("cid", String(64), nullable=True),
     Index("ix_events_room_seq", "room_id", "seq"),
+    Index("ux_events_room_user_cid", "room_id", "user_id", "cid", unique=True),
     Index("ix_events_room_user_type", "room_id", "user_id", "type"),
     Index("ix_events_room_ts", "room_id", "ts"),
 )
