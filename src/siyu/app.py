@@ -110,6 +110,8 @@ class Node:
         self._http: _EmbeddedServer | None = None
         self._http_task: asyncio.Task[None] | None = None
         self.http_port = 0
+        self.ready = False
+        """True once the node serves rooms (GET /readyz): set at the end of `start`, cleared by `stop`."""
 
     @property
     def public_host(self) -> str:
@@ -124,7 +126,9 @@ class Node:
     def ws_url(self, room_id: str) -> str:
         return f"ws://{self.public_host}:{self.gateway.port}/ws/rooms/{room_id}"
 
-    async def start(self) -> None:
+    async def start(self, *, demo_room: str | None = None) -> None:
+        """Migrate, start the broker, the event log, the gateway and the HTTP API; with `demo_room`, also
+        load the shipped catalog into that room with a live session. Ready (GET /readyz) only then."""
         from siyu.web.api import create_api
 
         await self.db.migrate()
@@ -145,8 +149,12 @@ class Node:
                 raise RuntimeError("HTTP server stopped during start-up")
             await asyncio.sleep(0.01)
         self.http_port = int(self._http.servers[0].sockets[0].getsockname()[1])
+        if demo_room is not None:
+            await self.ensure_demo_room(demo_room)
+        self.ready = True
 
     async def stop(self) -> None:
+        self.ready = False
         await self.gateway.stop()
         await self.registry.stop()
         if self._http is not None and self._http_task is not None:

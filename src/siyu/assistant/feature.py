@@ -16,7 +16,7 @@ from typing import Any
 
 from siyu.assistant.engine import Answer
 from siyu.assistant.room_state import Group, RoomAssistant
-from siyu.events import AssistantAnswered, CommentPosted, Event, HostReplied, ProductInterest
+from siyu.events import AssistantAnswered, CommentPosted, Event, HostReplied, ProductInterest, now_ms
 from siyu.rooms.feature import Feature, committed, follows
 from siyu.rooms.features.host import HostStatus
 from siyu.rooms.features.products import Products
@@ -52,7 +52,7 @@ class AssistantFeature(Feature):
         if answer is None:
             return None
         assert event.seq is not None and event.user_id is not None
-        group = self.ra.note_question(event.seq, event.user_id, answer)
+        group = self.ra.note_question(event.seq, event.user_id, answer, now=_monotonic_at(event.ts))
         if answer.product_id is not None:
             interest = ProductInterest(answer.product_id, _size(answer), "asked")
             self.room.signal(Event(room_id=self.room.info.id, user_id=event.user_id, payload=interest))
@@ -118,7 +118,7 @@ class AssistantFeature(Feature):
         key = event.payload.key
         group = self.ra.groups.get(key) if event.payload.to == "room" and key else None
         if group is not None:
-            group.broadcast_at = max(group.broadcast_at, time.monotonic())
+            group.broadcast_at = max(group.broadcast_at, _monotonic_at(event.ts))
 
     def tick(self, now_ms: int) -> None:
         self.ra.host_status = self.host.status
@@ -128,6 +128,11 @@ class AssistantFeature(Feature):
 
     async def stop(self) -> None:
         await self.ra.aclose()
+
+
+def _monotonic_at(ts_ms: int) -> float:
+    """The monotonic clock's reading at wall time `ts_ms` (a replayed question is as old as it is)."""
+    return time.monotonic() - max(0.0, (now_ms() - ts_ms) / 1000)
 
 
 def _size(answer: Answer) -> str | None:

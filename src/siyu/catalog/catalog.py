@@ -72,6 +72,10 @@ class Catalog:
             raise CatalogError("products: expected a list")
         if not isinstance(coupons_raw, list):
             raise CatalogError("coupons: expected a list")
+        if not products_raw:
+            # Nothing to answer about: the assistant's templates name the link numbers on sale (现在是1-24号).
+            # A shop's rooms work without a live catalog (no assistant, no stock answers) until it has products.
+            raise CatalogError("products: the catalog has no products")
         return cls(
             ShopPolicy.from_dict(shop_raw),
             [Product.from_dict(p) for p in products_raw],

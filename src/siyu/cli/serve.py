@@ -58,9 +58,7 @@ def serve(
 
     async def main() -> None:
         node = Node(settings)
-        await node.start()
-        if demo_room:
-            await node.ensure_demo_room(demo_room)
+        await node.start(demo_room=demo_room)  # GET /readyz answers 200 from here on
         tune_gc()
         console.print(
             f"siyu serving HTTP {node.http_url}  WebSocket ws://{node.public_host}:{node.gateway.port}"
@@ -93,9 +91,8 @@ def demo(
 
     async def main() -> None:
         node = Node(settings)
-        await node.start()
         room = "demo"
-        await node.ensure_demo_room(room)
+        await node.start(demo_room=room)
         tune_gc()
         viewer = node.signer.issue(room=room, user="demo-you", role=Role.VIEWER, nickname=nickname, level=6)
         host = node.signer.issue(room=room, user="demo-host", role=Role.HOST, nickname="晚晚")

@@ -78,6 +78,13 @@ class Moderation(Feature):
         self.moderator = Moderator()
         self.chat = room.feature(Chat)
         self.chat.guards.append(self.guard)
+        self._applied = 0  # the last moderation seq applied
+
+    async def load(self) -> None:
+        """Mutes and bans outlive a restart and a session: the room's moderation history is applied again."""
+        room = self.room
+        for event in await room.service.room_events(room.info.id, types=[ModerationActed.TYPE], limit=5000):
+            self._acted(event)
 
     def guard(self, m: Member, cid: str, text: str, question: bool, message: Comment) -> bool:
         """Muted/banned authors get an error; spam is hidden. Many viewers asking the same question is a
@@ -145,10 +152,16 @@ class Moderation(Feature):
     @follows(ModerationActed)
     def _acted(self, event: Event[ModerationActed]) -> None:
         """Mutes and bans hold on every node of the room; a ban also closes the user's connections here."""
+        if event.seq is not None:
+            if event.seq <= self._applied:
+                return  # applied at load already (the session replay brings it again)
+            self._applied = event.seq
         p = event.payload
         mod, target, by = self.moderator, p.target, p.by
         if p.action == "mute" and p.until:
-            mod.mute(target, max(1, (p.until - now_ms()) // 1000), by)
+            left = (p.until - now_ms()) // 1000
+            if left > 0:
+                mod.mute(target, left, by)
         elif p.action == "unmute":
             mod.unmute(target, by)
         elif p.action == "ban":

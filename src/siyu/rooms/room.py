@@ -24,11 +24,12 @@ from siyu.realtime import protocol as wire
 from siyu.realtime.broker import Broker
 from siyu.realtime.fanout import FanoutStats, Priority, RoomChannel
 from siyu.realtime.protocol import ClientMessage, ErrorCode, RoomMessage, ServerMessage, UserRef
+from siyu.rooms import sessions
 from siyu.rooms.acks import AckMemory
 from siyu.rooms.counters import Counter, Counters
 from siyu.rooms.feature import Feature, FeatureSet
 from siyu.rooms.members import Member, Membership, member_ref
-from siyu.rooms.messages import Live, Resync, State
+from siyu.rooms.messages import Resync, State
 from siyu.rooms.service import RoomInfo, RoomService, SessionInfo
 from siyu.store.eventlog import EventLog
 
@@ -82,6 +83,7 @@ class Room:
         self.online = 0
         self.counters = Counters()
         self.acks = AckMemory()
+        self.replaying = False  # True while load() replays the log (features may skip live-only work)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ticker: asyncio.Task[None] | None = None
         self._unsubscribe: list[Callable[[], None]] = []
@@ -96,8 +98,8 @@ class Room:
                 self._handlers[model] = getattr(feature, attr)
             for payload, attr in feature.following:
                 self._follow.setdefault(payload, []).append(getattr(feature, attr))
-        self._follow[SessionStarted] = [self.follow_session, *self._follow.get(SessionStarted, ())]
-        self._follow[SessionEnded] = [self.follow_session, *self._follow.get(SessionEnded, ())]
+        for payload in (SessionStarted, SessionEnded):  # the session first: features see the new one
+            self._follow[payload] = [self.follow_session, *self._follow.get(payload, ())]
         self.members = Membership(self, visits)
         self.channel.observers.append(self._observe)
 
@@ -123,11 +125,26 @@ class Room:
             room.acks.learn(user_id, cid, held)
         for feature in room.features.values():
             await feature.load()
+        await room.replay()
         for feature in room.features.values():
             for payload, attr in feature.on_committed:
                 room._unsubscribe.append(deps.bus.subscribe(payload, getattr(feature, attr), room=room_id))
         deps.broker.attach(room_id, room.channel, room.reopen)
         return room
+
+    async def replay(self, limit: int = 3000) -> None:
+        """Rebuild what people see from the log: the current session's latest room events go through the
+        features' `@follows` handlers as they did live (question panel and answered state, reply targets,
+        pinned product, host status, followers …). Nobody is connected yet, so nothing is sent."""
+        if self.session is None:
+            return
+        self.replaying = True
+        try:
+            past = await self.service.room_events(self.info.id, session_id=self.session.id, limit=limit)
+            for event in past:
+                self.signal(event)
+        finally:
+            self.replaying = False
 
     def feature(self, kind: type[FT]) -> FT:
         """The room's instance of a feature class (KeyError if this node does not run it)."""
@@ -349,41 +366,16 @@ class Room:
             self.online = self.members.count
             raise
 
-    # --- live sessions -------------------------------------------------------------------------
+    # --- live sessions (rooms/sessions.py) ------------------------------------------------------
 
     async def start_session(self, title: str) -> SessionInfo:
-        self.session = await self.service.start_session(self.info.id, title)
-        self._new_session(self.session.id)
-        message = Live(live=True, title=title, session_id=self.session.id)
-        await self.record(None, None, self.event_for(None, SessionStarted(title)), message)
-        return self.session
+        return await sessions.start(self, title)
 
     async def end_session(self) -> SessionInfo | None:
-        session = self.session
-        if session is None:
-            return None
-        ended = await self.service.end_session(session.id)
-        event = self.event_for(None, SessionEnded(ended - session.started_at))
-        await self.record(None, None, event, Live(live=False, session_id=session.id))
-        if self.session is not None:  # (the stream has usually ended it already)
-            self.session = None
-            self._new_session(None)
-        return session
+        return await sessions.end(self)
 
     def follow_session(self, event: Event[Any]) -> None:
-        """Another node started or ended a session (the stream's session events)."""
-        if isinstance(event.payload, SessionEnded):
-            if self.session is not None:
-                self.session = None
-                self._new_session(None)
-        elif event.session_id and (self.session is None or self.session.id != event.session_id):
-            self.session = SessionInfo(event.session_id, self.info.id, event.payload.title, event.ts, None)
-            self._new_session(event.session_id)
-
-    def _new_session(self, session_id: str | None) -> None:
-        self.counters.new_session()
-        for feature in self.features.values():
-            feature.on_session(session_id)
+        sessions.follow(self, event)
 
     # --- periodic aggregation ------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from siyu.events import new_id, now_ms
+from siyu.events import PAYLOAD_TYPES, Context, Event, decode_payload, new_id, now_ms
 from siyu.store.db import Database
 from siyu.store.tables import events, live_sessions, products, rooms, shops, viewers
 
@@ -222,6 +222,38 @@ class RoomService:
         async with self._db.engine.connect() as conn:
             result = await conn.stream(q)
             return sum([int(p["count"]) async for (p,) in result])
+
+    async def room_events(
+        self,
+        room_id: str,
+        *,
+        session_id: str | None = None,
+        types: list[str] | None = None,
+        limit: int = 3000,
+    ) -> list[Event[Any]]:
+        """The latest sequenced events of a room (of one session, or of some types), oldest first, decoded;
+        rows of a type this node does not know are skipped. The room replays them when it loads."""
+        q = select(events).where(events.c.room_id == room_id, events.c.seq.is_not(None))
+        if session_id is not None:
+            q = q.where(events.c.session_id == session_id)
+        if types is not None:
+            q = q.where(events.c.type.in_(types))
+        q = q.order_by(events.c.seq.desc()).limit(limit)
+        async with self._db.engine.connect() as conn:
+            rows = (await conn.execute(q)).mappings().all()
+        out: list[Event[Any]] = []
+        for r in reversed(rows):
+            if r["type"] not in PAYLOAD_TYPES:
+                continue
+            try:
+                body = decode_payload(r["type"], r["payload"])
+            except (TypeError, ValueError):
+                continue
+            ctx = Context(id=r["ctx_id"], parent_id=r["ctx_parent"], actor=r["actor"])
+            event = Event(r["room_id"], r["user_id"], body, r["session_id"], ctx, r["id"], int(r["ts"]))
+            event.seq, event.cid = int(r["seq"]), r["cid"]
+            out.append(event)
+        return out
 
     async def recent_cids(self, room_id: str, limit: int = 10_000) -> list[tuple[str, str, int | None]]:
         """(user, cid, seq) of the room's latest actions that carried a cid, oldest first: the room's cid
