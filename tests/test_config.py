@@ -52,7 +52,7 @@ def test_limit_defaults() -> None:
     assert limits.hard_frame_bytes == 65536
     assert limits.max_comment_chars == 200
     assert limits.comment_rate == "5/10second"
-    assert limits.like_rate == "30/second"
+    assert limits.like_rate == "100/second"
     assert limits.frame_rate == "40/second"
     assert limits.flood_strikes == 20
     assert limits.history_size == 2000

@@ -43,7 +43,8 @@ class Limits(BaseModel):
     hard_frame_bytes: int = Field(65536, ge=4096)
     max_comment_chars: int = Field(200, ge=1, le=2000)
     comment_rate: str = "5/10second"
-    like_rate: str = "30/second"
+    # a like frame carries up to 100 taps (the pages batch them every 500 ms): the budget must fit one frame
+    like_rate: str = "100/second"
     frame_rate: str = "40/second"
     flood_strikes: int = Field(20, ge=1)
     history_size: int = Field(2000, ge=10)

@@ -164,3 +164,19 @@ async def test_a_resent_cid_never_posts_twice_across_a_sigkill(db_url: str, tmp_
         await db.close()
     counts = Counter((t, c) for t, c in rows if c is not None)
     assert counts == {("comment.posted", "c1"): 1, ("like.sent", "l1"): 1}
+
+
+async def test_resume_from_beyond_the_newest_seq_is_a_resync(sqlite_node: Node, connect: Any) -> None:
+    v: Client = await connect(sqlite_node, user="v")
+    newest = v.welcome["seq"]
+    await v.resume(newest + 50, v.welcome["epoch"])
+    msg = await v.expect("resync")
+    assert msg["seq"] == newest and msg["epoch"] == v.welcome["epoch"] and msg["state"]["type"] == "state"
+
+
+async def test_one_frame_of_100_likes_fits_the_like_budget(sqlite_node: Node, connect: Any) -> None:
+    v: Client = await connect(sqlite_node, user="v")
+    await v.send({"type": "like", "count": 100, "cid": "l1"})
+    assert "error" not in await v.expect("ack", cid="l1")
+    await v.send({"type": "like", "count": 1, "cid": "l2"})
+    assert (await v.expect("ack", cid="l2"))["error"]["code"] == "rate_limited"

@@ -136,11 +136,18 @@ def test_unknown_type_keeps_cid() -> None:
     assert "teleport" in err.message
 
 
-@pytest.mark.parametrize("raw", [{}, {"type": None}, {"type": 5}, {"type": "COMMENT"}, {"type": ""}])
-def test_unknown_or_missing_type(raw: dict[str, Any]) -> None:
+@pytest.mark.parametrize("raw", [{"type": None}, {"type": 5}, {"type": "COMMENT"}, {"type": ""}])
+def test_unknown_type(raw: dict[str, Any]) -> None:
     err = parse_error(orjson.dumps(raw))
     assert err.code == "unknown_type"
     assert err.cid is None
+
+
+@pytest.mark.parametrize("raw", [{}, {"cid": "c1", "text": "hi"}])
+def test_a_frame_without_type_is_bad_message(raw: dict[str, Any]) -> None:
+    err = parse_error(orjson.dumps(raw))
+    assert err.code == "bad_message" and err.message.startswith("type:")
+    assert err.cid == raw.get("cid")
 
 
 def test_unknown_type_message_is_truncated() -> None:

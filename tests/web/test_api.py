@@ -76,7 +76,7 @@ async def test_rooms_catalog_and_template(sqlite_node: Node, connect: Any) -> No
     op = bearer(node, Role.OPERATOR, room=ANY_ROOM)
     async with httpx.AsyncClient(base_url=node.http_url) as http:
         r = await http.put("/api/shops/s2/catalog", json=demo_catalog(), headers=op)
-        assert r.json() == {"shop_id": "s2", "products": 24}
+        assert r.json() == {"shop_id": "s2", "products": 24, "assistant": True}
         r = await http.put("/api/shops/s3/catalog", json={"shop": {}}, headers=op)
         assert r.status_code == 422
         bad = {"id": "r2", "shop_id": "s2", "title": "二号间", "welcome_template": "{% if %}"}

@@ -76,6 +76,8 @@ class Router:
         if not isinstance(raw, dict):
             raise ProtocolError(ErrorCode.BAD_MESSAGE, "frame must be a JSON object")
         cid = raw.get("cid") if isinstance(raw.get("cid"), str) else None
+        if "type" not in raw:
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, "type: Field required", cid)
         kind = raw.get("type")
         route = self._routes.get(kind) if isinstance(kind, str) else None
         if route is None:

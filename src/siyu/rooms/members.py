@@ -156,6 +156,11 @@ class Membership:
     # --- resume after a reconnect ------------------------------------------------------------
 
     def resume(self, m: Member, last_seq: int, epoch: str | None) -> None:
+        channel = self.room.channel
+        if last_seq > channel.published_seq and (epoch is None or epoch == channel.epoch):
+            # ahead of the room (a seq from another history, or made up): start again from the state
+            m.send(wire.encode(Resync(seq=channel.published_seq, epoch=channel.epoch, state=self.room.state())))
+            return
         gap = self.room.channel.since(last_seq, epoch)
         if gap is None:
             self.room.spawn(self._resume_from_broker(m, last_seq, epoch))
