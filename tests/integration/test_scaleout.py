@@ -151,3 +151,29 @@ async def test_follow_is_once_per_session_across_nodes_and_direct_messages_reach
     await a.services.notify_staff("demo", "有人问发货时间")
     note = await host_b.expect("notice")
     assert note["text"] == "有人问发货时间"
+
+
+async def test_one_cid_sent_to_two_nodes_at_once_posts_once(
+    redis_server: RedisProcess, node_factory: Callable[..., Any], connect: Any, tmp_path: Path
+) -> None:
+    """No memory can see the other node's in-flight action: the log's unique key decides, and both
+    connections get the first one's seq."""
+    from sqlalchemy import func, select
+
+    from siyu.store.tables import events
+
+    a, b = await two_nodes(node_factory, tmp_path, redis_server.url)
+    on_a: Client = await connect(a, user="twin")
+    on_b: Client = await connect(b, user="twin")
+    for round_ in range(2):  # (each node charges its copy: two rounds fit the comment budget of 5)
+        cid = f"dup-{round_}"
+        await asyncio.gather(on_a.send({"type": "comment", "cid": cid, "text": "两边都发"}),
+                             on_b.send({"type": "comment", "cid": cid, "text": "两边都发"}))  # fmt: skip
+        ack_a, ack_b = await on_a.expect("ack", cid=cid), await on_b.expect("ack", cid=cid)
+        assert "error" not in ack_a and "error" not in ack_b
+        assert ack_a["seq"] == ack_b["seq"]
+    async with a.db.engine.connect() as conn:
+        q = select(events.c.cid, func.count()).where(events.c.user_id == "twin", events.c.cid.is_not(None))
+        q = q.group_by(events.c.cid)
+        counts = dict((await conn.execute(q)).all())
+    assert counts == {f"dup-{i}": 1 for i in range(2)}
