@@ -65,10 +65,12 @@ def test_demo_runs_prints_urls_and_stops_cleanly(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["--nickname", "a\x00b"], ["--nickname", "tab\there"], ["--nickname", "\udcff"], ["--nickname", "昵" * 33],
-     ["--level", "101"], ["--level", "-1"], ["--user", "u\n1"], ["--room", ""]],
+    [["--nickname", "a\x00b"], ["--nickname", "tab\there"], ["--nickname", "\udcff"],
+     ["--nickname", "昵" * 33], ["--level", "101"], ["--level", "-1"], ["--user", "u\n1"], ["--room", ""]],
 )  # fmt: skip
-def test_token_issue_refuses_odd_claims(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, args: list[str]) -> None:
+def test_token_issue_refuses_odd_claims(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, args: list[str]
+) -> None:
     """Exit code 2 with the reason (auth.invalid_claims), never a traceback or a token (issue 9, point 7)."""
     monkeypatch.chdir(tmp_path)
     base = {"--room": "demo", "--user": "u1"}
@@ -82,7 +84,9 @@ def test_token_issue_refuses_odd_claims(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert "eyJ" not in result.output
 
 
-def test_token_issue_refuses_a_level_that_is_not_an_int(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_token_issue_refuses_a_level_that_is_not_an_int(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["token", "issue", "--room", "demo", "--user", "u1", "--level", "6.5"])
     assert result.exit_code == 2 and "eyJ" not in result.output

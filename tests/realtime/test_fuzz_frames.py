@@ -1,9 +1,10 @@
 """Fuzzing the client-frame router a node builds (no sockets): any bytes, any JSON, valid and invalid frames.
 
 The contract (docs/protocol.md sections 2, 3 and 6): `Router.parse` either returns the registered model of
-the frame's `type`, or raises ProtocolError with `bad_json` (not JSON), `bad_message` (not an object; a field
-missing, of the wrong type or out of range; an unknown field) or `unknown_type`, carrying the frame's `cid`
-when it is a string. Nothing else ever escapes it.
+the frame's `type`, or raises ProtocolError with `bad_json` (not strict JSON: NaN, lone surrogates, invalid
+UTF-8 …), `bad_message` (not an object; no `type`; a field missing, of the wrong type or out of range; an
+unknown field) or `unknown_type`, carrying the frame's `cid` when it is a 1-64 character string. `null` in an
+optional field is the field left out. Nothing else ever escapes it.
 
 The oracle is each model's own JSON schema (`model_json_schema()`), read strictly (`matches` below): a frame
 that matches it must parse, and round-trip; one that does not must be `bad_message`. The generators read
@@ -112,12 +113,20 @@ def _is_number(schema: dict[str, Any]) -> bool:
     return schema.get("type") == "number" or any(_is_number(b) for b in schema.get("anyOf", ()))
 
 
+def without_nulls(kind: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """docs/protocol.md section 2: "For optional fields, `null` is the same as leaving the field out"."""
+    required = SCHEMAS[kind].get("required", ())
+    return {name: v for name, v in raw.items() if v is not None or name in required or name not in
+            SCHEMAS[kind]["properties"]}  # fmt: skip
+
+
 def expected_dump(kind: str, raw: dict[str, Any]) -> dict[str, Any]:
     """What `model_dump()` of a frame that parsed must be: its fields over the model's defaults (a number
-    field holds a float: an integer sent there comes back as the nearest double)."""
+    field holds a float: an integer sent there comes back as the nearest double; null in an optional field
+    is its default)."""
     out = {name: f.default for name, f in MODELS[kind].model_fields.items() if not f.is_required()}
     props = SCHEMAS[kind]["properties"]
-    for name, value in raw.items():
+    for name, value in without_nulls(kind, raw).items():
         out[name] = float(value) if type(value) is int and _is_number(props[name]) else value
     return out
 
@@ -164,12 +173,16 @@ def check(data: bytes | str) -> ClientMessage | ProtocolError:
         assert isinstance(result, ProtocolError) and result.code == ErrorCode.BAD_MESSAGE, result
         assert result.cid is None
         return result
+    if "type" not in raw:  # "An object without `type` is `bad_message`"
+        assert isinstance(result, ProtocolError) and result.code == ErrorCode.BAD_MESSAGE, result
+        assert carries_cid(result.cid, raw), (raw, result.cid)
+        return result
     kind = raw.get("type")
     if not isinstance(kind, str) or kind not in MODELS:
         assert isinstance(result, ProtocolError) and result.code == ErrorCode.UNKNOWN_TYPE, result
         assert carries_cid(result.cid, raw), (raw, result.cid)
         return result
-    if matches(SCHEMAS[kind], raw):
+    if matches(SCHEMAS[kind], without_nulls(kind, raw)):
         assert not isinstance(result, ProtocolError), (raw, result.code, result.message)
         assert result.model_dump() == expected_dump(kind, raw)
     else:
@@ -213,7 +226,7 @@ def valid_frame(kind: str) -> st.SearchStrategy[dict[str, Any]]:
     props, required = schema["properties"], set(schema.get("required", ()))
     return st.fixed_dictionaries(
         {name: valid_value(props[name]) for name in props if name in required},
-        optional={name: valid_value(props[name]) for name in props if name not in required},
+        optional={name: valid_value(props[name]) | st.none() for name in props if name not in required},
     )
 
 
@@ -347,6 +360,51 @@ def mangled(draw: st.DrawFn, frames: st.SearchStrategy[dict[str, Any]]) -> bytes
 ANY_VALID_FRAME = st.one_of([valid_frame(kind) for kind in sorted(MODELS)])
 
 
+# built once: hypothesis validates a strategy the first time it draws from it
+VALID_FRAMES = {kind: valid_frame(kind) for kind in MODELS}
+
+
+def _invalid_value(kind: str, name: str) -> st.SearchStrategy[Any]:
+    schema = SCHEMAS[kind]
+    values = invalid_value(schema["properties"][name])
+    if name == "type":  # another client type would be a different message, not a wrong one
+        return values.filter(lambda v: not (isinstance(v, str) and v in MODELS))
+    if name not in schema.get("required", ()):  # null in an optional field is the field left out
+        return values.filter(lambda v: v is not None)
+    return values
+
+
+INVALID_VALUES = {
+    (kind, name): _invalid_value(kind, name) for kind in MODELS for name in SCHEMAS[kind]["properties"]
+}
+EXTRA_KEYS = {
+    kind: st.text(min_size=1, max_size=12).filter(lambda k, props=schema["properties"]: k not in props)
+    for kind, schema in SCHEMAS.items()
+}
+
+
+@st.composite
+def invalid_variant(draw: st.DrawFn, kind: str) -> tuple[dict[str, Any], str]:
+    """A valid frame with one thing wrong: a field replaced by a wrong type or an out-of-range value, a
+    required field missing, or one unknown field. Returns the frame and the code it must get."""
+    schema = SCHEMAS[kind]
+    props, required = schema["properties"], [n for n in schema.get("required", ()) if n != "type"]
+    frame = dict(draw(VALID_FRAMES[kind], label="valid"))
+    how = draw(st.sampled_from(["replace", "replace", "replace", "drop", "extra"]), label="how")
+    if how == "drop" and required:
+        del frame[draw(st.sampled_from(required), label="dropped")]
+        return frame, ErrorCode.BAD_MESSAGE
+    if how == "extra":
+        frame[draw(EXTRA_KEYS[kind], label="extra")] = draw(_ANY_SMALL_JSON, label="extra value")
+        return frame, ErrorCode.BAD_MESSAGE
+    name = draw(st.sampled_from(sorted(props)), label="field")
+    frame[name] = draw(INVALID_VALUES[kind, name], label="bad value")
+    return frame, ErrorCode.UNKNOWN_TYPE if name == "type" else ErrorCode.BAD_MESSAGE
+
+
+INVALID_VARIANTS = {kind: invalid_variant(kind) for kind in MODELS}
+
+
 # --- tests -------------------------------------------------------------------------------------------
 
 
@@ -383,7 +441,7 @@ def test_frame_shaped_json(data: bytes | str) -> None:
 @given(data=st.data())
 def test_valid_frames_parse_and_round_trip(kind: str, data: st.DataObject) -> None:
     frame = data.draw(VALID_FRAMES[kind], label="frame")
-    assert matches(SCHEMAS[kind], frame)
+    assert matches(SCHEMAS[kind], without_nulls(kind, frame))
     for wire in (orjson.dumps(frame), json.dumps(frame, ensure_ascii=True)):
         msg = parse(wire)
         assert not isinstance(msg, ProtocolError), (frame, msg.code, msg.message)
@@ -392,43 +450,6 @@ def test_valid_frames_parse_and_round_trip(kind: str, data: st.DataObject) -> No
         # the model's own JSON is a valid frame of the same message
         again = parse(msg.model_dump_json())
         assert again == msg
-
-
-# built once: hypothesis validates a strategy the first time it draws from it
-VALID_FRAMES = {kind: valid_frame(kind) for kind in MODELS}
-INVALID_VALUES = {
-    (kind, name): invalid_value(prop).filter(lambda v: not (isinstance(v, str) and v in MODELS))
-    if name == "type"
-    else invalid_value(prop)
-    for kind, schema in SCHEMAS.items()
-    for name, prop in schema["properties"].items()
-}
-EXTRA_KEYS = {
-    kind: st.text(min_size=1, max_size=12).filter(lambda k, props=schema["properties"]: k not in props)
-    for kind, schema in SCHEMAS.items()
-}
-
-
-@st.composite
-def invalid_variant(draw: st.DrawFn, kind: str) -> tuple[dict[str, Any], str]:
-    """A valid frame with one thing wrong: a field replaced by a wrong type or an out-of-range value, a
-    required field missing, or one unknown field. Returns the frame and the code it must get."""
-    schema = SCHEMAS[kind]
-    props, required = schema["properties"], [n for n in schema.get("required", ()) if n != "type"]
-    frame = dict(draw(VALID_FRAMES[kind], label="valid"))
-    how = draw(st.sampled_from(["replace", "replace", "replace", "drop", "extra"]), label="how")
-    if how == "drop" and required:
-        del frame[draw(st.sampled_from(required), label="dropped")]
-        return frame, ErrorCode.BAD_MESSAGE
-    if how == "extra":
-        frame[draw(EXTRA_KEYS[kind], label="extra")] = draw(_ANY_SMALL_JSON, label="extra value")
-        return frame, ErrorCode.BAD_MESSAGE
-    name = draw(st.sampled_from(sorted(props)), label="field")
-    frame[name] = draw(INVALID_VALUES[kind, name], label="bad value")
-    return frame, ErrorCode.UNKNOWN_TYPE if name == "type" else ErrorCode.BAD_MESSAGE
-
-
-INVALID_VARIANTS = {kind: invalid_variant(kind) for kind in MODELS}
 
 
 @pytest.mark.parametrize("kind", sorted(MODELS))
@@ -491,11 +512,15 @@ def test_every_field_with_odd_values(kind: str, name: str, value: Any) -> None:
 
 @pytest.mark.parametrize("kind", sorted(MODELS))
 def test_missing_and_wrong_type_field(kind: str) -> None:
+    """No `type`: bad_message; a `type` that is not a client message type: unknown_type; a required field
+    missing: bad_message. The cid comes back each time."""
     frame = minimal_frame(kind, full=True)
     assert not isinstance(check(json.dumps(frame)), ProtocolError)
     cid = string_cid(frame)
+    result = check(json.dumps({k: v for k, v in frame.items() if k != "type"}))
+    assert isinstance(result, ProtocolError) and result.code == ErrorCode.BAD_MESSAGE
+    assert result.cid == cid
     for mutated in (
-        {k: v for k, v in frame.items() if k != "type"},
         {**frame, "type": kind.upper()},
         {**frame, "type": None},
         {**frame, "type": [kind]},

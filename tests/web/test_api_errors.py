@@ -4,6 +4,7 @@ authorization before validation, a shop without products still serves its rooms.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -41,11 +42,17 @@ def assert_envelope(r: httpx.Response, status: int | None = None, code: str | No
     return got
 
 
-@pytest.fixture
 def server_errors(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    """Log records at ERROR or above (an unhandled exception in the ASGI app logs one)."""
-    caplog.set_level(logging.WARNING)
-    return caplog.records
+    """Log records at ERROR or above during the test (an unhandled exception in the ASGI app logs one)."""
+    return [r for r in caplog.get_records("call") if r.levelno >= logging.ERROR]
+
+
+@pytest.fixture(autouse=True)
+def no_unhandled_errors(request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """No test of this module leaves an error (a traceback) in the server's log, but the one about bugs."""
+    yield
+    if request.node.name != "test_an_unexpected_error_is_the_internal_envelope":
+        assert [r.getMessage() for r in server_errors(caplog)] == []
 
 
 # Bodies no JSON parser should take as data, or that used to crash building the 422 response.
@@ -76,19 +83,23 @@ BODY_ENDPOINTS = [
 ]
 
 
-async def test_odd_bodies_never_give_a_5xx(sqlite_node: Node, server_errors: list[logging.LogRecord]) -> None:
+async def test_odd_bodies_never_give_a_5xx(sqlite_node: Node, caplog: pytest.LogCaptureFixture) -> None:
     node = sqlite_node
     op = bearer(node, Role.OPERATOR, ANY_ROOM)
     async with httpx.AsyncClient(base_url=node.http_url) as http:
         for method, path in BODY_ENDPOINTS:
             for body in ODD_BODIES:
-                r = await http.request(method, path, content=body.encode("utf-8", "surrogatepass"), headers=op)
+                r = await http.request(
+                    method, path, content=body.encode("utf-8", "surrogatepass"), headers=op
+                )
                 code = assert_envelope(r)
                 assert code in ("request.bad_json", "request.invalid"), (method, path, body, r.text)
             # raw bytes that are not UTF-8, and a raw (unescaped) surrogate
             for raw in (b'{"room": "\xff"}', b'{"room": "\xed\xa0\x80"}'):
-                assert_envelope(await http.request(method, path, content=raw, headers=op), 400, "request.bad_json")
-    assert [r for r in server_errors if r.levelno >= logging.ERROR] == []
+                assert_envelope(
+                    await http.request(method, path, content=raw, headers=op), 400, "request.bad_json"
+                )
+    assert server_errors(caplog) == []
 
 
 async def test_huge_integers_in_a_catalog_are_refused_with_the_field(sqlite_node: Node) -> None:
@@ -123,7 +134,9 @@ async def test_validation_failures_name_the_field(sqlite_node: Node) -> None:
         assert "k" in r.json()["error"]["message"]
 
 
-@pytest.mark.parametrize("body", ['{"question": NaN}', "{bad", '{"x": "\\ud800"}', '{"question": "这件有货吗"}'])
+@pytest.mark.parametrize(
+    "body", ['{"question": NaN}', "{bad", '{"x": "\\ud800"}', '{"question": "这件有货吗"}']
+)
 async def test_authorization_comes_before_the_body(sqlite_node: Node, body: str) -> None:
     """A viewer posting to a staff or operator endpoint gets 403 whatever the body; no token gets 401."""
     node = sqlite_node
@@ -136,7 +149,9 @@ async def test_authorization_comes_before_the_body(sqlite_node: Node, body: str)
             assert_envelope(r, 403, "auth.forbidden_role")
             r = await http.request(method, path, content=body, headers=JSON)
             assert_envelope(r, 401, "auth.missing_token")
-            r = await http.request(method, path, content=body, headers={**JSON, "Authorization": "Bearer junk"})
+            r = await http.request(
+                method, path, content=body, headers={**JSON, "Authorization": "Bearer junk"}
+            )
             assert_envelope(r, 401, "auth.invalid_token")
             if "/rooms/demo/" in path:
                 r = await http.request(method, path, content=body, headers=other_host)
@@ -180,7 +195,9 @@ async def test_room_ids_outside_the_id_alphabet_are_no_room(sqlite_node: Node) -
     async with httpx.AsyncClient(base_url=node.http_url) as http:
         for rid in ("a%00b", "x" * 65, "%E2%80%AE"):
             assert_envelope(await http.get(f"/api/rooms/{rid}"), 404, "room_not_found")
-            assert_envelope(await http.post(f"/api/rooms/{rid}/live", json={}, headers=op), 404, "room_not_found")
+            assert_envelope(
+                await http.post(f"/api/rooms/{rid}/live", json={}, headers=op), 404, "room_not_found"
+            )
         r = await http.put("/api/shops/a%00b/catalog", json={"shop": {"name": "x"}}, headers=op)
         assert_envelope(r, 422, "request.invalid")
 
@@ -193,7 +210,13 @@ async def test_a_shop_without_products_serves_its_rooms(sqlite_node: Node, conne
     op = bearer(node, Role.OPERATOR, ANY_ROOM)
     async with httpx.AsyncClient(base_url=node.http_url) as http:
         r = await http.put("/api/shops/s0/catalog", json={"shop": {"name": "新店"}}, headers=op)
-        assert r.status_code == 200 and r.json() == {"shop_id": "s0", "products": 0}
+        assert r.status_code == 200
+        assert r.json() == {
+            "shop_id": "s0",
+            "products": 0,
+            "assistant": False,
+            "problem": "products: the catalog has no products",
+        }
         r = await http.post("/api/rooms", json={"id": "r0", "shop_id": "s0", "title": "开张"}, headers=op)
         assert r.status_code == 201
         r = await http.get("/api/rooms/r0")
@@ -205,7 +228,9 @@ async def test_a_shop_without_products_serves_its_rooms(sqlite_node: Node, conne
         r = await http.post("/api/rooms/r0/assistant/ask", json={"question": "3号链接有货吗"}, headers=op)
         assert_envelope(r, 409, "assistant.off")
         r = await http.post(
-            "/api/rooms/r0/stock", json={"product_id": "p", "color": "黑", "size": "M", "count": 1}, headers=op
+            "/api/rooms/r0/stock",
+            json={"product_id": "p", "color": "黑", "size": "M", "count": 1},
+            headers=op,
         )
         assert_envelope(r, 409, "assistant.off")
         r = await http.get("/api/rooms/r0/recommendations", params={"user": "u"}, headers=op)
@@ -213,7 +238,8 @@ async def test_a_shop_without_products_serves_its_rooms(sqlite_node: Node, conne
     c: Client = await connect(node, user="v1", room="r0")
     assert c.welcome["type"] == "welcome"
     await c.send({"type": "comment", "text": "3号链接有货吗", "cid": "c1"})
-    assert (await c.expect("ack", cid="c1"))["ok"] is True
+    ack = await c.expect("ack", cid="c1")
+    assert "error" not in ack and ack["seq"] > 0
 
 
 async def test_a_room_on_an_unknown_shop_is_refused(sqlite_node: Node) -> None:
@@ -262,3 +288,25 @@ async def test_a_token_with_odd_claims_is_refused_by_the_api(sqlite_node: Node) 
     async with httpx.AsyncClient(base_url=node.http_url) as http:
         r = await http.get("/api/rooms", headers={"Authorization": f"Bearer {odd}"})
     assert_envelope(r, 401, "auth.invalid_claims")
+
+
+def test_every_code_the_api_can_answer_is_documented_with_its_status() -> None:
+    """Each `ApiError(status, "code", …)` and `error_response(status, "code", …)` of siyu.web is in the
+    table of docs/protocol.md section 8, with that status."""
+    import re
+    from pathlib import Path
+
+    import siyu.web
+    from siyu.web.errors import _HTTP_CODES
+
+    documented = documented_http_codes()
+    found: set[tuple[str, int]] = set()
+    for path in Path(siyu.web.__file__).parent.glob("*.py"):
+        src = path.read_text(encoding="utf-8")
+        for m in re.finditer(r'(?:ApiError|error_response)\(\s*(\d{3}),\s*"([a-z_.]+)"', src):
+            found.add((m.group(2), int(m.group(1))))
+    found |= {(code, status) for status, code in _HTTP_CODES.items()}
+    found |= {("auth.invalid_token", 401), ("auth.expired_token", 401), ("auth.invalid_claims", 401)}
+    assert len(found) >= 20, found
+    missing = sorted((code, status) for code, status in found if status not in documented.get(code, set()))
+    assert missing == []

@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from siyu.app import Node
-from tests.conftest import free_port, make_settings
+from siyu.config import load_settings
+from tests.conftest import free_port
 from tests.web.conftest import documented_http_codes
 
 pytestmark = pytest.mark.integration
@@ -24,7 +25,7 @@ async def test_readyz_waits_for_the_demo_room_while_healthz_is_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     port = free_port()
-    node = Node(make_settings(f"sqlite+aiosqlite:///{tmp_path}/r.db", port=port))
+    node = Node(load_settings(db_url=f"sqlite+aiosqlite:///{tmp_path}/r.db", port=port, ws_port=0))
     gate = asyncio.Event()
     original = Node.ensure_demo_room
 

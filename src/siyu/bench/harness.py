@@ -135,20 +135,28 @@ class ServerProcess:
              *(["--redis", self.redis_url] if self.redis_url else [])],
             env=env, cwd=self._dir.name, stdout=self._log, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        deadline = time.monotonic() + 60
+        self.wait_ready(60)
+
+    def wait_ready(self, timeout_s: float) -> None:
+        """Until GET /readyz answers 200 from every worker (each answer names its node; a new connection
+        per try lets SO_REUSEPORT spread them): the demo room is loaded with its session live."""
+        assert self.proc is not None
+        ready: set[str] = set()
+        deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log_tail()}")
             try:
-                if (
-                    httpx.get(f"http://127.0.0.1:{self.port}/api/rooms/{self.room}", timeout=1).status_code
-                    == 200
-                ):
-                    return
-            except httpx.HTTPError:
+                r = httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=1)
+                if r.status_code == 200:
+                    ready.add(str(r.json().get("node")))
+                    if len(ready) >= self.workers:
+                        return
+                    continue
+            except (httpx.HTTPError, ValueError):
                 pass
-            time.sleep(0.1)
-        raise RuntimeError("server did not start")
+            time.sleep(0.05)
+        raise RuntimeError(f"server not ready ({len(ready)}/{self.workers} workers): {self.log_tail()}")
 
     @property
     def ws_url(self) -> str:

@@ -73,8 +73,8 @@ class Catalog:
         if not isinstance(coupons_raw, list):
             raise CatalogError("coupons: expected a list")
         if not products_raw:
-            # Nothing to answer about: the assistant's templates name the link numbers on sale (现在是1-24号).
-            # A shop's rooms work without a live catalog (no assistant, no stock answers) until it has products.
+            # Nothing to answer about (the assistant's answers name the link numbers on sale: 现在是1-24号).
+            # A shop's rooms work without a live catalog (no assistant, no stock) until it has products.
             raise CatalogError("products: the catalog has no products")
         return cls(
             ShopPolicy.from_dict(shop_raw),

@@ -1,4 +1,4 @@
-"""HTTP API (FastAPI): health and readiness, tokens, rooms, live sessions, questions, welcome templates, pages.
+"""HTTP API (FastAPI): health, readiness, tokens, rooms, live sessions, questions, welcome templates, pages.
 
 Every route checks who calls it before it reads the body (`siyu.web.guards`, `siyu.web.strict`), every
 body is strict JSON validated by the models of `siyu.web.models`, and every error is the envelope of
@@ -217,7 +217,9 @@ def create_api(node: "Node") -> FastAPI:
 
     def page(request: Request, name: str) -> HTMLResponse:
         html = STATIC_DIR.joinpath(name).read_text(encoding="utf-8")
-        return HTMLResponse(html, headers={"Content-Security-Policy": page_policy(request, node.gateway.port)})
+        return HTMLResponse(
+            html, headers={"Content-Security-Policy": page_policy(request, node.gateway.port)}
+        )
 
     @app.get("/room/{room_id}", response_class=HTMLResponse, include_in_schema=False)
     async def viewer_page(room_id: str, request: Request) -> HTMLResponse:

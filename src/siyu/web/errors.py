@@ -18,6 +18,8 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from siyu.web.models import ID_PATTERN, LINE_PATTERN, TEXT_PATTERN
+
 __all__ = ["ApiError", "ErrorEnvelope", "LastResort", "error_response", "install_error_handlers", "responses"]
 
 log = logging.getLogger(__name__)
@@ -28,7 +30,9 @@ MAX_LISTED_ERRORS = 5
 class ApiError(Exception):
     """An answer in the envelope: HTTP `status`, a documented `code`, a human `message`."""
 
-    def __init__(self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -49,7 +53,9 @@ class ErrorEnvelope(BaseModel):
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for a route: the envelope for each error status it may answer."""
-    return {status: {"model": ErrorEnvelope, "description": _REASONS.get(status, "error")} for status in statuses}
+    return {
+        status: {"model": ErrorEnvelope, "description": _REASONS.get(status, "error")} for status in statuses
+    }
 
 
 _REASONS = {
@@ -69,7 +75,9 @@ def _text(value: object) -> str:
     return str(value).encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
-def error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(
         {"error": {"code": code, "message": _text(message)}}, status_code=status, headers=dict(headers or {})
     )
@@ -79,6 +87,13 @@ def _where(loc: Sequence[Any]) -> str:
     return ".".join(_text(part) for part in loc) or "body"
 
 
+_PATTERN_TEXT = {
+    ID_PATTERN: "only letters, digits, _ and - (1..64)",
+    LINE_PATTERN: "text without control characters",
+    TEXT_PATTERN: "text without control characters (tab, LF and CR allowed)",
+}
+
+
 def validation_message(errors: Sequence[Any]) -> str:
     """`field.path: what is wrong` for the first few errors (the offending values are not echoed)."""
     parts = []
@@ -86,6 +101,9 @@ def validation_message(errors: Sequence[Any]) -> str:
         loc, msg = err.get("loc", ()), err.get("msg", "invalid")
         if tuple(loc) == ("body",) and isinstance(err.get("input"), bytes | bytearray):
             msg = "expected a JSON object sent with Content-Type: application/json"
+        elif err.get("type") == "string_pattern_mismatch":
+            pattern = str((err.get("ctx") or {}).get("pattern"))
+            msg = f"expected {_PATTERN_TEXT.get(pattern, f'text matching {pattern}')}"
         parts.append(f"{_where(loc)}: {msg}")
     more = len(errors) - MAX_LISTED_ERRORS
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")

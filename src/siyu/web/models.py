@@ -12,6 +12,7 @@ from siyu.auth import MAX_LEVEL, MAX_NICKNAME, Role
 __all__ = [
     "ID_PATTERN",
     "LINE_PATTERN",
+    "TEXT_PATTERN",
     "AskRequest",
     "CatalogDocument",
     "RoomCreate",
@@ -36,7 +37,6 @@ MAX_JSON_DEPTH = 32
 MAX_SAFE_INT = 2**53 - 1  # what every JSON reader (and the pages' JavaScript) reads exactly
 
 
-
 def _line(max_length: int, min_length: int = 1) -> StringConstraints:
     return StringConstraints(min_length=min_length, max_length=max_length, pattern=LINE_PATTERN)
 
@@ -54,6 +54,7 @@ Template = Annotated[str, StringConstraints(max_length=2000, pattern=TEXT_PATTER
 
 
 class TokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     room: Line64 = Field(description="room id, or `*` for an operator of every room")
     user: Line64 = Field(description="user id")
     role: Role = Role.VIEWER
@@ -132,6 +133,7 @@ class CatalogDocument(BaseModel):
 
 
 class RoomCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     id: Id = Field(description="room id: letters, digits, `_` and `-`, 1..64")
     shop_id: Id
     title: Line200
@@ -139,10 +141,12 @@ class RoomCreate(BaseModel):
 
 
 class SessionStart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     title: Line200 = "直播中"
 
 
 class TemplateUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     template: Template | None = None
 
 

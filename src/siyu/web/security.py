@@ -12,7 +12,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 __all__ = ["SecurityHeaders", "page_policy"]
 
 # A Host header we are willing to write into a policy: a DNS name, IPv4 or a bracketed IPv6, and a port.
-_HOST = re.compile(r"^(?P<name>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?)(?::\d{1,5})?$")
+_HOST = re.compile(
+    r"^(?P<name>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?)(?::\d{1,5})?$"
+)
 
 
 def page_policy(request: Request, ws_port: int) -> str:
