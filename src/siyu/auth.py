@@ -31,6 +31,10 @@ class AuthError(Exception):
         self.code = code
 
 
+ROOM_ID_PATTERN = r"[A-Za-z0-9_-]{1,64}"
+"""What a room id is made of (the HTTP API creates rooms with it; the gateway refuses anything else)."""
+# Bidirectional embedding, override and isolate controls: they reorder how a name is shown (spoofing).
+_BIDI = frozenset(range(0x202A, 0x202F)) | frozenset(range(0x2066, 0x206A))
 MAX_NICKNAME = 32
 MAX_ID = 64
 MAX_LEVEL = 100
@@ -43,7 +47,8 @@ def _clean_text(value: object, field: str, limit: int) -> str:
         raise AuthError("auth.invalid_claims", f"{field} must be a non-empty string")
     if len(value) > limit:
         raise AuthError("auth.invalid_claims", f"{field} is longer than {limit} characters")
-    if any(0xD800 <= ord(ch) <= 0xDFFF or ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in value):
+    if any(0xD800 <= ord(ch) <= 0xDFFF or ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 or ord(ch) in _BIDI
+           for ch in value):  # fmt: skip
         raise AuthError("auth.invalid_claims", f"{field} holds a control character or invalid text")
     return value
 

@@ -180,3 +180,43 @@ async def test_one_frame_of_100_likes_fits_the_like_budget(sqlite_node: Node, co
     assert "error" not in await v.expect("ack", cid="l1")
     await v.send({"type": "like", "count": 1, "cid": "l2"})
     assert (await v.expect("ack", cid="l2"))["error"]["code"] == "rate_limited"
+
+
+async def test_a_room_id_outside_the_id_alphabet_is_no_room(sqlite_node: Node) -> None:
+    token = sqlite_node.signer.issue(room=ANY_ROOM, user="op", role=Role.OPERATOR)
+    for rid in ("a%00b", "x" * 65, "%E2%80%AE"):
+        async with websockets.connect(f"{sqlite_node.ws_url(rid)}?token={token}") as ws:
+            first = orjson.loads(await ws.recv())
+            assert first["type"] == "error" and first["code"] == "room_not_found"
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await ws.recv()
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4004
+
+
+async def test_a_room_that_cannot_open_says_so_before_closing(tmp_path: Path) -> None:
+    """Whatever breaks while a room loads, the client gets an `error` frame (`internal`) and then 1011:
+    never a silent 1011 (a client following the docs would retry forever without knowing why)."""
+    from siyu.app import FEATURES
+    from siyu.rooms.feature import Feature
+    from tests.conftest import make_settings
+
+    class Broken(Feature):
+        name = "broken"
+
+        def __init__(self, room: Any) -> None:
+            raise RuntimeError("a feature that cannot start")
+
+    node = Node(make_settings(f"sqlite+aiosqlite:///{tmp_path}/b.db"), features=[*FEATURES, Broken])
+    await node.start()
+    try:
+        await node.rooms.load_catalog("s1", demo_catalog())
+        await node.rooms.create_room("demo", "s1", "t")
+        token = node.signer.issue(room="demo", user="v", role=Role.VIEWER)
+        async with websockets.connect(f"{node.ws_url('demo')}?token={token}") as ws:
+            first = orjson.loads(await ws.recv())
+            assert first == {"type": "error", "code": "internal", "message": first["message"]}
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await ws.recv()
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1011
+    finally:
+        await node.stop()

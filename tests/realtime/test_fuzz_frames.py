@@ -62,7 +62,7 @@ def fuzz(max_examples: int) -> Any:
 
 _KNOWN_KEYWORDS = {
     "type", "const", "enum", "anyOf", "minLength", "maxLength", "minimum", "maximum", "default", "title",
-    "description", "properties", "required", "additionalProperties",
+    "description", "properties", "required", "additionalProperties", "pattern",
 }  # fmt: skip
 
 
@@ -93,8 +93,10 @@ def matches(schema: dict[str, Any], value: Any) -> bool:
             and all(name in props and matches(props[name], v) for name, v in value.items())
         )
     if kind == "string":
-        return isinstance(value, str) and schema.get("minLength", 0) <= len(value) <= schema.get(
-            "maxLength", math.inf
+        return (
+            isinstance(value, str)
+            and schema.get("minLength", 0) <= len(value) <= schema.get("maxLength", math.inf)
+            and ("pattern" not in schema or re.search(schema["pattern"], value) is not None)
         )
     if kind == "integer":
         return type(value) is int and schema.get("minimum", -math.inf) <= value <= schema.get(
@@ -152,12 +154,23 @@ def string_cid(raw: Any) -> str | None:
 
 
 def carries_cid(got: str | None, raw: Any) -> bool:
-    """The refusal carries the frame's cid when it is a string, so the client gets it as its `ack`. A cid of
-    a valid length (1-64 characters) must be carried; an invalid one (empty, too long) may be or not."""
+    """The refusal carries the frame's cid when it is one the server can ack (1-64 characters, no control
+    characters), so the client gets it as its `ack`; any other cid is never carried (an error frame)."""
     cid = string_cid(raw)
-    if cid is not None and 0 < len(cid) <= 64:
+    if cid is not None and 0 < len(cid) <= 64 and not any(ord(c) < 0x20 or ord(c) == 0x7F for c in cid):
         return got == cid
-    return got in (None, cid)
+    return got is None
+
+
+def holds_nul(value: Any) -> bool:
+    """A NUL anywhere (key or string): docs/protocol.md section 2 makes the whole frame `bad_message`."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(holds_nul(v) for v in value)
+    return False
 
 
 def check(data: bytes | str) -> ClientMessage | ProtocolError:
@@ -172,6 +185,10 @@ def check(data: bytes | str) -> ClientMessage | ProtocolError:
     if not isinstance(raw, dict):
         assert isinstance(result, ProtocolError) and result.code == ErrorCode.BAD_MESSAGE, result
         assert result.cid is None
+        return result
+    if holds_nul(raw):
+        assert isinstance(result, ProtocolError) and result.code == ErrorCode.BAD_MESSAGE, result
+        assert carries_cid(result.cid, raw), (raw, result.cid)
         return result
     if "type" not in raw:  # "An object without `type` is `bad_message`"
         assert isinstance(result, ProtocolError) and result.code == ErrorCode.BAD_MESSAGE, result
@@ -206,7 +223,11 @@ def valid_value(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     kind = schema.get("type")
     if kind == "string":
         lo, hi = schema.get("minLength", 0), schema.get("maxLength")
-        return st.text(min_size=lo, max_size=hi if hi is not None else 300)
+        if "pattern" in schema:  # (the only pattern: a cid, no control characters)
+            printable = st.characters(blacklist_categories=("Cc", "Cs"))
+            return st.text(printable, min_size=lo, max_size=hi if hi is not None else 300)
+        no_nul = st.characters(blacklist_characters="\x00")  # a NUL makes any frame bad_message
+        return st.text(no_nul, min_size=lo, max_size=hi if hi is not None else 300)
     if kind == "integer":
         lo, hi = schema.get("minimum", INT_MIN), schema.get("maximum", INT_MAX)
         return st.integers(lo, hi)
@@ -457,6 +478,8 @@ def test_valid_frames_parse_and_round_trip(kind: str, data: st.DataObject) -> No
 @given(data=st.data())
 def test_invalid_variants_are_bad_message_with_their_cid(kind: str, data: st.DataObject) -> None:
     frame, code = data.draw(INVALID_VARIANTS[kind], label="variant")
+    if holds_nul(frame):
+        code = ErrorCode.BAD_MESSAGE  # a NUL anywhere makes the frame bad_message, whatever else is wrong
     wire = json.dumps(frame, ensure_ascii=data.draw(st.booleans(), label="ascii"))
     result = check(wire)
     assert isinstance(result, ProtocolError), frame

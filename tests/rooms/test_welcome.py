@@ -141,7 +141,7 @@ def test_undefined_attribute_refused_at_compile() -> None:
 
 def test_length_limit() -> None:
     ok = "x" * 2000
-    assert WelcomeRenderer(ok).render(ctx()) == ok
+    assert WelcomeRenderer(ok).render(ctx()) == ok[:500]  # a welcome is at most 500 characters
     with pytest.raises(WelcomeTemplateError, match="2000"):
         compile_template("x" * 2001)
     with pytest.raises(WelcomeTemplateError):
@@ -180,7 +180,6 @@ def test_sandbox_escape_refused_at_compile(source: str) -> None:
         "{{ nickname.__class__ }}",
         "{{ ''.__class__ }}",
         "{{ nickname.format.__globals__ }}",
-        "{{ lipsum.__globals__ }}",
     ],
 )
 def test_sandbox_dunder_renders_nothing(source: str) -> None:
@@ -226,9 +225,40 @@ def test_non_template_errors_at_compile_become_welcome_errors(source: str) -> No
 
 @pytest.mark.parametrize(
     "source",
-    ["{{ 1 // (visits - 1) }}", "{% if visits == 1 %}{{ range(10 ** 9) | length }}{% endif %}"],
-    ids=["zero-division", "sandbox-range-overflow"],
+    ["{{ 1 // (visits - 1) }}", "{% if visits == 1 %}{{ visits * 10000000 }}{% endif %}"],
+    ids=["zero-division", "sandbox-big-number"],
 )
 def test_non_template_runtime_error_falls_back_to_default(source: str) -> None:
     renderer = WelcomeRenderer(source)  # compiles: the smoke render uses visits == 2
     assert renderer.render(ctx(visits=1)) == WelcomeRenderer(None).render(ctx(visits=1))
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{% for a in '" + "x" * 900 + "' %}{% for b in '" + "x" * 900 + "' %}{% endfor %}{% endfor %}",
+        "{{ 'x' * 1000000000 }}",
+        "{{ nickname * 100000 }}",
+        "{{ 10 ** 100000 }}",
+        "{{ '%0999999999d' % 1 }}",
+        "{% set a = nickname ~ nickname %}{% set a = a ~ a %}{{ a }}",
+        "{{ nickname.ljust(1000000000) }}",
+        "{{ nickname | center(1000000000) }}",
+        "{{ nickname | replace('小', '小小小小小小小小') | replace('小', '小小小小小小小小') }}",
+        "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}",
+        "{{ range(10) | list }}",
+    ],
+    ids=["nested-loops", "repeat", "repeat-var", "power", "format-width", "set-doubling", "ljust", "center",
+         "replace-chain", "macro", "range"],
+)  # fmt: skip
+def test_templates_that_could_freeze_or_fill_the_node_are_refused_when_saved(source: str) -> None:
+    """A welcome renders on every entry: only conditionals and output, nothing that can run long (issue 9)."""
+    with pytest.raises(WelcomeTemplateError) as info:
+        compile_template(source)
+    assert "unsafe" in str(info.value) or "no filter named" in str(info.value).lower()
+
+
+def test_a_welcome_is_capped_and_still_does_arithmetic_on_small_numbers() -> None:
+    text = WelcomeRenderer("{{ nickname }}" * 40 + "{{ visits * 10 }}").render(ctx(nickname="阿" * 32))
+    assert len(text) == 500
+    assert WelcomeRenderer("第{{ visits * 10 }}位").render(ctx(visits=3)) == "第30位"

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_EARLY_FRAMES = 32
+MAX_EARLY_FRAMES = 32  # sent before the welcome: handled after it
+MAX_EARLY_REFUSED = 32  # beyond those, refused after the welcome; beyond these too, close 4008
 CLOSE_TIMEOUT_S = 2.0
 EVICT_TIMEOUT_S = 5.0
 _serials = itertools.count(1)
@@ -33,8 +34,7 @@ def cid_of(data: bytes) -> str | None:
         raw = orjson.loads(data)
     except orjson.JSONDecodeError:
         return None
-    cid = raw.get("cid") if isinstance(raw, dict) else None
-    return cid if isinstance(cid, str) and 0 < len(cid) <= 64 else None
+    return wire.valid_cid(raw.get("cid")) if isinstance(raw, dict) else None
 
 
 class RoomHandle(Protocol):
@@ -84,7 +84,7 @@ class Connection(WSListener):
         self.joined_at_ms = now_ms()
         self.room: RoomHandle | None = None
         self.transport: WSTransport | None = None
-        self._early: list[bytes] | None = []
+        self._early: list[tuple[bytes, bool]] | None = []
         self._fragments: tuple[bool, bytearray] | None = None
         self._charge: tuple[str, str, int] | None = None
         self.is_staff = claims.role.is_staff
@@ -128,9 +128,11 @@ class Connection(WSListener):
                 self.send(wire.error(ErrorCode.BAD_MESSAGE, "continuation frame without a first fragment"))
                 return
             binary, buf = self._fragments
-            if len(buf) <= self._gw.settings.limits.hard_frame_bytes:  # past it: only the size is kept
-                buf += frame.get_payload_as_bytes()
-            if frame.fin:
+            buf += frame.get_payload_as_bytes()
+            if len(buf) > self._gw.settings.limits.hard_frame_bytes:  # as for one frame above the hard limit
+                self._fragments = None
+                self.close(CloseCode.MESSAGE_TOO_BIG, "message too big")
+            elif frame.fin:
                 self._fragments = None
                 self._on_message(bytes(buf), binary)
         elif mtype is WSMsgType.CLOSE:
@@ -179,8 +181,11 @@ class Connection(WSListener):
         """Called by the gateway once the room is loaded and the welcome is sent."""
         self.room = room
         early, self._early = self._early, None
-        for data in early or ():
-            self._handle(data)
+        for i, (data, binary) in enumerate(early or ()):
+            if i < MAX_EARLY_FRAMES:
+                self._on_message(data, binary)
+            else:
+                self._refuse(data, ErrorCode.RATE_LIMITED, "wait for the welcome before sending")
 
     # --- frame handling ------------------------------------------------------------------------
 
@@ -188,6 +193,12 @@ class Connection(WSListener):
         """One whole client message. Every refusal of a message that carries a `cid` is its `ack`."""
         if self.transport is not None and self.transport.is_close_frame_sent:
             return  # closing: the peer's last frames are not processed
+        if self._early is not None:  # before the welcome: kept as they came, answered after it
+            if len(self._early) >= MAX_EARLY_FRAMES + MAX_EARLY_REFUSED:
+                self.close(CloseCode.FLOODING, "flooding")
+            else:
+                self._early.append((data, binary))
+            return
         limits = self._gw.settings.limits
         if len(data) > limits.max_frame_bytes:
             text = f"frame of {len(data)} bytes exceeds {limits.max_frame_bytes}"
@@ -203,12 +214,6 @@ class Connection(WSListener):
             return
         if binary:
             self._refuse(data, ErrorCode.BINARY_UNSUPPORTED, "send JSON in text frames")
-            return
-        if self._early is not None:
-            if len(self._early) < MAX_EARLY_FRAMES:
-                self._early.append(data)
-            else:
-                self._refuse(data, ErrorCode.RATE_LIMITED, "wait for the welcome before sending")
             return
         self._handle(data)
 

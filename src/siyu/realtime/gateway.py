@@ -7,22 +7,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from picows import WSCloseCode, WSListener, WSMsgType, WSTransport, WSUpgradeRequest, ws_create_server
 
-from siyu.auth import AuthError, TokenSigner
+from siyu.auth import ROOM_ID_PATTERN, AuthError, TokenSigner
 from siyu.config import Settings
 from siyu.realtime import protocol as wire
 from siyu.realtime.connection import Connection, RoomHandle
-from siyu.realtime.protocol import CloseCode
+from siyu.realtime.protocol import CloseCode, ErrorCode
 from siyu.realtime.ratelimit import RateLimits
 from siyu.realtime.router import Router
 
 log = logging.getLogger(__name__)
 
 WS_PREFIX = "/ws/rooms/"
+ROOM_ID = re.compile(ROOM_ID_PATTERN)
 
 
 class Rejected(WSListener):
@@ -108,6 +110,8 @@ class Gateway:
             return Rejected(CloseCode.UNSUPPORTED_VERSION, "unsupported_version", f"protocol v{version}")
         if not room_id:
             return Rejected(CloseCode.BAD_REQUEST, "bad_request", "room id missing from the URL")
+        if not ROOM_ID.fullmatch(room_id):  # the ids rooms are created with; anything else is no room
+            return Rejected(CloseCode.ROOM_NOT_FOUND, "room_not_found", "no such room")
         token = query.get("token", [""])[0]
         if not token:
             auth = request.headers.get("authorization", "")
@@ -144,6 +148,7 @@ class Gateway:
             room.enter(conn)
         except Exception:
             log.exception("joining room %s failed", conn.room_id)
+            conn.send(wire.error(ErrorCode.INTERNAL, "the room could not be opened; try again later"))
             conn.close(1011, "internal error")
             return
         if conn.transport is None or conn.transport.is_disconnected:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PROTOCOL_VERSION = 1
 
@@ -94,7 +94,15 @@ CLOSE_TEXT: dict[int, tuple[str, str, bool]] = {
 
 # --- client -> server --------------------------------------------------------------------------
 
-Cid = Annotated[str, Field(min_length=1, max_length=64)]
+Cid = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
+"""A client action id: 1-64 characters, no control characters."""
+
+
+def valid_cid(value: object) -> str | None:
+    """`value` if it is a cid the server can answer with an ack, else None (the answer is an error frame)."""
+    if not isinstance(value, str) or not 0 < len(value) <= 64:
+        return None
+    return None if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value) else value
 
 
 class ClientMessage(BaseModel):
@@ -104,6 +112,15 @@ class ClientMessage(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_absent(cls, data: Any) -> Any:
+        """`null` for an optional field means the field was left out (it takes its default)."""
+        if isinstance(data, dict) and None in data.values():
+            f = cls.model_fields
+            return {k: v for k, v in data.items() if v is not None or k not in f or f[k].is_required()}
+        return data
 
     @classmethod
     def message_type(cls) -> str:
@@ -218,8 +235,9 @@ def ack_error(cid: str, code: str, message: str, **extra: Any) -> bytes:
 
 
 def reject(cid: str | None, code: str, message: str, **extra: Any) -> bytes:
-    """A failed ack when the frame carried a `cid`, otherwise a plain error frame."""
-    return ack_error(cid, code, message, **extra) if cid else error(code, message, **extra)
+    """A failed ack when the frame carried a valid `cid`, otherwise a plain error frame."""
+    valid = valid_cid(cid)
+    return ack_error(valid, code, message, **extra) if valid else error(code, message, **extra)
 
 
 def pong(t: float | None, ts: int) -> bytes:

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from siyu.realtime.protocol import ClientMessage, ErrorCode, PingIn, ProtocolError, ResumeIn
+from siyu.realtime.protocol import ClientMessage, ErrorCode, PingIn, ProtocolError, ResumeIn, valid_cid
 
 
 def one(_msg: Any) -> int:
@@ -75,7 +75,10 @@ class Router:
             raise ProtocolError(ErrorCode.BAD_JSON, f"frame is not valid JSON: {exc}") from exc
         if not isinstance(raw, dict):
             raise ProtocolError(ErrorCode.BAD_MESSAGE, "frame must be a JSON object")
-        cid = raw.get("cid") if isinstance(raw.get("cid"), str) else None
+        cid = valid_cid(raw.get("cid"))
+        if b"\\u0000" in data if isinstance(data, bytes) else "\\u0000" in data:
+            # no store takes a NUL in text (PostgreSQL refuses it in text and JSON columns)
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, "text must not contain NUL characters", cid)
         if "type" not in raw:
             raise ProtocolError(ErrorCode.BAD_MESSAGE, "type: Field required", cid)
         kind = raw.get("type")

@@ -159,7 +159,8 @@ class Membership:
         channel = self.room.channel
         if last_seq > channel.published_seq and (epoch is None or epoch == channel.epoch):
             # ahead of the room (a seq from another history, or made up): start again from the state
-            m.send(wire.encode(Resync(seq=channel.published_seq, epoch=channel.epoch, state=self.room.state())))
+            resync = Resync(seq=channel.published_seq, epoch=channel.epoch, state=self.room.state())
+            m.send(wire.encode(resync))
             return
         gap = self.room.channel.since(last_seq, epoch)
         if gap is None:

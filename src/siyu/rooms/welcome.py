@@ -1,14 +1,47 @@
-"""Per-room welcome templates, rendered in a Jinja2 sandbox."""
+"""Per-room welcome templates, rendered in a Jinja2 sandbox that can neither escape nor run long.
+
+A welcome is rendered on the hot path of every entry, from a template a host may write. Jinja2's sandbox
+stops attribute escapes but not work: two nested loops, `"x" * 10**9`, `{% set a = a ~ a %}` repeated or
+`nickname.ljust(10**9)` each froze or filled the node (issue 9). So a welcome template is conditionals and
+output only: no loops, no assignments, no macros or includes, no function or method calls, no `*` `**` `%`
+on anything but small numbers, and a short list of filters. Its output is capped at MAX_OUTPUT characters.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
-from jinja2 import Template, TemplateError
+from jinja2 import Template, TemplateError, nodes
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 log = logging.getLogger(__name__)
+
+MAX_OUTPUT = 500
+_REFUSED = {
+    nodes.For: "loops", nodes.Assign: "assignments ({% set %})", nodes.AssignBlock: "assignments ({% set %})",
+    nodes.Macro: "macros", nodes.CallBlock: "call blocks", nodes.FilterBlock: "filter blocks",
+    nodes.Call: "function or method calls", nodes.Include: "includes", nodes.Import: "imports",
+    nodes.FromImport: "imports", nodes.Extends: "extends", nodes.Block: "blocks", nodes.With: "with blocks",
+}  # fmt: skip
+_FILTERS = {"default", "d", "upper", "lower", "title", "capitalize", "trim", "truncate", "length", "count",
+            "e", "escape", "string", "int", "abs", "round", "first", "last"}  # fmt: skip
+_SMALL = 1_000_000
+
+
+class _WelcomeSandbox(SandboxedEnvironment):
+    """`*`, `**` and `%` only on small numbers (no string repetition, no formatting width, no huge powers)."""
+
+    intercepted_binops = frozenset(["*", "**", "%"])
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        small = all(isinstance(x, int | float) and not isinstance(x, bool) and abs(x) <= _SMALL
+                    for x in (left, right))  # fmt: skip
+        if not small or (operator == "**" and abs(right) > 8):
+            raise SecurityError(f"unsafe template: {operator} is only for small numbers")
+        return super().call_binop(context, operator, left, right)
 
 DEFAULT_TEMPLATE = (
     "{% if returning %}欢迎回来，{{ nickname }}！"
@@ -18,7 +51,9 @@ DEFAULT_TEMPLATE = (
     "{% endif %}"
 )
 
-_env = SandboxedEnvironment(autoescape=False, trim_blocks=True, lstrip_blocks=True)
+_env = _WelcomeSandbox(autoescape=False, trim_blocks=True, lstrip_blocks=True)
+_env.globals.clear()  # no range, lipsum, cycler, joiner, namespace, dict
+_env.filters = {name: f for name, f in _env.filters.items() if name in _FILTERS}
 
 
 class WelcomeTemplateError(ValueError):
@@ -66,7 +101,7 @@ class WelcomeRenderer:
 
     def render(self, ctx: WelcomeContext) -> str:
         try:
-            return self._template.render(ctx.as_dict()).strip()
+            return self._template.render(ctx.as_dict()).strip()[:MAX_OUTPUT]
         except Exception:  # any failure of an operator's template must not cost the viewer a welcome
             log.exception("welcome template failed; using the default")
             return self._fallback.render(ctx.as_dict()).strip()
@@ -77,6 +112,9 @@ def compile_template(source: str) -> Template:
     if len(source) > 2000:
         raise WelcomeTemplateError("template longer than 2000 characters")
     try:
+        for kind, what in _REFUSED.items():
+            if next(_env.parse(source).find_all(kind), None) is not None:
+                raise SecurityError(f"unsafe template: {what} are not allowed in a welcome")
         template = _env.from_string(source)
         template.render(WelcomeContext("测试", 3, True, 2, "直播间", "主播", "店铺").as_dict())
     except TemplateError as exc:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
 
-from siyu.auth import MAX_LEVEL, MAX_NICKNAME, Role
+from siyu.auth import MAX_LEVEL, MAX_NICKNAME, ROOM_ID_PATTERN, Role
 
 __all__ = [
     "ID_PATTERN",
@@ -24,7 +24,7 @@ __all__ = [
     "check_json_document",
 ]
 
-ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+ID_PATTERN = rf"^{ROOM_ID_PATTERN}$"
 """Room and shop ids: what fits a URL path segment and a database key as is."""
 LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
 """One line of text: no control characters (C0, DEL, C1)."""

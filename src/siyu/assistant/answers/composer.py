@@ -75,10 +75,8 @@ class Composer:
         if parse.slots.link_nos:
             n = parse.slots.link_nos[0]
             links = sorted(self.catalog.link_numbers)
-            return Reply(
-                f"宝宝，小黄车里没有{n}号链接哦，现在是{links[0]}-{links[-1]}号，告诉我链接号帮你查～",
-                0.5,
-            )
+            on_sale = f"，现在是{links[0]}-{links[-1]}号" if links else ""
+            return Reply(f"宝宝，小黄车里没有{n}号链接哦{on_sale}，告诉我链接号帮你查～", 0.5)
         if parse.candidates:
             products = [p for pid in parse.candidates if (p := self.catalog.get(pid)) is not None]
             names = join([f"{p.link_no}号{p.short_name}" for p in products])
