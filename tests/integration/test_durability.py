@@ -25,12 +25,12 @@ from tests.conftest import free_port
 pytestmark = pytest.mark.integration
 
 
-async def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
+async def _wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
     async with httpx.AsyncClient() as http:
         for _ in range(200):
             assert proc.poll() is None, "server exited during start-up"
             try:
-                if (await http.get(f"{url}/healthz")).status_code == 200:
+                if (await http.get(f"{url}/readyz")).status_code == 200:  # ready to serve rooms
                     return
             except httpx.TransportError:
                 pass
@@ -64,7 +64,7 @@ async def test_acked_comments_survive_sigkill(db_url: str, tmp_path: Path) -> No
     acked: set[str] = set()
     try:
         base = f"http://127.0.0.1:{port}"
-        await _wait_healthy(base, proc)
+        await _wait_ready(base, proc)
         op = {"Authorization": f"Bearer {signer.issue(room=ANY_ROOM, user='op', role=Role.OPERATOR)}"}
         async with httpx.AsyncClient(base_url=base, headers=op) as http:
             assert (await http.put("/api/shops/s1/catalog", json=demo_catalog())).status_code == 200

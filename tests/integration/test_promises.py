@@ -23,7 +23,7 @@ from siyu.config import DEFAULT_SECRET
 from siyu.store.db import Database
 from siyu.store.tables import events
 from tests.conftest import Client, free_port
-from tests.integration.test_durability import _wait_healthy
+from tests.integration.test_durability import _wait_ready
 
 pytestmark = pytest.mark.integration
 
@@ -109,7 +109,7 @@ async def _serve(db_url: str, tmp_path: Path, port: int, ws_port: int) -> subpro
            "--db", db_url]  # fmt: skip
     with (tmp_path / f"server-{port}.log").open("ab") as log:  # the child keeps its own descriptor
         proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
-    await _wait_healthy(f"http://127.0.0.1:{port}", proc)
+    await _wait_ready(f"http://127.0.0.1:{port}", proc)
     return proc
 
 
