@@ -133,9 +133,8 @@ class Room:
         return room
 
     async def replay(self, limit: int = 3000) -> None:
-        """Rebuild what people see from the log: the current session's latest room events go through the
-        features' `@follows` handlers as they did live (question panel and answered state, reply targets,
-        pinned product, host status, followers …). Nobody is connected yet, so nothing is sent."""
+        """Rebuild what people see from the log: the session's latest room events go through the features'
+        `@follows` handlers as they did live (questions, pin, host status …); nobody is connected yet."""
         if self.session is None:
             return
         self.replaying = True
@@ -328,9 +327,7 @@ class Room:
         self.channel.to_staff(wire.encode(msg))
 
     def to_user(self, user_id: str, msg: ServerMessage | dict[str, Any]) -> None:
-        """A personal message to one user: at once to their connections on this node if they have any
-        (the usual case: an answer to what they just sent here), else through the broker to the nodes
-        that have them."""
+        """To one user: on this node if connected here (an answer to what they sent), else via the broker."""
         data = wire.encode(msg)
         if not self.channel.to_user(user_id, data):
             self._broker.direct(self.info.id, f"user:{user_id}", data)
