@@ -84,7 +84,7 @@ class Connection(WSListener):
         self.joined_at_ms = now_ms()
         self.room: RoomHandle | None = None
         self.transport: WSTransport | None = None
-        self._early: list[tuple[bytes, bool]] | None = []
+        self._early: list[tuple[bytes, bool | None]] | None = []  # (message, binary) or (answer, None)
         self._fragments: tuple[bool, bytearray] | None = None
         self._charge: tuple[str, str, int] | None = None
         self.is_staff = claims.role.is_staff
@@ -182,7 +182,9 @@ class Connection(WSListener):
         self.room = room
         early, self._early = self._early, None
         for i, (data, binary) in enumerate(early or ()):
-            if i < MAX_EARLY_FRAMES:
+            if binary is None:
+                self.send(data)  # an answer prepared when it came (an oversize message)
+            elif i < MAX_EARLY_FRAMES:
                 self._on_message(data, binary)
             else:
                 self._refuse(data, ErrorCode.RATE_LIMITED, "wait for the welcome before sending")
@@ -193,16 +195,18 @@ class Connection(WSListener):
         """One whole client message. Every refusal of a message that carries a `cid` is its `ack`."""
         if self.transport is not None and self.transport.is_close_frame_sent:
             return  # closing: the peer's last frames are not processed
+        limits = self._gw.settings.limits
+        too_large = len(data) > limits.max_frame_bytes
         if self._early is not None:  # before the welcome: kept as they came, answered after it
             if len(self._early) >= MAX_EARLY_FRAMES + MAX_EARLY_REFUSED:
                 self.close(CloseCode.FLOODING, "flooding")
+            elif too_large:  # keep only its answer, not the bytes
+                self._early.append((self._too_large(data), None))
             else:
                 self._early.append((data, binary))
             return
-        limits = self._gw.settings.limits
-        if len(data) > limits.max_frame_bytes:
-            text = f"frame of {len(data)} bytes exceeds {limits.max_frame_bytes}"
-            self._refuse(data, ErrorCode.FRAME_TOO_LARGE, text, limit=limits.max_frame_bytes)
+        if too_large:
+            self.send(self._too_large(data))
             return
         key = self._limit_key
         verdict = self._gw.ratelimits.hit("frame", key)
@@ -216,6 +220,11 @@ class Connection(WSListener):
             self._refuse(data, ErrorCode.BINARY_UNSUPPORTED, "send JSON in text frames")
             return
         self._handle(data)
+
+    def _too_large(self, data: bytes) -> bytes:
+        limit = self._gw.settings.limits.max_frame_bytes
+        text = f"frame of {len(data)} bytes exceeds {limit}"
+        return wire.reject(cid_of(data), ErrorCode.FRAME_TOO_LARGE, text, limit=limit)
 
     def _refuse(self, data: bytes, code: str, message: str, **extra: object) -> None:
         """A refused message: a failed `ack` when it carries a cid (looked for even in a frame refused before
