@@ -177,3 +177,23 @@ async def test_one_cid_sent_to_two_nodes_at_once_posts_once(
         q = q.group_by(events.c.cid)
         counts = dict((await conn.execute(q)).all())
     assert counts == {f"dup-{i}": 1 for i in range(2)}
+
+
+async def test_a_follow_sent_to_two_nodes_at_the_same_moment_counts_once(
+    redis_server: RedisProcess, node_factory: Callable[..., Any], connect: Any, tmp_path: Path
+) -> None:
+    """Issue 10, point 4: once per live session per user, also when no node has seen the other's yet."""
+    from sqlalchemy import func, select
+
+    from siyu.store.tables import events
+
+    a, b = await two_nodes(node_factory, tmp_path, redis_server.url)
+    on_a: Client = await connect(a, user="fan")
+    on_b: Client = await connect(b, user="fan")
+    both = (on_a.send({"type": "follow", "cid": "fa"}), on_b.send({"type": "follow", "cid": "fb"}))
+    await asyncio.gather(*both)
+    ack_a, ack_b = await on_a.expect("ack", cid="fa"), await on_b.expect("ack", cid="fb")
+    assert "error" not in ack_a and "error" not in ack_b
+    async with a.db.engine.connect() as conn:
+        q = select(func.count()).where(events.c.user_id == "fan", events.c.type == "viewer.followed")
+        assert (await conn.execute(q)).scalar_one() == 1

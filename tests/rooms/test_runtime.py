@@ -203,3 +203,36 @@ async def test_direct_messages_reach_one_user_one_role_or_the_staff(room: Room) 
     assert [n["text"] for n in host.of("notice")] == ["全体场控", "只给主播"]
     assert [n["text"] for n in helper.of("notice")] == ["全体场控"]
     assert [n["text"] for n in viewer.of("notice")] == ["只给你"]
+
+
+async def test_a_broker_outage_is_one_warning_and_a_counter_and_the_room_goes_on(
+    room: Room, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 10, point 5: no traceback per second per room while Redis is away; banners and state go on."""
+    import logging
+
+    from siyu.realtime.broker import BrokerUnavailable
+    from siyu.rooms import ticks
+
+    broker = room.deps.broker
+    real = broker.sync_online
+    down = {"now": True}
+
+    async def sync_online(room_id: str, online: int) -> int:
+        if down["now"]:
+            raise BrokerUnavailable("redis unavailable")
+        return await real(room_id, online)
+
+    broker.sync_online = sync_online  # type: ignore[method-assign]
+    viewer = FakeMember("u1")
+    room.enter(viewer)
+    with caplog.at_level(logging.INFO, logger="siyu.rooms.room"):
+        for _ in range(3):
+            await ticks.tick(room)
+        down["now"] = False
+        await ticks.tick(room)
+    records = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "siyu.rooms.room"]
+    assert [lvl for lvl, _ in records] == ["WARNING", "INFO"], records
+    assert not any(r.exc_info for r in caplog.records)
+    assert room.deps.stats.sync_failures == 3
+    assert room.online == 1 and viewer.of("state")  # this node's own figures, still posted

@@ -51,6 +51,7 @@ class FanoutStats:
     sampled_normal: int = 0
     dropped: dict[str, int] = field(default_factory=lambda: {"low": 0, "normal": 0})
     evicted: int = 0
+    sync_failures: int = 0  # room ticks that could not trade counts with the broker (an outage)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -62,6 +63,7 @@ class FanoutStats:
             "dropped_low": self.dropped["low"],
             "dropped_normal": self.dropped["normal"],
             "evicted": self.evicted,
+            "sync_failures": self.sync_failures,
         }
 
 

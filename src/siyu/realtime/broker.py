@@ -27,6 +27,11 @@ from typing import Any
 
 from siyu.realtime.fanout import Priority, RoomChannel
 
+
+class BrokerUnavailable(ConnectionError):
+    """The broker cannot answer now (Redis is away): the node serves its own clients until it is back."""
+
+
 Reopen = Callable[[], Awaitable[None]]
 """Brings a room back in line with the broker after an outage (Room.reopen)."""
 

@@ -35,7 +35,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from siyu.events import decode_event, encode_event
-from siyu.realtime.broker import Broker
+from siyu.realtime.broker import Broker, BrokerUnavailable
 from siyu.realtime.fanout import Priority
 
 log = logging.getLogger(__name__)
@@ -242,7 +242,7 @@ class RedisBroker(Broker):
 
     async def add_counters(self, room_id: str, deltas: Mapping[str, int]) -> dict[str, int]:
         if not self._healthy:
-            raise ConnectionError("redis unavailable")
+            raise BrokerUnavailable("redis unavailable")
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for name, delta in deltas.items():
@@ -250,12 +250,12 @@ class RedisBroker(Broker):
                 totals = await pipe.execute()
         except (RedisError, OSError) as exc:
             self._degrade(exc)
-            raise
+            raise BrokerUnavailable(f"redis: {exc}") from exc
         return {name: int(t) for name, t in zip(deltas, totals, strict=True)}
 
     async def sync_online(self, room_id: str, online: int) -> int:
         if not self._healthy:
-            raise ConnectionError("redis unavailable")
+            raise BrokerUnavailable("redis unavailable")
         now = int(time.time() * 1000)
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
@@ -264,7 +264,7 @@ class RedisBroker(Broker):
                 _, counts = await pipe.execute()
         except (RedisError, OSError) as exc:
             self._degrade(exc)
-            raise
+            raise BrokerUnavailable(f"redis: {exc}") from exc
         total = 0
         for value in counts.values():
             n, _, ts = value.partition(b":")

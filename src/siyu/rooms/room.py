@@ -24,7 +24,7 @@ from siyu.realtime import protocol as wire
 from siyu.realtime.broker import Broker
 from siyu.realtime.fanout import FanoutStats, Priority, RoomChannel
 from siyu.realtime.protocol import ClientMessage, ErrorCode, RoomMessage, ServerMessage, UserRef
-from siyu.rooms import sessions
+from siyu.rooms import sessions, ticks
 from siyu.rooms.acks import AckMemory
 from siyu.rooms.counters import Counter, Counters
 from siyu.rooms.feature import Feature, FeatureSet
@@ -84,6 +84,7 @@ class Room:
         self.counters = Counters()
         self.acks = AckMemory()
         self.replaying = False  # True while load() replays the log (features may skip live-only work)
+        self.sync_failing = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ticker: asyncio.Task[None] | None = None
         self._unsubscribe: list[Callable[[], None]] = []
@@ -158,7 +159,7 @@ class Room:
     # --- life cycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._ticker = asyncio.create_task(self._tick(), name=f"room-{self.info.id}-tick")
+        self._ticker = asyncio.create_task(ticks.tick_forever(self), name=f"room-{self.info.id}-tick")
 
     async def stop(self) -> None:
         if self._ticker is not None:
@@ -244,12 +245,14 @@ class Room:
         message: RoomMessage | None,
         prio: Priority = Priority.HIGH,
         after: Callable[[int | None], None] | None = None,
+        once: str | None = None,
     ) -> asyncio.Future[None]:
         """Append `event`; once committed, publish `message` under the seq the log gave it and ack `cid`.
 
         The ack of an action that made a room message carries that message (`msg`): the sender's own
         echo, which sampling or a slow link can never take away. The stream carries the event beside the
-        message, so every node's features follow the typed event.
+        message, so every node's features follow the typed event. `once` names an action the log keeps
+        once per user (its unique key), whichever node records it first.
         """
         key = (m.user_id, cid) if m is not None and cid is not None else None
         if key is not None:
@@ -258,6 +261,8 @@ class Room:
                 return _done()
             self.acks.begin(key, m)
             event.cid = cid
+        if once is not None:  # the log keeps one such event per user (e.g. a follow per session)
+            event.cid = f"~{once}"
         if m is not None:
             m.charge()  # accepted: the action spends its rate budget
 
@@ -353,15 +358,7 @@ class Room:
 
     async def sync(self) -> None:
         """Trade this node's online count and counter increments for the room-wide figures."""
-        pending = self.counters.take_pending()
-        try:
-            self.online = await self._broker.sync_online(self.info.id, self.members.count)
-            if pending:
-                self.counters.apply_totals(await self._broker.add_counters(self.info.id, pending))
-        except Exception:
-            self.counters.restore(pending)  # counted again at the next successful sync
-            self.online = self.members.count
-            raise
+        await ticks.sync(self)
 
     # --- live sessions (rooms/sessions.py) ------------------------------------------------------
 
@@ -375,16 +372,6 @@ class Room:
         sessions.follow(self, event)
 
     # --- periodic aggregation ------------------------------------------------------------------
-
-    async def _tick(self) -> None:
-        interval = self.settings.entry_banner_interval_s
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.sync()
-                self.flush()
-            except Exception:
-                log.exception("room %s tick failed", self.info.id)
 
     def flush(self) -> None:
         """Entry banner, presence to staff, state when it changed, features' ticks, viewer rows."""

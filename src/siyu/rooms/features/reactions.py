@@ -116,7 +116,9 @@ class Reactions(Feature):
         self.followed.add(m.user_id)
         message = FollowMessage(user=member_ref(m))
         event = self.room.event_for(m, Followed(m.nickname, m.level))
-        self.room.record(m, msg.cid, event, message, Priority.NORMAL)
+        session = self.room.session.id if self.room.session else "-"
+        # once per live session per user, also when two nodes get it at the same moment (the log's key)
+        self.room.record(m, msg.cid, event, message, Priority.NORMAL, once=f"follow:{session}")
 
     @follows(Followed)
     def _followed(self, event: Event[Followed]) -> None:
