@@ -226,12 +226,12 @@ async def test_a_broker_outage_is_one_warning_and_a_counter_and_the_room_goes_on
     broker.sync_online = sync_online  # type: ignore[method-assign]
     viewer = FakeMember("u1")
     room.enter(viewer)
-    with caplog.at_level(logging.INFO, logger="siyu.rooms.room"):
+    with caplog.at_level(logging.INFO, logger="siyu.rooms.ticks"):
         for _ in range(3):
             await ticks.tick(room)
         down["now"] = False
         await ticks.tick(room)
-    records = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "siyu.rooms.room"]
+    records = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "siyu.rooms.ticks"]
     assert [lvl for lvl, _ in records] == ["WARNING", "INFO"], records
     assert not any(r.exc_info for r in caplog.records)
     assert room.deps.stats.sync_failures == 3

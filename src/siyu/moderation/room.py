@@ -71,7 +71,6 @@ class HiddenNote(ServerMessage):
 
 class Moderation(Feature):
     name = "moderation"
-    rates = {"comment": lambda limits: limits.comment_rate}
 
     def __init__(self, room: Any) -> None:
         super().__init__(room)
@@ -125,7 +124,7 @@ class Moderation(Feature):
         )  # fmt: skip
         self.room.record(by, cid, self.room.event_for(by, payload), message, Priority.HIGH)
 
-    @handles(ModerateIn, rate="comment")
+    @handles(ModerateIn)  # staff only: bounded by the frame rate (docs/protocol.md section 7)
     def moderate(self, m: Member, msg: ModerateIn) -> None:
         """hide / mute / unmute / ban / unban by a moderator (host, assistant or operator)."""
         if not m.is_staff:

@@ -37,6 +37,12 @@ def cid_of(data: bytes) -> str | None:
     return wire.valid_cid(raw.get("cid")) if isinstance(raw, dict) else None
 
 
+def _refusal(data: bytes, code: str, message: str, **extra: object) -> bytes:
+    """A refused message's answer: a failed `ack` when it carries a cid (looked for even in a frame refused
+    before parsing), else an `error` frame."""
+    return wire.reject(cid_of(data), code, message, **extra)
+
+
 class RoomHandle(Protocol):
     """What the gateway needs of a room: membership, resume, and dispatch of a parsed frame."""
 
@@ -224,12 +230,10 @@ class Connection(WSListener):
     def _too_large(self, data: bytes) -> bytes:
         limit = self._gw.settings.limits.max_frame_bytes
         text = f"frame of {len(data)} bytes exceeds {limit}"
-        return wire.reject(cid_of(data), ErrorCode.FRAME_TOO_LARGE, text, limit=limit)
+        return _refusal(data, ErrorCode.FRAME_TOO_LARGE, text, limit=limit)
 
     def _refuse(self, data: bytes, code: str, message: str, **extra: object) -> None:
-        """A refused message: a failed `ack` when it carries a cid (looked for even in a frame refused before
-        parsing), else an `error` frame."""
-        self.send(wire.reject(cid_of(data), code, message, **extra))
+        self.send(_refusal(data, code, message, **extra))
 
     def _handle(self, data: bytes) -> None:
         room = self.room

@@ -26,6 +26,10 @@ class Verdict:
     retry_after_ms: int = 0
 
 
+def _refusal(reset_at: float) -> Verdict:
+    return Verdict(False, max(1, int((reset_at - time.time()) * 1000)))
+
+
 class RateLimits:
     """Named limits ("comment", "like", "frame") checked per key (room:user or connection)."""
 
@@ -43,25 +47,15 @@ class RateLimits:
         return self._global is not None
 
     def hit(self, rule: str, key: str, cost: int = 1) -> Verdict:
+        """Spend `cost` if it fits (the per-connection frame rate and flood strikes)."""
         item = self._rules[rule]
         if self._limiter.hit(item, rule, key, cost=cost):
             return Verdict(True)
-        reset_at, _remaining = self._limiter.get_window_stats(item, rule, key)
-        return Verdict(False, max(1, int((reset_at - time.time()) * 1000)))
+        return self._refused(item, rule, key)
 
-    async def hit_global(self, rule: str, key: str, cost: int = 1) -> Verdict:
-        """The rule across all nodes (Redis); this node's own limiter if Redis does not answer."""
-        if self._global is None:
-            return self.hit(rule, key, cost)
-        item = self._rules[rule]
-        try:
-            if await self._global.hit(item, rule, key, cost=cost):
-                return Verdict(True)
-            reset_at, _remaining = await self._global.get_window_stats(item, rule, key)
-            return Verdict(False, max(1, int((reset_at - time.time()) * 1000)))
-        except Exception as exc:  # any storage failure: fall back, never block the room
-            log.warning("global rate limit unavailable (%s); using this node's", exc)
-            return self.hit(rule, key, cost)
+    def _refused(self, item: RateLimitItem, rule: str, key: str) -> Verdict:
+        reset_at, _remaining = self._limiter.get_window_stats(item, rule, key)
+        return _refusal(reset_at)
 
     # --- check first, spend on acceptance (per-user action rules) ----------------------------------
 
@@ -71,8 +65,7 @@ class RateLimits:
         item = self._rules[rule]
         if self._limiter.test(item, rule, key, cost=cost):
             return Verdict(True)
-        reset_at, _remaining = self._limiter.get_window_stats(item, rule, key)
-        return Verdict(False, max(1, int((reset_at - time.time()) * 1000)))
+        return self._refused(item, rule, key)
 
     def spend(self, rule: str, key: str, cost: int = 1) -> None:
         self._limiter.hit(self._rules[rule], rule, key, cost=cost)
@@ -86,8 +79,8 @@ class RateLimits:
             if await self._global.test(item, rule, key, cost=cost):
                 return Verdict(True)
             reset_at, _remaining = await self._global.get_window_stats(item, rule, key)
-            return Verdict(False, max(1, int((reset_at - time.time()) * 1000)))
-        except Exception as exc:
+            return _refusal(reset_at)
+        except Exception as exc:  # any storage failure: fall back, never block the room
             log.warning("global rate limit unavailable (%s); using this node's", exc)
             return self.check(rule, key, cost)
 

@@ -4,7 +4,8 @@ A feature is one class (usually one module) that a room instantiates once. It de
 other:
 
 - its client messages: a pydantic model (realtime.protocol.ClientMessage) and a handler method,
-  `@handles(Model, rate="comment")`; the rate rule is spent per user before the handler runs;
+  `@handles(Model, rate="comment")`; the rate rule is checked per user before the handler runs and spent
+  when the action is recorded (refused actions cost nothing);
 - the rate rules it defines (`rates = {"comment": lambda limits: limits.comment_rate}`);
 - the room and personal messages it emits: realtime.protocol.RoomMessage / ServerMessage dataclasses,
   encoded in one place (protocol.encode);

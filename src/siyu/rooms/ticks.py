@@ -15,7 +15,7 @@ from siyu.realtime.broker import BrokerUnavailable
 if TYPE_CHECKING:
     from siyu.rooms.room import Room
 
-log = logging.getLogger("siyu.rooms.room")
+log = logging.getLogger(__name__)
 
 
 async def sync(room: Room) -> None:

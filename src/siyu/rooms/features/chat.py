@@ -109,7 +109,7 @@ class Chat(Feature):
                 return
         room.record(m, msg.cid, event, message, Priority.NORMAL)
 
-    @handles(ReplyIn, rate="comment")
+    @handles(ReplyIn)  # staff only: bounded by the frame rate (docs/protocol.md section 7)
     def reply(self, m: Member, msg: ReplyIn) -> None:
         if not m.is_staff:
             reject(m, msg.cid, ErrorCode.FORBIDDEN_ROLE, "只有主播或场控可以回复")

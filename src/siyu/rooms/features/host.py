@@ -29,7 +29,6 @@ class HostStatusMessage(RoomMessage):
 
 class HostStatus(Feature):
     name = "host"
-    rates = {"comment": lambda limits: limits.comment_rate}
 
     def __init__(self, room: Any) -> None:
         super().__init__(room)
@@ -41,7 +40,7 @@ class HostStatus(Feature):
     def staff_snapshot(self) -> dict[str, Any]:
         return {"host_status": self.status}
 
-    @handles(HostStatusIn, rate="comment")
+    @handles(HostStatusIn)  # staff only: bounded by the frame rate (docs/protocol.md section 7)
     def set_status(self, m: Member, msg: HostStatusIn) -> None:
         if m.role not in (Role.HOST, Role.OPERATOR):
             m.send(wire.reject(msg.cid, ErrorCode.FORBIDDEN_ROLE, "只有主播可以切换状态"))
