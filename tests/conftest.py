@@ -196,6 +196,7 @@ class Client:
         self.ws = ws
         self.welcome: dict[str, Any] = {}
         self.batches: list[dict[str, Any]] = []
+        self.kinds: list[str] = []  # the type of every message read, in order
         self.floor: int | None = None  # last seq processed; None = the welcome's
         self._unpacked: list[dict[str, Any]] = []
 
@@ -215,12 +216,15 @@ class Client:
         while not self._unpacked:
             frame = await self.recv_frame(timeout)
             if frame.get("type") != "batch":
+                self.kinds.append(str(frame.get("type")))
                 return frame
             self.batches.append(frame)
             # as docs/protocol.md asks of clients: room messages up to the seq you have are old news
             floor = self.floor if self.floor is not None else self.welcome.get("seq", 0)
             self._unpacked.extend(m for m in frame["msgs"] if m.get("seq", floor + 1) > floor)
-        return self._unpacked.pop(0)
+        msg = self._unpacked.pop(0)
+        self.kinds.append(str(msg.get("type")))
+        return msg
 
     async def expect(self, mtype: str, timeout: float = 5.0, **match: Any) -> dict[str, Any]:
         """Read frames until one of `mtype` whose fields equal `match` arrives."""

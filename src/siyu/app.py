@@ -95,7 +95,7 @@ class Node:
         self.db = Database(settings.db_url, sqlite_synchronous=settings.sqlite_synchronous)
         self.bus = Bus()
         self.broker: Broker = make_broker(settings)
-        self.eventlog = EventLog(self.db, self.bus, self.broker.reserve)
+        self.eventlog = EventLog(self.db, self.bus)
         self.rooms = RoomService(self.db)
         self.signer = TokenSigner(settings.secret, settings.token_ttl_s)
         self.fanout_stats = FanoutStats()

@@ -160,13 +160,11 @@ async def test_since_serves_gaps_from_the_ring_or_says_resync() -> None:
     ch = make()
     for seq in range(1, 61):
         ch.deliver(seq, msg(seq), Priority.NORMAL)
-    assert ch.since(60, "e1") == []
-    assert ch.since(55, "e1") == [msg(s) for s in range(56, 61)]
-    assert ch.since(55, None) == [msg(s) for s in range(56, 61)]
-    assert ch.since(5, "e1") is None  # older than the 50-message ring
-    assert ch.since(55, "other") is None
+    assert ch.since(60) == []
+    assert ch.since(55) == [msg(s) for s in range(56, 61)]
+    assert ch.since(5) is None  # older than the 50-message ring
     ch.reset("e2", 100)
-    assert ch.epoch == "e2" and ch.published_seq == 100 and ch.since(99, "e2") is None
+    assert ch.epoch == "e2" and ch.published_seq == 100 and ch.since(99) is None
 
 
 def test_batch_frame_without_room_messages_has_no_range() -> None:

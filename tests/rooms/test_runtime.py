@@ -70,7 +70,7 @@ async def room(tmp_path: Path) -> AsyncIterator[Room]:
     db = Database(settings.db_url)
     await db.migrate()
     bus, broker = Bus(), MemoryBroker()
-    eventlog = EventLog(db, bus, broker.reserve)
+    eventlog = EventLog(db, bus)
     eventlog.start()
     service = RoomService(db)
     await service.load_catalog("wanwan", demo_catalog())

@@ -13,13 +13,8 @@ from siyu.store.db import Database
 from siyu.store.eventlog import EventLog
 from siyu.store.tables import events
 
-_last_seq = {"r1": 0}
-
-
-async def _seqs(room_id: str, n: int) -> int:
-    first = _last_seq[room_id] + 1
-    _last_seq[room_id] += n
-    return first
+def _wire(e: Event[CommentPosted]) -> bytes:
+    return b'{"type":"comment","seq":%d}' % (e.seq or 0)
 
 
 def comment(text: str) -> Event[CommentPosted]:
@@ -36,15 +31,17 @@ async def test_sqlite_file_commits_on_the_writer_thread_and_waits_out_a_lock(tmp
     db = Database(f"sqlite+aiosqlite:///{path}")
     await db.migrate()
     assert db.sqlite_file == str(path)
-    log = EventLog(db, Bus(), _seqs)
+    log = EventLog(db, Bus())
     log.start()
     try:
-        await asyncio.wait_for(log.append(comment("一"), sequenced=True), 5)
+        one = comment("一")
+        await asyncio.wait_for(log.append(one, render=lambda: _wire(one)), 5)
         assert await count(db) == 1
 
         other = sqlite3.connect(path, isolation_level=None)
         other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
-        fut = log.append(comment("二"), sequenced=True)
+        two = comment("二")
+        fut = log.append(two, render=lambda: _wire(two))
         ticks = 0
         for _ in range(20):  # the loop keeps turning while the commit waits for the lock
             await asyncio.sleep(0.005)
@@ -73,13 +70,7 @@ async def test_the_log_holds_a_cid_once_and_answers_a_duplicate_with_the_first_s
     bus = Bus()
     published: list[str | None] = []
     bus.subscribe(CommentPosted, lambda e: published.append(e.cid))
-    seqs = {"n": 0}
-
-    async def reserve(_room: str, n: int) -> int:
-        seqs["n"] += n
-        return seqs["n"] - n + 1
-
-    log = EventLog(db, bus, reserve)
+    log = EventLog(db, bus)
     log.start()
     try:
         def with_cid(cid: str, user: str = "u1") -> Event[CommentPosted]:
@@ -89,15 +80,15 @@ async def test_the_log_holds_a_cid_once_and_answers_a_duplicate_with_the_first_s
 
         committed: list[int | None] = []
         first = with_cid("c1")
-        await asyncio.wait_for(log.append(first, lambda: committed.append(first.seq), sequenced=True), 5)
+        await asyncio.wait_for(log.append(first, lambda: committed.append(first.seq), render=lambda: _wire(first)), 5)
         dup: list[int | None] = []
         again = with_cid("c1")
-        await asyncio.wait_for(log.append(again, lambda: committed.append(-1), sequenced=True,
+        await asyncio.wait_for(log.append(again, lambda: committed.append(-1), render=lambda: _wire(again),
                                           on_duplicate=dup.append), 5)  # fmt: skip
         # the same cid twice in one batch, beside a good event of another user with the same cid
         twins = [with_cid("c2"), with_cid("c2"), with_cid("c2", user="u2")]
         results: list[object] = []
-        futs = [log.append(e, lambda e=e: results.append(("ok", e.user_id)), sequenced=True,  # type: ignore[misc]
+        futs = [log.append(e, lambda e=e: results.append(("ok", e.user_id)), render=lambda e=e: _wire(e),  # type: ignore[misc]
                            on_duplicate=lambda s: results.append(("dup", s))) for e in twins]  # fmt: skip
         await asyncio.wait_for(asyncio.gather(*futs), 5)
         assert committed == [first.seq] and dup == [first.seq]
@@ -110,3 +101,31 @@ async def test_the_log_holds_a_cid_once_and_answers_a_duplicate_with_the_first_s
     finally:
         await log.stop()
         await db.close()
+
+
+async def test_two_writers_on_one_database_give_each_seq_once_gap_free_and_keep_the_bytes(db_url: str) -> None:
+    """Two nodes (two logs, two engines) commit room messages of one room at once: the log is the
+    sequencer, so seqs are 1..N each once with no hole, also when a re-sent cid is among them (it takes
+    no seq), and every row keeps the wire bytes rendered with its own seq."""
+    dbs = [Database(db_url), Database(db_url)]
+    await dbs[0].migrate()
+    logs = [EventLog(db, Bus(), max_batch=7) for db in dbs]
+    for log in logs:
+        log.start()
+    try:
+        futs = []
+        for i in range(120):
+            e: Event[CommentPosted] = Event("r1", f"u{i % 5}", CommentPosted(f"第{i}条", None, False, "u"))
+            e.cid = f"c{i % 60}"  # every cid twice: u(i%5) with c(i%60) repeats at i+60
+            futs.append(logs[i % 2].append(e, render=lambda e=e: _wire(e), prio=1))  # type: ignore[misc]
+        await asyncio.wait_for(asyncio.gather(*futs), 20)
+        async with dbs[0].engine.connect() as conn:
+            rows = (await conn.execute(select(events.c.seq, events.c.wire, events.c.prio))).all()
+        seqs = sorted(r[0] for r in rows)
+        assert seqs == list(range(1, 61))  # 60 distinct (user, cid): 60 rows, seqs 1..60, no hole
+        assert all(bytes(w) == b'{"type":"comment","seq":%d}' % s and p == 1 for s, w, p in rows)
+    finally:
+        for log in logs:
+            await log.stop()
+        for db in dbs:
+            await db.close()

@@ -52,6 +52,8 @@ class FanoutStats:
     dropped: dict[str, int] = field(default_factory=lambda: {"low": 0, "normal": 0})
     evicted: int = 0
     sync_failures: int = 0  # room ticks that could not trade counts with the broker (an outage)
+    filled_from_log: int = 0  # room messages a node took from the event log (a missed publication)
+    gaps_skipped: int = 0  # seqs passed over for good (not in the log, or no log to ask)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -64,6 +66,8 @@ class FanoutStats:
             "dropped_normal": self.dropped["normal"],
             "evicted": self.evicted,
             "sync_failures": self.sync_failures,
+            "filled_from_log": self.filled_from_log,
+            "gaps_skipped": self.gaps_skipped,
         }
 
 

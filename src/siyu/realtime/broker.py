@@ -4,12 +4,11 @@
 lets several processes and machines serve the same rooms. Both implement the same contract, which knows
 no business rule:
 
-- `open_room` makes sure the room's sequence is at least `floor` (the highest seq in the event log) and
-  returns the room's history epoch;
-- `reserve(room, n)` hands out n consecutive sequence numbers (called by the event log writer, once per
-  batch and room);
+- `open_room` subscribes this node to the room;
 - `publish` delivers a committed, sequenced message (its wire bytes and the typed event it came from) to
-  the room's channel on every node;
+  the room's channel on every node. Seqs come from the event log (the room sequencer), not from the
+  broker: a node that misses a publication (its sender died before publishing, an outage) takes the
+  message from the log, so the broker is only the fast path;
 - `direct` delivers an ephemeral, unsequenced message to one user's connections or to the staff of a
   room, on whichever nodes they are (WebRTC signalling, personal notices);
 - `seed_counters` / `add_counters` keep named room counters (likes of a session, later PK scores and poll
@@ -33,7 +32,7 @@ class BrokerUnavailable(ConnectionError):
 
 
 Reopen = Callable[[], Awaitable[None]]
-"""Brings a room back in line with the broker after an outage (Room.reopen)."""
+"""Brings a room back in line with the broker after an outage (Room.reopen: counters, missed messages)."""
 
 
 class Broker(ABC):
@@ -61,13 +60,14 @@ class Broker(ABC):
     def healthy(self) -> bool:
         return True
 
-    @abstractmethod
-    async def open_room(self, room_id: str, floor: int) -> tuple[str, int]:
-        """Ensure the room's seq >= floor; return (epoch, current seq)."""
+    @property
+    def shared(self) -> bool:
+        """Other processes serve the same rooms (they may commit messages this node must catch up on)."""
+        return False
 
-    @abstractmethod
-    async def reserve(self, room_id: str, n: int) -> int:
-        """The first of n fresh consecutive seqs."""
+    async def open_room(self, room_id: str) -> None:
+        """Start receiving the room's messages on this node."""
+        return None
 
     @abstractmethod
     def publish(self, room_id: str, seq: int, data: bytes, prio: Priority, event: Any = None) -> None:
@@ -90,28 +90,18 @@ class Broker(ABC):
     async def sync_online(self, room_id: str, online: int) -> int:
         """The room-wide online count after reporting this node's."""
 
-    async def history(self, room_id: str, after_seq: int, epoch: str | None) -> list[bytes] | None:
+    async def history(self, room_id: str, after_seq: int, through: int) -> list[bytes] | None:
+        """Messages after_seq < seq <= through from the broker's recent history, or None unless it holds
+        every one of them."""
         return None
 
 
 class MemoryBroker(Broker):
-    """One process: sequences and counters in memory, delivery by a direct call."""
+    """One process: counters in memory, delivery by a direct call."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._seqs: dict[str, int] = {}
-        self._epochs: dict[str, str] = {}
         self._counters: dict[str, dict[str, int]] = {}
-
-    async def open_room(self, room_id: str, floor: int) -> tuple[str, int]:
-        self._seqs[room_id] = max(self._seqs.get(room_id, 0), floor)
-        epoch = self._epochs.setdefault(room_id, secrets.token_hex(4))
-        return epoch, self._seqs[room_id]
-
-    async def reserve(self, room_id: str, n: int) -> int:
-        first = self._seqs.get(room_id, 0) + 1
-        self._seqs[room_id] = first + n - 1
-        return first
 
     def publish(self, room_id: str, seq: int, data: bytes, prio: Priority, event: Any = None) -> None:
         channel = self._channels.get(room_id)

@@ -20,7 +20,7 @@ import random
 import secrets
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from siyu.config import FanoutSettings
 from siyu.realtime.batch import (
@@ -62,6 +62,8 @@ class RoomChannel:
         self._pending: list[tuple[int | None, Priority, bytes]] = []
         self._held: dict[int, tuple[Priority, bytes, object | None]] = {}
         self._gap_timer: asyncio.TimerHandle | None = None
+        self._gap_asked = False  # on_gap was called for the current gap; fill() or skip_gap() answers
+        self.on_gap: Callable[[int, int], None] | None = None  # (first, last) missing seq: fill me
         self._flush_timer: asyncio.Handle | None = None
         self._tokens = config.normal_cap_per_s
         self._tokens_at = time.monotonic()
@@ -91,31 +93,81 @@ class RoomChannel:
 
     def deliver(self, seq: int, data: bytes, prio: Priority, event: object | None = None) -> None:
         """A sequenced room message (with the typed event it came from, for the observers). Released in
-        seq order; a gap is waited for `reorder_ms`, then skipped."""
+        seq order; a gap is waited for `reorder_ms`, then handed to `on_gap` (the room fills it from the
+        event log) or, without one, skipped."""
         if seq <= self.published_seq:
             return  # a duplicate (e.g. our own publication seen again after a broker reconnect)
         if seq != self.published_seq + 1:
             self._held[seq] = (prio, data, event)
-            if self._gap_timer is None:
+            if self._gap_timer is None and not self._gap_asked:
                 loop = asyncio.get_running_loop()
-                self._gap_timer = loop.call_later(self.config.reorder_ms / 1000, self._skip_gap)
+                self._gap_timer = loop.call_later(self.config.reorder_ms / 1000, self._gap_due)
             return
         self._release(seq, prio, data, event)
         while self.published_seq + 1 in self._held:
             nxt = self.published_seq + 1
             p, d, e = self._held.pop(nxt)
             self._release(nxt, p, d, e)
-        if not self._held and self._gap_timer is not None:
+        if not self._held:
+            self._gap_asked = False
+            if self._gap_timer is not None:
+                self._gap_timer.cancel()
+                self._gap_timer = None
+
+    def _gap_due(self) -> None:
+        self._gap_timer = None
+        if not self._held:
+            return
+        if self.on_gap is not None:
+            self._gap_asked = True
+            self.on_gap(self.published_seq + 1, min(self._held) - 1)
+        else:
+            self.skip_gap()
+
+    def skip_gap(self) -> None:
+        """Give up on the missing seqs before the first held message (nobody can fill them)."""
+        self._gap_asked = False
+        if self._held:
+            first = min(self._held)
+            self.stats.gaps_skipped += first - 1 - self.published_seq
+            self.published_seq = first - 1
+            prio, data, event = self._held.pop(first)
+            self.deliver(first, data, prio, event)
+
+    def fill(self, rows: Iterable[tuple[int, Priority, bytes | None, object | None]], through: int) -> None:
+        """Messages taken from the event log, which holds every seq up to `through` (seqs are given in
+        commit order): they are released in seq order with what was held, a seq the log does not hold
+        (or holds without its bytes) is passed over for good, and what was held behind `through` waits
+        as before."""
+        self._gap_asked = False
+        items: dict[int, tuple[Priority, bytes | None, object | None]] = {}
+        for seq, prio, data, event in rows:
+            if self.published_seq < seq <= through:
+                items[seq] = (prio, data, event)
+        self.stats.filled_from_log += sum(1 for s, v in items.items() if s not in self._held and v[1])
+        for seq in [s for s in self._held if s <= through]:
+            items[seq] = self._held.pop(seq)
+        for seq in sorted(items):
+            prio, data, event = items[seq]
+            if data is not None:
+                self._pass_over(seq - 1)
+                self._release(seq, prio, data, event)
+        self._pass_over(through)
+        while self.published_seq + 1 in self._held:
+            nxt = self.published_seq + 1
+            p, d, e = self._held.pop(nxt)
+            self._release(nxt, p, d, e)
+        if self._held and self._gap_timer is None:
+            loop = asyncio.get_running_loop()
+            self._gap_timer = loop.call_later(self.config.reorder_ms / 1000, self._gap_due)
+        elif not self._held and self._gap_timer is not None:
             self._gap_timer.cancel()
             self._gap_timer = None
 
-    def _skip_gap(self) -> None:
-        self._gap_timer = None
-        if self._held:
-            first = min(self._held)
-            self.published_seq = first - 1  # the missing seqs never came (a failed commit, a lost node)
-            prio, data, event = self._held.pop(first)
-            self.deliver(first, data, prio, event)
+    def _pass_over(self, upto: int) -> None:
+        if upto > self.published_seq:
+            self.stats.gaps_skipped += upto - self.published_seq
+            self.published_seq = upto
 
     def _release(self, seq: int, prio: Priority, data: bytes, event: object | None) -> None:
         self.published_seq = seq
@@ -134,6 +186,7 @@ class RoomChannel:
         self.published_seq = seq
         self._history.clear()
         self._held.clear()
+        self._gap_asked = False
 
     def _enqueue(self, seq: int | None, prio: Priority, data: bytes) -> None:
         self._pending.append((seq, prio, data))
@@ -321,10 +374,8 @@ class RoomChannel:
             stats.deliveries += n
             stats.bytes_out += len(data)
 
-    def since(self, last_seq: int, epoch: str | None) -> list[bytes] | None:
+    def since(self, last_seq: int) -> list[bytes] | None:
         """Messages after `last_seq`, or None when the gap is no longer (or never was) in the ring."""
-        if epoch is not None and epoch != self.epoch:
-            return None
         if last_seq >= self.published_seq:
             return []
         if not self._history or self._history[0][0] > last_seq + 1:

@@ -1,8 +1,6 @@
 """Redis scale-out: several processes and machines serve the same rooms.
 
 Per room (keys under `siyu:r:{room}:`):
-- `seq`: the room sequence (INCRBY by the event log writer, once per batch);
-- `epoch`: names the history; a new one is set when Redis lost its data;
 - `hist`: a stream of the last `history_size` room messages (seq, priority, bytes) for cross-node resume;
 - `online`: a hash node -> "count:ms" (each node writes its own count every tick; stale nodes ignored);
 - `counters`: a hash of named room counters (e.g. `likes:{session}`), HINCRBY per tick and node;
@@ -13,10 +11,11 @@ Each node holds one pub/sub connection and one subscription per room it serves (
 delivers what it receives into the room's channel, its own publications included, so every node
 releases the same seq order.
 
-When Redis is unreachable the node keeps serving its local clients in a local epoch (local seqs,
-local delivery, local counts) and retries with capped exponential back-off; when Redis is back, every
-room is reopened (seq floor from the event log, epoch from Redis), its local clients are told to
-resync, and the subscriptions are restored.
+Seqs are not Redis's: the event log gives them (store/eventlog.py), so they stay unique through an
+outage. When Redis is unreachable the node keeps serving its local clients (local delivery of its own
+messages, the other nodes' messages taken from the event log by the room's catch-up, local counts) and
+retries with capped exponential back-off; when Redis is back, the subscriptions are restored and every
+room is reopened (counters re-seeded, whatever was missed taken from the log).
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -44,16 +42,6 @@ ONLINE_STALE_MS = 5000
 BACKOFF_MIN_S = 0.1
 BACKOFF_MAX_S = 5.0
 
-_OPEN = """
-local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
-local floor = tonumber(ARGV[1])
-if cur < floor then redis.call('SET', KEYS[1], floor); cur = floor end
-local ep = redis.call('GET', KEYS[2])
-if not ep then redis.call('SET', KEYS[2], ARGV[2]); ep = ARGV[2] end
-return {ep, cur}
-"""
-
-
 def _k(room_id: str, name: str) -> str:
     return f"siyu:r:{room_id}:{name}"
 
@@ -68,12 +56,10 @@ class RedisBroker(Broker):
         self.url = url
         self.history_size = history_size
         self._redis = self._client()
-        self._open_script = self._redis.register_script(_OPEN)
         self._pubsub: Any = None
         self._healthy = False
         self._subscribed: set[str] = set()
         self._want: dict[str, asyncio.Future[None]] = {}
-        self._local_seq: dict[str, int] = {}
         self._outbox: asyncio.Queue[tuple[str, int, bytes, Priority, Any]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._wakeup = asyncio.Event()
@@ -88,6 +74,10 @@ class RedisBroker(Broker):
     @property
     def healthy(self) -> bool:
         return self._healthy
+
+    @property
+    def shared(self) -> bool:
+        return True
 
     # --- life cycle ------------------------------------------------------------------------------
 
@@ -115,33 +105,19 @@ class RedisBroker(Broker):
 
     def _degrade(self, exc: BaseException) -> None:
         if self._healthy:
-            log.warning("redis lost (%s): serving local clients in a local epoch", exc)
+            log.warning("redis lost (%s): serving local clients, other nodes' messages from the log", exc)
         self._healthy = False
         self._subscribed.clear()
         for fut in self._want.values():
             if not fut.done():
                 fut.set_result(None)
         self._want.clear()
-        for channel in self._channels.values():
-            if not channel.epoch.startswith("local-"):
-                channel.epoch = "local-" + secrets.token_hex(4)
         self._wakeup.set()
 
     # --- sequence, publish, history --------------------------------------------------------------
 
-    async def open_room(self, room_id: str, floor: int) -> tuple[str, int]:
-        if self._healthy:
-            try:
-                keys = [_k(room_id, "seq"), _k(room_id, "epoch")]
-                args: list[str | int] = [floor, secrets.token_hex(4)]
-                epoch, seq = await self._open_script(keys=keys, args=args)
-                await self._subscribe(room_id)
-                return epoch.decode(), int(seq)
-            except (RedisError, OSError) as exc:
-                log.warning("opening room %s on redis failed: %r", room_id, exc)
-                self._degrade(exc)
-        self._local_seq[room_id] = max(self._local_seq.get(room_id, 0), floor)
-        return "local-" + secrets.token_hex(4), self._local_seq[room_id]
+    async def open_room(self, room_id: str) -> None:
+        await self._subscribe(room_id)
 
     async def _subscribe(self, room_id: str) -> None:
         """Ask the listener to subscribe to the room's channel, and wait (up to 2 s) until it has."""
@@ -152,18 +128,6 @@ class RedisBroker(Broker):
             fut = self._want[room_id] = asyncio.get_running_loop().create_future()
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.shield(fut), 2.0)
-
-    async def reserve(self, room_id: str, n: int) -> int:
-        if self._healthy:
-            try:
-                last = int(await self._redis.incrby(_k(room_id, "seq"), n))
-                return last - n + 1
-            except (RedisError, OSError) as exc:
-                self._degrade(exc)
-        channel = self._channels.get(room_id)
-        base = max(self._local_seq.get(room_id, 0), channel.published_seq if channel else 0)
-        self._local_seq[room_id] = base + n
-        return base + 1
 
     def publish(self, room_id: str, seq: int, data: bytes, prio: Priority, event: Any = None) -> None:
         if self._healthy:
@@ -212,7 +176,7 @@ class RedisBroker(Broker):
                     else:
                         self._deliver_local(room_id, seq, data, prio, extra)
 
-    async def history(self, room_id: str, after_seq: int, epoch: str | None) -> list[bytes] | None:
+    async def history(self, room_id: str, after_seq: int, through: int) -> list[bytes] | None:
         if not self._healthy:
             return None
         try:
@@ -222,10 +186,10 @@ class RedisBroker(Broker):
         except (RedisError, OSError) as exc:
             self._degrade(exc)
             return None
-        got = sorted((int(f[b"s"]), f[b"d"]) for _id, f in entries if int(f[b"s"]) > after_seq)
-        if not got or got[0][0] != after_seq + 1:
-            return None  # the stream does not reach back that far
-        return [d for _s, d in got]
+        got = {int(f[b"s"]): f[b"d"] for _id, f in entries if after_seq < int(f[b"s"]) <= through}
+        if len(got) != through - after_seq:
+            return None  # the stream does not reach back that far, or misses one (its node died first)
+        return [got[s] for s in range(after_seq + 1, through + 1)]
 
     # --- counters ----------------------------------------------------------------------------------
 

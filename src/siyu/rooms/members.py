@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any, Protocol
 
 from siyu.auth import Role
@@ -12,6 +13,8 @@ from siyu.realtime.protocol import UserRef
 from siyu.rooms.messages import Resumed, Resync, RoomRef, StaffSnapshot, State, Welcome
 from siyu.rooms.presence import Presence
 from siyu.rooms.welcome import WelcomeContext, WelcomeRenderer, level_badge
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from siyu.rooms.room import Room
@@ -157,30 +160,44 @@ class Membership:
 
     def resume(self, m: Member, last_seq: int, epoch: str | None) -> None:
         channel = self.room.channel
-        if last_seq > channel.published_seq and (epoch is None or epoch == channel.epoch):
-            # ahead of the room (a seq from another history, or made up): start again from the state
-            resync = Resync(seq=channel.published_seq, epoch=channel.epoch, state=self.room.state())
-            m.send(wire.encode(resync))
+        if epoch is not None and epoch != channel.epoch:  # another seq space (the database was replaced)
+            self._resync(m)
             return
-        gap = self.room.channel.since(last_seq, epoch)
-        if gap is None:
-            self.room.spawn(self._resume_from_broker(m, last_seq, epoch))
+        gap = channel.since(last_seq)
+        if gap is None or last_seq > channel.published_seq:
+            self.room.spawn(self._resume_slow(m, last_seq))
             return
-        self._send_gap(m, last_seq, gap)
+        self._send_gap(m, last_seq, channel.published_seq, gap)
 
-    async def _resume_from_broker(self, m: Member, last_seq: int, epoch: str | None) -> None:
-        """The gap is older than this node's ring: ask the broker's history, else resync."""
-        gap = None
-        if epoch is None or epoch == self.room.channel.epoch:
-            gap = await self.room.deps.broker.history(self.room.info.id, last_seq, self.room.channel.epoch)
-        if gap is not None:
-            self._send_gap(m, last_seq, gap)
-            return
+    async def _resume_slow(self, m: Member, last_seq: int) -> None:
+        """The client saw more than this node released (catch up from the log first), or its gap is older
+        than this node's ring: the broker's history, then the event log, else a resync."""
+        room, channel = self.room, self.room.channel
+        try:
+            if last_seq > channel.published_seq:
+                await room.catchup.fill(await room.service.max_seq(room.info.id))
+            if last_seq > channel.published_seq:  # a seq the room never gave: start from the state
+                self._resync(m)
+                return
+            upto = channel.published_seq  # what comes after is sent to this connection live
+            gap = channel.since(last_seq)
+            if gap is None:
+                gap = await room.deps.broker.history(room.info.id, last_seq, upto)
+            if gap is None:
+                gap = await room.catchup.since(last_seq, upto)
+        except Exception:
+            log.exception("room %s: resume from %d failed", room.info.id, last_seq)
+            gap = None
+        if gap is None:
+            self._resync(m)
+        else:
+            self._send_gap(m, last_seq, upto, gap)
+
+    def _resync(self, m: Member) -> None:
         channel = self.room.channel
         m.send(wire.encode(Resync(seq=channel.published_seq, epoch=channel.epoch, state=self.room.state())))
 
-    def _send_gap(self, m: Member, last_seq: int, gap: list[bytes]) -> None:
-        to = self.room.channel.published_seq
+    def _send_gap(self, m: Member, last_seq: int, to: int, gap: list[bytes]) -> None:
         if gap:
             m.send(batch_frame(last_seq + 1, to, gap))
         m.send(wire.encode(Resumed(from_=last_seq, to=to, count=len(gap))))

@@ -26,10 +26,11 @@ from siyu.realtime.fanout import FanoutStats, Priority, RoomChannel
 from siyu.realtime.protocol import ClientMessage, ErrorCode, RoomMessage, ServerMessage, UserRef
 from siyu.rooms import sessions, ticks
 from siyu.rooms.acks import AckMemory
+from siyu.rooms.catchup import CatchUp
 from siyu.rooms.counters import Counter, Counters
 from siyu.rooms.feature import Feature, FeatureSet
 from siyu.rooms.members import Member, Membership, member_ref
-from siyu.rooms.messages import Resync, State
+from siyu.rooms.messages import State
 from siyu.rooms.service import RoomInfo, RoomService, SessionInfo
 from siyu.store.eventlog import EventLog
 
@@ -102,7 +103,9 @@ class Room:
         for payload in (SessionStarted, SessionEnded):  # the session first: features see the new one
             self._follow[payload] = [self.follow_session, *self._follow.get(payload, ())]
         self.members = Membership(self, visits)
+        self.catchup = CatchUp(self)
         self.channel.observers.append(self._observe)
+        self.channel.on_gap = self.catchup.gap
 
     @classmethod
     async def load(cls, room_id: str, deps: RoomDeps) -> Room:
@@ -110,14 +113,14 @@ class Room:
 
         service = deps.service
         info = await service.get_room(room_id)
+        await deps.broker.open_room(room_id)  # then the floor: what comes between is caught up at the tick
         floor = await service.max_seq(room_id)
-        epoch, seq = await deps.broker.open_room(room_id, floor)
         room = cls(
             info,
             deps,
             session=await service.current_session(room_id),
-            epoch=epoch,
-            start_seq=seq,
+            epoch=f"{info.created_at:x}",  # the room's seq space: the same on every node and after restarts
+            start_seq=floor,
             products=await service.product_cards(info.shop_id),
             catalog=catalog_from(await service.catalog_document(info.shop_id)),
             visits=await service.visit_counts(room_id),
@@ -178,14 +181,10 @@ class Room:
             await asyncio.gather(*tuple(self._tasks), return_exceptions=True)
 
     async def reopen(self) -> None:
-        """After a broker outage: take the room's seq and epoch from the broker again; clients resync."""
-        floor = max(await self.service.max_seq(self.info.id), self.channel.published_seq)
-        epoch, seq = await self._broker.open_room(self.info.id, floor)
-        self.channel.reset(epoch, seq)
+        """After a broker outage: counters back on the broker, and what this node missed from the log.
+        Seqs never depended on the broker, so clients simply go on (no resync)."""
         await self._broker.seed_counters(self.info.id, self.counters.values())
-        data = wire.encode(Resync(seq=seq, epoch=epoch, state=self.state()))
-        for peer in list(self.channel.peers):
-            peer.send(data)
+        await self.catchup.fill(await self.service.max_seq(self.info.id))
 
     def spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
@@ -266,13 +265,18 @@ class Room:
         if m is not None:
             m.charge()  # accepted: the action spends its rate budget
 
+        data: bytes | None = None
+
+        def render() -> bytes:
+            """Called by the log's writer once the event has its seq: the bytes the log keeps and sends."""
+            nonlocal data
+            assert message is not None and event.seq is not None
+            message.seq = event.seq
+            message.ts = event.ts
+            data = wire.encode(message)
+            return data
+
         def on_commit() -> None:
-            data = None
-            if message is not None:
-                assert event.seq is not None
-                message.seq = event.seq
-                message.ts = event.ts
-                data = wire.encode(message)
             # the ack (with the echo) first: it is owed whatever happens to the fan-out below
             if key is not None:
                 self.acks.settle(key, wire.ack_ok(key[1], event.seq, data))
@@ -287,7 +291,9 @@ class Room:
             if key is not None:
                 self.acks.settle(key, wire.ack_ok(key[1], seq))
 
-        fut = self._log.append(event, on_commit, sequenced=message is not None, on_duplicate=on_duplicate)
+        fut = self._log.append(
+            event, on_commit, render=None if message is None else render, prio=prio, on_duplicate=on_duplicate
+        )
         if key is not None:
 
             def failed(f: asyncio.Future[None]) -> None:

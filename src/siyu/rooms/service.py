@@ -27,6 +27,7 @@ class RoomInfo:
     pinned_product_id: str | None
     shop_name: str
     host_name: str
+    created_at: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +125,7 @@ class RoomService:
             pinned_product_id=row["pinned_product_id"],
             shop_name=row["shop_name"],
             host_name=row["host_name"],
+            created_at=int(row["created_at"]),
         )
 
     async def list_rooms(self) -> list[dict[str, Any]]:
@@ -241,19 +243,23 @@ class RoomService:
         q = q.order_by(events.c.seq.desc()).limit(limit)
         async with self._db.engine.connect() as conn:
             rows = (await conn.execute(q)).mappings().all()
-        out: list[Event[Any]] = []
-        for r in reversed(rows):
-            if r["type"] not in PAYLOAD_TYPES:
-                continue
-            try:
-                body = decode_payload(r["type"], r["payload"])
-            except (TypeError, ValueError):
-                continue
-            ctx = Context(id=r["ctx_id"], parent_id=r["ctx_parent"], actor=r["actor"])
-            event = Event(r["room_id"], r["user_id"], body, r["session_id"], ctx, r["id"], int(r["ts"]))
-            event.seq, event.cid = int(r["seq"]), r["cid"]
-            out.append(event)
-        return out
+        events_ = (_decode(r) for r in reversed(rows))
+        return [e for e in events_ if e is not None]
+
+    async def stream(
+        self, room_id: str, after: int, through: int, limit: int = 1000
+    ) -> list[tuple[int, int, bytes | None, Event[Any] | None]]:
+        """The room messages with after < seq <= through, oldest first, as the log keeps them: (seq,
+        priority, wire bytes or None for a row written before the log kept them, the decoded event)."""
+        q = (
+            select(events)
+            .where(events.c.room_id == room_id, events.c.seq > after, events.c.seq <= through)
+            .order_by(events.c.seq)
+            .limit(limit)
+        )
+        async with self._db.engine.connect() as conn:
+            rows = (await conn.execute(q)).mappings().all()
+        return [(int(r["seq"]), int(r["prio"] or 0), r["wire"], _decode(r)) for r in rows]
 
     async def recent_cids(self, room_id: str, limit: int = 10_000) -> list[tuple[str, str, int | None]]:
         """(user, cid, seq) of the room's latest actions that carried a cid, oldest first: the room's cid
@@ -284,3 +290,17 @@ class RoomService:
             await conn.execute(
                 self._upsert(viewers, batch, ["id"], ["nickname", "avatar", "level", "last_seen_at"])
             )
+
+
+def _decode(r: Any) -> Event[Any] | None:
+    """An event row decoded, or None for a type (or payload) this node does not know."""
+    if r["type"] not in PAYLOAD_TYPES:
+        return None
+    try:
+        body = decode_payload(r["type"], r["payload"])
+    except (TypeError, ValueError):
+        return None
+    ctx = Context(id=r["ctx_id"], parent_id=r["ctx_parent"], actor=r["actor"])
+    event = Event(r["room_id"], r["user_id"], body, r["session_id"], ctx, r["id"], int(r["ts"]))
+    event.seq, event.cid = int(r["seq"]), r["cid"]
+    return event

@@ -53,6 +53,7 @@ async def tick(room: Room) -> None:
             log.warning("room %s: broker unavailable (%s); counting this node only", room_id, exc)
     except Exception:
         log.exception("room %s: sync failed", room_id)
+    await room.catchup.tick()  # what other nodes committed and this node did not receive
     try:
         room.flush()  # banners, state and features' ticks go on whatever the broker does
     except Exception:

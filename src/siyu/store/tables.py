@@ -9,7 +9,9 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -90,8 +92,23 @@ events = Table(
     # the client's id of the action that made the event: a re-sent cid is never posted twice, whenever and
     # on whichever node it comes back (NULLs are distinct: events without a cid are not constrained)
     Column("cid", String(64), nullable=True),
-    Index("ix_events_room_seq", "room_id", "seq"),
+    # a room message's wire bytes and priority, as acknowledged: the room stream is rebuilt from the log
+    # when a node misses a publication (a node died between commit and publish, a broker outage)
+    Column("wire", LargeBinary, nullable=True),
+    Column("prio", SmallInteger, nullable=True),
+    # one seq names one room message, in every mode (NULLs are distinct: events that are not room messages)
+    Index("ux_events_room_seq", "room_id", "seq", unique=True),
     Index("ux_events_room_user_cid", "room_id", "user_id", "cid", unique=True),
     Index("ix_events_room_user_type", "room_id", "user_id", "type"),
     Index("ix_events_room_ts", "room_id", "ts"),
+)
+
+# The room sequencer: the event log's writer takes a room's next seqs from this row inside the transaction
+# that inserts them, so seqs are unique, gap-free and in commit order across nodes, workers and broker
+# outages (the row lock orders concurrent writers of one room).
+room_seqs = Table(
+    "room_seqs",
+    metadata,
+    Column("room_id", String(64), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
 )
