@@ -17,7 +17,7 @@ import uvicorn
 
 from siyu.assistant.feature import AssistantFeature
 from siyu.auth import TokenSigner
-from siyu.config import Settings
+from siyu.config import ConfigError, Settings
 from siyu.events import Bus
 from siyu.moderation.room import Moderation
 from siyu.realtime.broker import Broker, MemoryBroker
@@ -133,6 +133,15 @@ class Node:
 
         await self.db.migrate()
         await self.broker.start()
+        if self.db.is_sqlite:  # a SQLite file is one machine's: nodes elsewhere would keep another log
+            machine = socket.gethostname()
+            others = [m for m in await self.broker.announce("sqlite-machine", machine) if m != machine]
+            if others:
+                raise ConfigError(
+                    "config.sqlite_shared",
+                    f"nodes on {', '.join(sorted(set(others)))} serve the same Redis on SQLite; "
+                    "several machines need one PostgreSQL database (--db postgresql+asyncpg://…)",
+                )
         self.eventlog.start()
         s = self.settings
         ws_port = s.ws_port if s.ws_port is not None else (s.port + 1 if s.port else 0)

@@ -202,3 +202,31 @@ async def test_a_follow_sent_to_two_nodes_at_the_same_moment_counts_once(
     async with a.db.engine.connect() as conn:
         q = select(func.count()).where(events.c.user_id == "fan", events.c.type == "viewer.followed")
         assert (await conn.execute(q)).scalar_one() == 1
+
+
+async def test_a_node_on_sqlite_refuses_to_start_when_another_machine_serves_the_redis_on_sqlite(
+    redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    """SQLite is one machine's: a node on SQLite that finds a node of another machine announced on the same
+    Redis (also on SQLite) refuses to start with config.sqlite_shared; nodes of this machine start."""
+    import time
+
+    import redis as redis_sync
+
+    from siyu.config import ConfigError
+    from tests.conftest import make_settings
+
+    same = Node(make_settings(f"sqlite+aiosqlite:///{tmp_path}/a.db", redis_url=redis_server.url))
+    await same.start()  # announces this machine
+    other = Node(make_settings(f"sqlite+aiosqlite:///{tmp_path}/b.db", redis_url=redis_server.url))
+    await other.start()  # the same machine: allowed
+    await other.stop()
+    r = redis_sync.Redis.from_url(redis_server.url)
+    r.hset("siyu:announce:sqlite-machine", "far-node", f"{int(time.time() * 1000)}:shop-server-2")
+    r.close()
+    refused = Node(make_settings(f"sqlite+aiosqlite:///{tmp_path}/c.db", redis_url=redis_server.url))
+    with pytest.raises(ConfigError) as exc:
+        await refused.start()
+    await refused.stop()
+    await same.stop()
+    assert exc.value.code == "config.sqlite_shared" and "shop-server-2" in exc.value.message

@@ -12,6 +12,7 @@ import uvloop
 
 from siyu.auth import Role
 from siyu.cli.common import ConfigOpt, console, load_or_exit, until_signalled
+from siyu.config import ConfigError
 
 __all__ = ["demo", "serve"]
 
@@ -58,7 +59,12 @@ def serve(
 
     async def main() -> None:
         node = Node(settings)
-        await node.start(demo_room=demo_room)  # GET /readyz answers 200 from here on
+        try:
+            await node.start(demo_room=demo_room)  # GET /readyz answers 200 from here on
+        except ConfigError as exc:  # found at start-up (e.g. config.sqlite_shared)
+            console.print(f"[red]配置错误 {exc.code}[/red]: {exc.message}")
+            await node.stop()
+            raise SystemExit(2) from exc
         tune_gc()
         console.print(
             f"siyu serving HTTP {node.http_url}  WebSocket ws://{node.public_host}:{node.gateway.port}"

@@ -90,6 +90,11 @@ class Broker(ABC):
     async def sync_online(self, room_id: str, online: int) -> int:
         """The room-wide online count after reporting this node's."""
 
+    async def announce(self, topic: str, value: str) -> list[str]:
+        """Tell the other nodes `value` under `topic` (kept fresh while this node runs); the values the other
+        live nodes announced under it. Alone, there is nobody to tell."""
+        return []
+
     async def history(self, room_id: str, after_seq: int, through: int) -> list[bytes] | None:
         """Messages after_seq < seq <= through from the broker's recent history, or None unless it holds
         every one of them."""

@@ -39,6 +39,8 @@ from siyu.realtime.fanout import Priority
 log = logging.getLogger(__name__)
 
 ONLINE_STALE_MS = 5000
+ANNOUNCE_EVERY_S = 10.0
+ANNOUNCE_STALE_MS = 30_000
 BACKOFF_MIN_S = 0.1
 BACKOFF_MAX_S = 5.0
 
@@ -63,6 +65,8 @@ class RedisBroker(Broker):
         self._outbox: asyncio.Queue[tuple[str, int, bytes, Priority, Any]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._wakeup = asyncio.Event()
+        self._announced: dict[str, str] = {}
+        self._announced_at = 0.0
         self.reconnects = 0
 
     def _client(self) -> aioredis.Redis:
@@ -83,8 +87,7 @@ class RedisBroker(Broker):
 
     async def start(self) -> None:
         try:
-            await self._redis.ping()
-            self._healthy = True
+            await self._recover(first=True)  # here, not in the listener: nothing else uses Redis yet
         except (RedisError, OSError) as exc:
             log.warning("redis unreachable at start (%s); serving locally until it is back", exc)
         self._tasks = [
@@ -236,6 +239,34 @@ class RedisBroker(Broker):
                 total += int(n)
         return total
 
+    # --- announcements ---------------------------------------------------------------------------------
+
+    async def announce(self, topic: str, value: str) -> list[str]:
+        self._announced[topic] = value
+        if not self._healthy:
+            return []
+        try:
+            await self._announce_all()
+            raw = await self._redis.hgetall(f"siyu:announce:{topic}")  # type: ignore[misc]
+        except (RedisError, OSError) as exc:
+            self._degrade(exc)
+            return []
+        now = int(time.time() * 1000)
+        out = []
+        for node, entry in raw.items():
+            ts, _, val = entry.decode().partition(":")
+            if node.decode() != self.node_id and now - int(ts) <= ANNOUNCE_STALE_MS:
+                out.append(val)
+        return out
+
+    async def _announce_all(self) -> None:
+        self._announced_at = time.monotonic()
+        now = int(time.time() * 1000)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for topic, value in self._announced.items():
+                pipe.hset(f"siyu:announce:{topic}", self.node_id, f"{now}:{value}")
+            await pipe.execute()
+
     # --- subscription and recovery -----------------------------------------------------------------
 
     async def _listen(self) -> None:
@@ -247,6 +278,8 @@ class RedisBroker(Broker):
                     backoff = BACKOFF_MIN_S
                 if self._want:
                     await self._subscribe_wanted()
+                if self._announced and time.monotonic() - self._announced_at > ANNOUNCE_EVERY_S:
+                    await self._announce_all()
                 msg = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=0.05)
                 if msg is not None and msg["type"] == "message":
                     self._on_message(msg["channel"], msg["data"])
@@ -269,7 +302,7 @@ class RedisBroker(Broker):
             if not fut.done():
                 fut.set_result(None)
 
-    async def _recover(self) -> None:
+    async def _recover(self, first: bool = False) -> None:
         """(Re)connect: ping, subscribe every room, reopen the rooms that ran locally."""
         await self._redis.connection_pool.disconnect()  # connections to a dead server are all stale
         await self._redis.ping()
@@ -277,7 +310,7 @@ class RedisBroker(Broker):
         rooms = list(self._channels)
         # get_message needs at least one subscription; the node channel also names this node
         await pubsub.subscribe(f"siyu:node:{self.node_id}", *[_chan(r) for r in rooms])
-        was_degraded = not self._healthy
+        was_degraded = not self._healthy and not first
         self._pubsub = pubsub
         self._subscribed = set(rooms)
         self._healthy = True
