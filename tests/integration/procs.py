@@ -25,7 +25,8 @@ class Server:
     """One `siyu serve` (a node, or a supervisor with `workers` processes) on its own ports."""
 
     def __init__(self, workdir: Path, name: str, db_url: str, redis_url: str, *, workers: int = 1) -> None:
-        self.workdir, self.name, self.db_url, self.redis_url, self.workers = workdir, name, db_url, redis_url, workers
+        self.workdir, self.name, self.workers = workdir, name, workers
+        self.db_url, self.redis_url = db_url, redis_url
         self.port, self.ws_port = free_port(), free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.log: Any = None
@@ -38,8 +39,9 @@ class Server:
     def start(self) -> None:
         self.starts += 1
         self.log = log = (self.workdir / f"{self.name}-{self.starts}.log").open("wb")
-        argv = [sys.executable, "-m", "siyu", "serve", "--port", str(self.port), "--ws-port", str(self.ws_port),
-                "--db", self.db_url, "--redis", self.redis_url, "--workers", str(self.workers)]  # fmt: skip
+        argv = [sys.executable, "-m", "siyu", "serve", "--port", str(self.port),
+                "--ws-port", str(self.ws_port), "--db", self.db_url, "--redis", self.redis_url,
+                "--workers", str(self.workers)]  # fmt: skip
         env = {**os.environ, "SIYU_SECRET": DEFAULT_SECRET}
         self.proc = subprocess.Popen(argv, cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
                                      start_new_session=True)  # fmt: skip
@@ -47,7 +49,8 @@ class Server:
     async def ready(self) -> None:
         async with httpx.AsyncClient() as http:
             for _ in range(400):
-                assert self.proc is not None and self.proc.poll() is None, f"{self.name} exited during start-up"
+                running = self.proc is not None and self.proc.poll() is None
+                assert running, f"{self.name} exited during start-up"
                 try:
                     if (await http.get(f"{self.base}/readyz")).status_code == 200:
                         return

@@ -52,7 +52,8 @@ class Reader:
     async def until(self, kind: str, want: set[int], timeout: float = 15.0) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
         while not want <= set(self.seqs(kind)):
-            assert asyncio.get_running_loop().time() < deadline, f"missing {sorted(want - set(self.seqs(kind)))}"
+            missing = sorted(want - set(self.seqs(kind)))
+            assert asyncio.get_running_loop().time() < deadline, f"missing {missing}"
             await asyncio.sleep(0.05)
 
     async def stop(self) -> None:

@@ -92,7 +92,8 @@ async def test_redis_restart_nodes_keep_serving_and_converge(
     epoch = alice.welcome["epoch"]
 
     redis_server.kill()
-    sends = [(alice, f"a{i}", f"A节点{i}") for i in range(5)] + [(bob, f"b{i}", f"B节点{i}") for i in range(5)]
+    sends = [(alice, f"a{i}", f"A节点{i}") for i in range(5)]
+    sends += [(bob, f"b{i}", f"B节点{i}") for i in range(5)]
     for client, cid, text in sends:  # both nodes at once, while Redis is down
         await client.send({"type": "comment", "cid": cid, "text": text})
     acks = {cid: await client.expect("ack", cid=cid, timeout=10) for client, cid, _t in sends}

@@ -13,6 +13,7 @@ from siyu.store.db import Database
 from siyu.store.eventlog import EventLog
 from siyu.store.tables import events
 
+
 def _wire(e: Event[CommentPosted]) -> bytes:
     return b'{"type":"comment","seq":%d}' % (e.seq or 0)
 
@@ -80,7 +81,8 @@ async def test_the_log_holds_a_cid_once_and_answers_a_duplicate_with_the_first_s
 
         committed: list[int | None] = []
         first = with_cid("c1")
-        await asyncio.wait_for(log.append(first, lambda: committed.append(first.seq), render=lambda: _wire(first)), 5)
+        fut = log.append(first, lambda: committed.append(first.seq), render=lambda: _wire(first))
+        await asyncio.wait_for(fut, 5)
         dup: list[int | None] = []
         again = with_cid("c1")
         await asyncio.wait_for(log.append(again, lambda: committed.append(-1), render=lambda: _wire(again),
@@ -88,7 +90,8 @@ async def test_the_log_holds_a_cid_once_and_answers_a_duplicate_with_the_first_s
         # the same cid twice in one batch, beside a good event of another user with the same cid
         twins = [with_cid("c2"), with_cid("c2"), with_cid("c2", user="u2")]
         results: list[object] = []
-        futs = [log.append(e, lambda e=e: results.append(("ok", e.user_id)), render=lambda e=e: _wire(e),  # type: ignore[misc]
+        futs = [log.append(e, lambda e=e: results.append(("ok", e.user_id)),  # type: ignore[misc]
+                           render=lambda e=e: _wire(e),  # type: ignore[misc]
                            on_duplicate=lambda s: results.append(("dup", s))) for e in twins]  # fmt: skip
         await asyncio.wait_for(asyncio.gather(*futs), 5)
         assert committed == [first.seq] and dup == [first.seq]
@@ -103,7 +106,9 @@ async def test_the_log_holds_a_cid_once_and_answers_a_duplicate_with_the_first_s
         await db.close()
 
 
-async def test_two_writers_on_one_database_give_each_seq_once_gap_free_and_keep_the_bytes(db_url: str) -> None:
+async def test_two_writers_on_one_database_give_each_seq_once_gap_free_and_keep_the_bytes(
+    db_url: str,
+) -> None:
     """Two nodes (two logs, two engines) commit room messages of one room at once: the log is the
     sequencer, so seqs are 1..N each once with no hole, also when a re-sent cid is among them (it takes
     no seq), and every row keeps the wire bytes rendered with its own seq."""

@@ -247,7 +247,7 @@ class RedisBroker(Broker):
             return []
         try:
             await self._announce_all()
-            raw = await self._redis.hgetall(f"siyu:announce:{topic}")  # type: ignore[misc]
+            raw: dict[Any, Any] = await self._redis.hgetall(f"siyu:announce:{topic}")
         except (RedisError, OSError) as exc:
             self._degrade(exc)
             return []

@@ -260,7 +260,8 @@ class EventLog:
         # Mark a failure as retrieved so fire-and-forget appends (enter/leave) never warn; callers
         # that await the future still see the StoreError.
         fut.add_done_callback(_retrieve)
-        self._queue.put_nowait(_Pending(event, fut, on_commit, render, None if prio is None else int(prio), on_duplicate))
+        level = None if prio is None else int(prio)
+        self._queue.put_nowait(_Pending(event, fut, on_commit, render, level, on_duplicate))
         return fut
 
     async def _run(self) -> None:
