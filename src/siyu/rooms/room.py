@@ -129,21 +129,23 @@ class Room:
             room.acks.learn(user_id, cid, held)
         for feature in room.features.values():
             await feature.load()
-        await room.replay()
+        await room.replay(through=floor)
         for feature in room.features.values():
             for payload, attr in feature.on_committed:
                 room._unsubscribe.append(deps.bus.subscribe(payload, getattr(feature, attr), room=room_id))
         deps.broker.attach(room_id, room.channel, room.reopen)
         return room
 
-    async def replay(self, limit: int = 3000) -> None:
+    async def replay(self, limit: int = 3000, through: int | None = None) -> None:
         """Rebuild what people see from the log: the session's latest room events go through the features'
         `@follows` handlers as they did live (questions, pin, host status …); nobody is connected yet."""
         if self.session is None:
             return
         self.replaying = True
         try:
-            past = await self.service.room_events(self.info.id, session_id=self.session.id, limit=limit)
+            past = await self.service.room_events(
+                self.info.id, session_id=self.session.id, limit=limit, through=through
+            )  # what comes after `through` reaches the channel (the stream, or the log's catch-up)
             for event in past:
                 self.signal(event)
         finally:
@@ -184,7 +186,10 @@ class Room:
         """After a broker outage: counters back on the broker, and what this node missed from the log.
         Seqs never depended on the broker, so clients simply go on (no resync)."""
         await self._broker.seed_counters(self.info.id, self.counters.values())
-        await self.catchup.fill(await self.service.max_seq(self.info.id))
+        try:
+            await self.catchup.fill(await self.service.max_seq(self.info.id))
+        except Exception as exc:  # the log cannot answer now: the tick's catch-up tries again
+            log.warning("room %s: catching up after the outage failed (%r)", self.info.id, exc)
 
     def spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)

@@ -232,6 +232,7 @@ class RoomService:
         session_id: str | None = None,
         types: list[str] | None = None,
         limit: int = 3000,
+        through: int | None = None,
     ) -> list[Event[Any]]:
         """The latest sequenced events of a room (of one session, or of some types), oldest first, decoded;
         rows of a type this node does not know are skipped. The room replays them when it loads."""
@@ -240,6 +241,8 @@ class RoomService:
             q = q.where(events.c.session_id == session_id)
         if types is not None:
             q = q.where(events.c.type.in_(types))
+        if through is not None:
+            q = q.where(events.c.seq <= through)
         q = q.order_by(events.c.seq.desc()).limit(limit)
         async with self._db.engine.connect() as conn:
             rows = (await conn.execute(q)).mappings().all()
