@@ -223,3 +223,57 @@ async def test_a_resent_cid_gets_its_first_ack_on_any_node_and_worker(
     follows = await log_rows(pg_url, "viewer.followed")
     assert len(follows) == 3  # once per user in the live session, whichever node or worker
     assert nodes_seen == {"b", "w"}
+
+
+def worker_pids(supervisor: int) -> list[int]:
+    children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+    return [int(c) for c in children]
+
+
+async def test_a_worker_killed_during_a_gift_burst_loses_no_acked_gift(
+    pg_url: str, redis_server: RedisProcess, servers: list[Server], tmp_path: Path
+) -> None:
+    """`--workers 2`: a host and eight viewers land on either worker; one worker is SIGKILLed as the first
+    ack of a rocket burst arrives. The host gets every committed gift once: live if its worker survived,
+    else in the gap of its resume on the worker that is left."""
+    import os
+    import signal
+
+    w = Server(tmp_path, "w", pg_url, redis_server.url, workers=2)
+    servers.append(w)
+    w.start()
+    await w.ready()
+    await w.setup_room("r1")
+    assert w.proc is not None
+    for _ in range(100):  # both workers up (the supervisor starts them together)
+        if len(worker_pids(w.proc.pid)) == 2:
+            break
+        await asyncio.sleep(0.05)
+    host_client = await w.join("r1", "host", Role.HOST)
+    host = Reader(host_client, ("gift",))
+    viewers = [await w.join("r1", f"v{i}") for i in range(8)]
+    cids = [f"w-{i}" for i in range(8)]
+    for v, cid in zip(viewers, cids, strict=True):
+        await v.send({"type": "gift", "gift_id": "rocket", "count": 1, "cid": cid})
+    waits = [asyncio.create_task(v.expect("ack", timeout=10, cid=cid)) for v, cid in zip(viewers, cids, strict=True)]
+    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    os.kill(worker_pids(w.proc.pid)[0], signal.SIGKILL)
+    results = await asyncio.gather(*waits, return_exceptions=True)
+    acked = {r["cid"]: r["seq"] for r in results if isinstance(r, dict)}
+    committed = {cid: seq for seq, cid in await log_rows(pg_url, "gift.sent") if cid in cids}
+    assert acked and set(acked.items()) <= set(committed.items())
+    want = {s for s in committed.values() if s is not None}
+    await asyncio.sleep(0.5)  # the host's connection is closed by now if its worker died
+    if host.task.done():  # its worker died: reconnect (to the worker left) and resume
+        last = max([b["to"] for b in host_client.batches if "to" in b] + [host_client.welcome["seq"]])
+        again = await w.join("r1", "host", Role.HOST)
+        resumed = Reader(again, ("gift",))
+        await again.resume(last, host_client.welcome["epoch"])
+        await resumed.until("gift", want - set(host.seqs("gift")))
+        got = host.seqs("gift") + resumed.seqs("gift")
+        await resumed.stop()
+    else:
+        await host.until("gift", want)
+        got = host.seqs("gift")
+    await host.stop()
+    assert sorted(s for s in got if s in want) == sorted(want)  # every committed gift, once

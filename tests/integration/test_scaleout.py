@@ -231,3 +231,27 @@ async def test_a_node_on_sqlite_refuses_to_start_when_another_machine_serves_the
     await refused.stop()
     await same.stop()
     assert exc.value.code == "config.sqlite_shared" and "shop-server-2" in exc.value.message
+
+
+async def test_a_message_committed_but_never_published_reaches_the_other_node_from_the_log(
+    redis_server: RedisProcess, node_factory: Callable[..., Any], connect: Any, tmp_path: Path
+) -> None:
+    """Node A commits and acks but never publishes (its publisher is stopped: what a node that dies between
+    the ack and the publication leaves behind). B's host gets the message from the log, at the tick, and a
+    viewer resuming on B from before it gets it in its gap."""
+    a, b = await two_nodes(node_factory, tmp_path, redis_server.url)
+    host: Client = await connect(b, user="host", role=Role.HOST)
+    alice: Client = await connect(a, user="alice")
+    epoch, before = alice.welcome["epoch"], alice.welcome["seq"]
+    publisher = a.broker._tasks[1]  # noqa: SLF001 - the fault this test injects
+    assert publisher.get_name() == "siyu-redis-publish"
+    publisher.cancel()
+    await alice.send({"type": "gift", "gift_id": "rocket", "count": 1, "cid": "g1"})
+    ack = await alice.expect("ack", cid="g1")
+    got = await host.expect("gift", timeout=10)
+    assert got["seq"] == ack["seq"] and got["gift"]["id"] == "rocket"
+    assert b.fanout_stats.filled_from_log >= 1
+    carol: Client = await connect(b, user="carol")
+    await carol.resume(before, epoch)
+    assert (await carol.expect("gift"))["seq"] == ack["seq"]
+    assert (await carol.expect("resumed"))["count"] >= 1

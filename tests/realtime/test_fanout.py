@@ -258,3 +258,41 @@ async def test_personal_messages_reach_every_connection_of_one_user_and_nobody_e
     ch.discard(tab2)
     assert ch.to_user("u1", b"{}") == 0  # not here: the room sends it through the broker instead
     assert (len(tab1.sent), len(tab2.sent), len(other.sent)) == (1, 2, 0)
+
+
+async def test_a_gap_is_asked_of_the_log_once_and_filled_in_order_with_what_was_held() -> None:
+    """With `on_gap` (the room's catch-up from the event log), a gap is not skipped: it is asked once after
+    the reorder window, and fill() releases the log's messages and the held ones in seq order; a seq the
+    log does not hold is passed over for good, a late copy from the broker is a duplicate."""
+    ch = make(reorder_ms=20)
+    asked: list[tuple[int, int]] = []
+    ch.on_gap = lambda first, last: asked.append((first, last))
+    seen: list[int] = []
+    ch.observers.append(lambda seq, data, event: seen.append(seq))
+    ch.deliver(1, msg(1), Priority.NORMAL)
+    ch.deliver(5, msg(5), Priority.HIGH)
+    ch.deliver(6, msg(6), Priority.NORMAL)
+    await asyncio.sleep(0.1)
+    assert asked == [(2, 4)] and seen == [1]  # asked once, nothing skipped meanwhile
+    ch.fill([(2, Priority.HIGH, msg(2), None), (4, Priority.NORMAL, msg(4), None)], 4)  # 3: never a message
+    assert seen == [1, 2, 4, 5, 6] and ch.published_seq == 6
+    ch.deliver(3, msg(3), Priority.NORMAL)  # cannot come late
+    assert seen == [1, 2, 4, 5, 6]
+    assert ch.stats.filled_from_log == 2 and ch.stats.gaps_skipped == 1
+    assert ch.since(1) == [msg(s) for s in (2, 4, 5, 6)]
+
+
+async def test_a_fill_that_finds_the_gap_closed_asks_again_for_the_next_one() -> None:
+    ch = make(reorder_ms=20)
+    asked: list[tuple[int, int]] = []
+    ch.on_gap = lambda first, last: asked.append((first, last))
+    for seq in (1, 3, 6):
+        ch.deliver(seq, msg(seq), Priority.NORMAL)
+    await asyncio.sleep(0.06)
+    assert asked == [(2, 2)]
+    ch.deliver(2, msg(2), Priority.NORMAL)  # the broker brought it while the log was being read
+    ch.fill([], 2)  # the log's answer comes after: nothing to do, but 4..5 are still missing
+    await asyncio.sleep(0.06)
+    assert asked == [(2, 2), (4, 5)]
+    ch.fill([(4, Priority.NORMAL, msg(4), None), (5, Priority.NORMAL, msg(5), None)], 5)
+    assert ch.published_seq == 6 and ch.since(0) == [msg(s) for s in range(1, 7)]

@@ -48,8 +48,11 @@ class CatchUp:
     async def fill(self, through: int) -> None:
         """Release every room message up to `through` (a seq the log has committed) from the log."""
         channel, room_id = self.room.channel, self.room.info.id
-        while channel.published_seq < through:
+        while True:
             after = channel.published_seq
+            if after >= through:  # (the broker may have brought it meanwhile) what is held goes on waiting
+                channel.fill((), through)
+                return
             upto = min(through, after + PAGE)
             rows = await self.room.service.stream(room_id, after, upto, limit=PAGE)
             channel.fill(((s, Priority(p), w, e) for s, p, w, e in rows), upto)
