@@ -31,6 +31,7 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
         self.log: Any = None
         self.starts = 0
+        self.clients: list[Client] = []
 
     @property
     def base(self) -> str:
@@ -59,6 +60,11 @@ class Server:
                 await asyncio.sleep(0.05)
         raise AssertionError(f"{self.name} did not become ready")
 
+    async def close_clients(self) -> None:
+        for client in self.clients:
+            await client.close()
+        self.clients.clear()
+
     def kill(self) -> None:
         """SIGKILL the whole process group (a supervisor and its workers, or one node)."""
         if self.proc is not None and self.proc.poll() is None:
@@ -81,5 +87,6 @@ class Server:
         token = SIGNER.issue(room=room, user=user, role=role, nickname=kw.get("nickname", user))
         ws = await websockets.connect(f"ws://127.0.0.1:{self.ws_port}/ws/rooms/{room}?token={token}")
         client = Client(ws)
+        self.clients.append(client)
         client.welcome = await client.expect("welcome")
         return client

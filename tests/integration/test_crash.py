@@ -82,6 +82,7 @@ async def servers(tmp_path: Path) -> AsyncIterator[list[Server]]:
     made: list[Server] = []
     yield made
     for s in made:
+        await s.close_clients()
         s.kill()
 
 
@@ -255,7 +256,8 @@ async def test_a_worker_killed_during_a_gift_burst_loses_no_acked_gift(
     cids = [f"w-{i}" for i in range(8)]
     for v, cid in zip(viewers, cids, strict=True):
         await v.send({"type": "gift", "gift_id": "rocket", "count": 1, "cid": cid})
-    waits = [asyncio.create_task(v.expect("ack", timeout=10, cid=cid)) for v, cid in zip(viewers, cids, strict=True)]
+    waits = [asyncio.create_task(v.expect("ack", timeout=10, cid=cid))
+             for v, cid in zip(viewers, cids, strict=True)]  # fmt: skip
     await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     os.kill(worker_pids(w.proc.pid)[0], signal.SIGKILL)
     results = await asyncio.gather(*waits, return_exceptions=True)
