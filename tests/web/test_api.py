@@ -121,3 +121,17 @@ async def test_pages_are_served_without_external_assets(sqlite_node: Node) -> No
             assert scripts == [f'<script type="module" src="/static/js/{entry}.js">']
         js = await http.get("/static/js/core/client.js")
         assert js.status_code == 200 and "javascript" in js.headers["content-type"] and "resume" in js.text
+
+
+async def test_the_room_product_list_is_public_by_link_number_with_live_stock(sqlite_node: Node) -> None:
+    async with httpx.AsyncClient(base_url=sqlite_node.http_url) as http:
+        r = await http.get("/api/rooms/demo/products")
+        assert r.status_code == 200
+        items = r.json()["items"]
+        assert (await http.get("/api/rooms/nope/products")).status_code == 404
+    links = [i["link_no"] for i in items]
+    assert links == sorted(links) and len(items) == len(demo_catalog()["products"])
+    first = items[0]
+    want = {"id", "name", "short_name", "price", "live_price", "colors", "sizes", "stock", "explaining"}
+    assert want <= set(first)
+    assert all(k.count("/") == 1 and isinstance(v, int) for k, v in first["stock"].items())

@@ -17,7 +17,7 @@ from siyu import __version__
 from siyu.auth import AuthError, Claims, Role
 from siyu.realtime import protocol as wire
 from siyu.realtime.protocol import RoomMessage, message_types
-from siyu.rooms.features import Questions
+from siyu.rooms.features import Products, Questions
 from siyu.rooms.gifts import GIFTS
 from siyu.rooms.welcome import WelcomeRenderer, WelcomeTemplateError, compile_template
 from siyu.web.assistant_api import add_assistant_routes
@@ -179,6 +179,13 @@ def create_api(node: "Node") -> FastAPI:
         state.pop("type", None)
         state["seq"] = room.channel.published_seq
         return state
+
+    @app.get("/api/rooms/{room_id}/products", responses=responses(404))
+    async def room_products(room_id: str) -> dict[str, Any]:
+        """The room's products by link number (小黄车): card, colours, sizes, live stock per colour/size and
+        `explaining` (the pinned one). Public, like the room state."""
+        room = await live_room(room_id)
+        return {"items": room.feature(Products).listing()}
 
     @app.post("/api/rooms/{room_id}/live", status_code=201, responses=responses(400, 401, 403, 404, 413, 422))
     async def start_live(room_id: str, body: SessionStart, _c: Staff) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -14,6 +15,7 @@ from siyu.realtime import protocol as wire
 from siyu.realtime.protocol import Cid, ClientMessage, ErrorCode, RoomMessage
 from siyu.rooms.feature import Feature, committed, follows, handles
 from siyu.rooms.room import Member
+from siyu.zh import cn_int
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,11 @@ class Stock(RoomMessage):
     color: str
     size: str
     count: int
+
+
+_LINK = re.compile(
+    r"(?:链接|小黄车)?\s*([0-9]{1,4}|[〇零一二两三四五六七八九十百]{1,6})\s*(?:号|#)?\s*(?:链接)?"
+)
 
 
 def catalog_from(doc: dict[str, Any]) -> Catalog | None:
@@ -63,13 +70,48 @@ class Products(Feature):
     def state(self) -> dict[str, Any]:
         return {"pinned": self.pinned}
 
+    def resolve(self, ref: str) -> str | None:
+        """The product a host means: its id, its link number as the host sees it (`3`, `3号`, `3号链接`,
+        `链接3`, `三号`, `3#`), its short name or name, or a part of one that names a single product."""
+        ref = ref.strip()
+        cards = self.room.products
+        if ref in cards:
+            return ref
+        m = _LINK.fullmatch(ref)
+        if m is not None:
+            try:
+                n = cn_int(m.group(1))
+            except KeyError:
+                n = -1
+            return next((pid for pid, c in cards.items() if c.get("link_no") == n), None)
+        exact = [pid for pid, c in cards.items() if ref in (c.get("short_name"), c.get("name"))]
+        if exact:
+            return exact[0]
+        partial = [pid for pid, c in cards.items() if ref and ref in f"{c.get('short_name')} {c.get('name')}"]
+        return partial[0] if len(partial) == 1 else None
+
+    def listing(self) -> list[dict[str, Any]]:
+        """The room's products by link number (the 小黄车 list): card, colours, sizes, live stock per
+        colour/size, and whether the host is presenting it (讲解中)."""
+        out = []
+        for pid, card in self.room.products.items():
+            item: dict[str, Any] = {**card, "explaining": pid == self.pinned_id}
+            product = self.room.catalog.get(pid) if self.room.catalog is not None else None
+            if product is not None:
+                item.update(colors=list(product.colors), sizes=list(product.sizes), stock=dict(product.stock))
+            out.append(item)
+        return sorted(out, key=lambda c: (c.get("link_no") is None, c.get("link_no") or 0, c["id"]))
+
     def pin(self, product_id: str | None, by: Member | None = None, cid: str | None = None) -> bool:
-        """Pin a product of the shop, or unpin with None; False when the shop has no such product."""
+        """Pin a product of the shop (by anything `resolve` understands), or unpin with None; False when
+        the shop has no such product."""
         card = None
         if product_id is not None:
-            card = self.room.products.get(product_id)
+            resolved = self.resolve(product_id)
+            card = self.room.products.get(resolved) if resolved is not None else None
             if card is None:
                 return False
+            product_id = resolved
         self.room.record(by, cid, self.room.event_for(by, ProductPinned(product_id)), Pin(product=card))
         return True
 
