@@ -84,6 +84,15 @@ class HostReplied:
 
 
 @dataclass(frozen=True, slots=True)
+class QuestionDismissed:
+    """The staff decided a question needs no answer (it leaves the host's pending queue)."""
+
+    TYPE: ClassVar[str] = "question.dismissed"
+    seq: int
+    nickname: str
+
+
+@dataclass(frozen=True, slots=True)
 class LikeSent:
     TYPE: ClassVar[str] = "like.sent"
     count: int
@@ -221,6 +230,7 @@ for _core in (
     ViewerLeft,
     CommentPosted,
     HostReplied,
+    QuestionDismissed,
     LikeSent,
     GiftSent,
     Followed,

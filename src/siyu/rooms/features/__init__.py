@@ -4,7 +4,7 @@ from siyu.rooms.feature import Feature
 from siyu.rooms.features.chat import Chat, CommentGuard, CommentIn, ReplyIn
 from siyu.rooms.features.host import HostStatus, HostStatusIn
 from siyu.rooms.features.products import PinIn, Products, catalog_from
-from siyu.rooms.features.questions import Annotation, Questions
+from siyu.rooms.features.questions import Annotation, DismissIn, Questions
 from siyu.rooms.features.reactions import FollowIn, GiftIn, LikeIn, Reactions
 
 CORE_FEATURES: list[type[Feature]] = [Chat, Reactions, Products, HostStatus, Questions]
@@ -16,6 +16,7 @@ __all__ = [
     "Chat",
     "CommentGuard",
     "CommentIn",
+    "DismissIn",
     "FollowIn",
     "GiftIn",
     "HostStatus",

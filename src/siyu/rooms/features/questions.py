@@ -11,10 +11,32 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from siyu.events import CommentPosted, Event, HostReplied
-from siyu.realtime.protocol import ServerMessage, UserRef
-from siyu.rooms.feature import Feature, follows
+from pydantic import Field
+
+from siyu.events import CommentPosted, Event, HostReplied, QuestionDismissed
+from siyu.realtime import protocol as wire
+from siyu.realtime.fanout import Priority
+from siyu.realtime.protocol import Cid, ClientMessage, ErrorCode, RoomMessage, ServerMessage, UserRef
+from siyu.rooms.feature import Feature, follows, handles
 from siyu.rooms.questions import Question, QuestionBoard
+from siyu.rooms.room import Member
+
+
+class DismissIn(ClientMessage):
+    """Staff: question `seq` needs no answer (it leaves the pending queue)."""
+
+    type: Literal["dismiss"]
+    seq: int = Field(ge=1)
+    cid: Cid | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class Dismissed(RoomMessage):
+    """Question `question_seq` was dismissed by `by` (host consoles move it out of 待回复)."""
+
+    type: Literal["dismissed"] = "dismissed"
+    question_seq: int
+    by: str
 
 
 @dataclass(slots=True, kw_only=True)
@@ -58,7 +80,23 @@ class Questions(Feature):
         self.annotators: list[Annotator] = []
 
     def staff_snapshot(self) -> dict[str, Any]:
-        return {"items": self.board.snapshot()}
+        return {"items": self.board.snapshot(), "pending": self.board.pending()}
+
+    @handles(DismissIn)
+    def dismiss(self, m: Member, msg: DismissIn) -> None:
+        if not m.is_staff:
+            m.send(wire.reject(msg.cid, ErrorCode.FORBIDDEN_ROLE, "只有主播或场控可以忽略提问"))
+            return
+        q = self.board.items.get(msg.seq)
+        if q is None:
+            m.send(wire.reject(msg.cid, ErrorCode.UNKNOWN_COMMENT, f"找不到提问 seq={msg.seq}"))
+            return
+        event = self.room.event_for(m, QuestionDismissed(msg.seq, m.nickname))
+        self.room.record(m, msg.cid, event, Dismissed(question_seq=msg.seq, by=m.nickname), Priority.NORMAL)
+
+    @follows(QuestionDismissed)
+    def _dismissed(self, event: Event[QuestionDismissed]) -> None:
+        self.board.dismiss(event.payload.seq, event.payload.nickname)
 
     @follows(CommentPosted)
     def _comment(self, event: Event[CommentPosted]) -> None:
