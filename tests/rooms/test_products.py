@@ -44,3 +44,26 @@ async def test_the_listing_is_by_link_number_with_live_stock_and_the_one_being_p
     assert two["colors"] and two["sizes"] and two["live_price"] <= two["price"]
     assert room.catalog is not None
     assert two["stock"] == room.catalog.product(pid).stock  # live counts, per 颜色/尺码
+
+
+async def test_the_session_figures_count_this_live_session_and_survive_a_restart(room: Room) -> None:
+    from siyu.rooms.features import CommentIn, GiftIn, LikeIn
+
+    viewer = FakeMember("u1")
+    room.enter(viewer)
+    room.dispatch(viewer, CommentIn(type="comment", cid="c1", text="好看"))
+    room.dispatch(viewer, CommentIn(type="comment", cid="c2", text="想要"))
+    room.dispatch(viewer, GiftIn(type="gift", gift_id="rose", count=3, cid="g1"))
+    room.dispatch(viewer, LikeIn(type="like", count=7, cid="l1"))
+    await settled(room)
+    await room.sync()
+    figures = {k: room.state_values()[k] for k in ("comments", "gifts", "gift_coins", "likes")}
+    assert figures == {"comments": 2, "gifts": 3, "gift_coins": 60, "likes": 7}  # a rose is 20 coins
+
+    again = await Room.load(room.info.id, room.deps)  # a restart recounts the session from the log
+    try:
+        assert {k: again.state_values()[k] for k in figures} == figures
+    finally:
+        await again.stop()
+    await room.start_session("新的一场")
+    assert {k: room.state_values()[k] for k in figures} == dict.fromkeys(figures, 0)

@@ -266,6 +266,8 @@ def test_snapshot_shape() -> None:
     board.add(Question(seq=7, ts=123, user={"id": "u9", "nick": "小美", "lvl": 3}, text="有没有红色"))
     assert board.snapshot() == [
         {
+            "state": "pending",
+            "dismissed_by": None,
             "seq": 7,
             "ts": 123,
             "user": {"id": "u9", "nick": "小美", "lvl": 3},

@@ -217,13 +217,23 @@ class RoomService:
         async with self._db.engine.connect() as conn:
             return {str(user): int(n) for user, n in (await conn.execute(q)).all()}
 
-    async def likes_in_session(self, room_id: str, session_id: str) -> int:
-        q = select(events.c.payload).where(
-            events.c.room_id == room_id, events.c.session_id == session_id, events.c.type == "like.sent"
+    async def session_figures(self, room_id: str, session_id: str) -> dict[str, int]:
+        """A live session's figures recounted from the log: likes, comments, gifts and their coins."""
+        figures = {"likes": 0, "comments": 0, "gifts": 0, "gift_coins": 0}
+        kinds = ("like.sent", "comment.posted", "gift.sent")
+        q = select(events.c.type, events.c.payload).where(
+            events.c.room_id == room_id, events.c.session_id == session_id, events.c.type.in_(kinds)
         )
         async with self._db.engine.connect() as conn:
-            result = await conn.stream(q)
-            return sum([int(p["count"]) async for (p,) in result])
+            async for kind, p in await conn.stream(q):
+                if kind == "like.sent":
+                    figures["likes"] += int(p["count"])
+                elif kind == "comment.posted":
+                    figures["comments"] += 1
+                else:
+                    figures["gifts"] += int(p["count"])
+                    figures["gift_coins"] += int(p["coins"])
+        return figures
 
     async def room_events(
         self,

@@ -13,7 +13,7 @@ from siyu.events import CommentPosted, Event, HostReplied
 from siyu.realtime import protocol as wire
 from siyu.realtime.fanout import Priority
 from siyu.realtime.protocol import Cid, ClientMessage, ErrorCode, RoomMessage, UserRef
-from siyu.rooms.feature import Feature, follows, handles
+from siyu.rooms.feature import Feature, committed, follows, handles
 from siyu.rooms.room import Member, member_ref
 from siyu.zh import is_question
 
@@ -82,6 +82,23 @@ class Chat(Feature):
         self.guards: list[CommentGuard] = []
         # recent comments by seq, so replies can quote them and moderators can act on them
         self.recent: OrderedDict[int, Recent] = OrderedDict()
+        self.comments = room.counter("comments")  # this live session's comments
+
+    async def load(self) -> None:
+        room = self.room
+        if room.session is not None:
+            figures = await room.service.session_figures(room.info.id, room.session.id)
+            await room.seed(self.comments, figures["comments"])
+
+    def on_session(self, session_id: str | None) -> None:
+        self.comments = self.room.counter("comments")
+
+    def state(self) -> dict[str, Any]:
+        return {"comments": self.comments.value}
+
+    @committed(CommentPosted)
+    def _counted(self, event: Event[CommentPosted]) -> None:
+        self.comments.add(1)
 
     def clean_text(self, m: Member, cid: str, text: str) -> str | None:
         text = text.strip()

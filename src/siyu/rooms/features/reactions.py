@@ -72,20 +72,28 @@ class Reactions(Feature):
     def __init__(self, room: Any) -> None:
         super().__init__(room)
         self.likes = room.counter("likes")
+        self.gifts = room.counter("gifts")
+        self.gift_coins = room.counter("gift_coins")
         self.followed: set[str] = set()
 
     async def load(self) -> None:
         room = self.room
         if room.session is not None:
             self.followed = await room.service.followers_in_session(room.info.id, room.session.id)
-            await room.seed(self.likes, await room.service.likes_in_session(room.info.id, room.session.id))
+            figures = await room.service.session_figures(room.info.id, room.session.id)
+            counters = {"likes": self.likes, "gifts": self.gifts, "gift_coins": self.gift_coins}
+            for name, counter in counters.items():
+                await room.seed(counter, figures[name])
 
     def on_session(self, session_id: str | None) -> None:
         self.likes = self.room.counter("likes")
+        self.gifts = self.room.counter("gifts")
+        self.gift_coins = self.room.counter("gift_coins")
         self.followed = set()
 
     def state(self) -> dict[str, Any]:
-        return {"likes": self.likes.value}
+        """This live session's figures (a new session starts them at 0)."""
+        return {"likes": self.likes.value, "gifts": self.gifts.value, "gift_coins": self.gift_coins.value}
 
     @handles(LikeIn, rate="like", cost=like_cost)
     def like(self, m: Member, msg: LikeIn) -> None:
@@ -95,6 +103,11 @@ class Reactions(Feature):
     def _liked(self, event: Event[LikeSent]) -> None:
         """Counted on the node that committed it; the broker sums the nodes."""
         self.likes.add(event.payload.count)
+
+    @committed(GiftSent)
+    def _gifted(self, event: Event[GiftSent]) -> None:
+        self.gifts.add(event.payload.count)
+        self.gift_coins.add(event.payload.coins)
 
     @handles(GiftIn, rate="comment")
     def gift(self, m: Member, msg: GiftIn) -> None:

@@ -38,7 +38,7 @@ function pageElements() {
     liveTitle: 'live-title', start: 'start-live-btn', end: 'end-live-btn', comments: 'comments', newTip: 'new-msg-tip',
     onlyQuestions: 'only-questions', composer: 'composer', input: 'comment-input', send: 'send-btn',
     questions: 'questions', questionsEmpty: 'questions-empty', questionCount: 'question-count',
-    hideAnswered: 'hide-answered', groupsSection: 'groups-section', groups: 'question-groups',
+    questionFilter: 'question-filter', groupsSection: 'groups-section', groups: 'question-groups',
     groupCount: 'group-count', statusCtl: 'host-status', modList: 'moderation', modEmpty: 'moderation-empty',
     modCount: 'mod-count', pinned: 'pinned', pinnedNone: 'pinned-none', pinCurrent: 'pin-current-id',
     pinForm: 'pin-form', pinInput: 'pin-input', pinBtn: 'pin-btn', unpinBtn: 'unpin-btn', pinHistory: 'pin-history',

@@ -239,6 +239,11 @@ export class RoomClient extends Emitter {
     return this.request({ type: 'pin', product_id: id });
   }
 
+  /** A question needs no answer: it leaves the pending queue on every host console (staff only). */
+  dismiss(seq) {
+    return this.request({ type: 'dismiss', seq: Number(seq) });
+  }
+
   /** Tell the room whether the host is on camera: 'live' | 'busy' | 'away' (staff only). */
   hostStatus(status) {
     return this.request({ type: 'host_status', status: String(status) });

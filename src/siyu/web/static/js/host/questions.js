@@ -1,15 +1,16 @@
 /**
  * @module host/questions
  * The 观众提问 panel: every viewer question (the `questions` snapshot on connect, then one
- * `question` each), in arrival order, with the assistant's reading of it; `answered` and replies
- * mark them answered (with the host's words), and the badge counts the open ones. 隐藏已回复
- * filters the list.
+ * `question` each), in arrival order, with the assistant's reading of it and its state: pending (needs
+ * a person), auto_answered, answered, dismissed (docs/protocol.md). `answered`, replies and `dismissed`
+ * move a question on; the badge counts the pending ones only, and the tabs filter by state (待回复 first).
  */
 
 import { buildQuestion, renderAnswered, renderAssist } from '../ui/question-item.js';
 
 const MAX_QUESTIONS = 500;
-const ASSIST_FIELDS = ['intent', 'product_id', 'key', 'priority', 'handoff', 'suggested', 'auto_answered'];
+const ASSIST_FIELDS = ['intent', 'product_id', 'key', 'priority', 'handoff', 'suggested', 'auto_answered', 'dismissed_by'];
+const STATES = ['pending', 'auto_answered', 'answered', 'dismissed'];
 
 /** @param {object} ctx the host console (see host.js); sets ctx.questions. */
 export function installQuestions(ctx) {
@@ -18,11 +19,16 @@ export function installQuestions(ctx) {
   const replies = new Map(); // reply seq -> {text, by}
 
   function updateCount() {
-    let open = 0;
-    for (const e of questions.values()) if (!e.q.answered) open += 1;
-    els.questionCount.textContent = String(open);
-    els.questionCount.dataset.count = String(open);
-    els.questionsEmpty.hidden = questions.size > 0;
+    const n = Object.fromEntries(STATES.map((s) => [s, 0]));
+    for (const e of questions.values()) n[e.q.state] = (n[e.q.state] || 0) + 1;
+    els.questionCount.textContent = String(n.pending);
+    els.questionCount.dataset.count = String(n.pending);
+    for (const b of els.questionFilter.querySelectorAll('b[data-n]')) b.textContent = String(n[b.dataset.n] || 0);
+    const filter = els.questions.dataset.filter || 'pending';
+    const shown = filter === 'all' ? questions.size : n[filter] || 0;
+    els.questionsEmpty.hidden = shown > 0;
+    els.questionsEmpty.textContent =
+      questions.size === 0 ? '还没有观众提问，问题会自动出现在这里' : filter === 'pending' ? '暂时没有需要你回答的提问 👍' : '这里还没有提问';
   }
 
   const target = (q) => ({ seq: q.seq, user: q.user, text: q.text });
@@ -31,6 +37,11 @@ export function installQuestions(ctx) {
   function add(q, fresh) {
     const entry = buildQuestion(q, {
       onReply: (e) => ctx.replyBox.open(e.li, target(e.q), 'q'),
+      onDismiss: (e) => {
+        room.dismiss(e.q.seq).then((ack) => {
+          if (ack && ack.ok) dismissed(e.q.seq, room.me && room.me.nick);
+        });
+      },
       onUseSuggested: (e) => {
         // Open the reply box with the assistant's suggestion, ready to edit and send.
         ctx.replyBox.prefill('q', e.q.seq, e.q.suggested);
@@ -84,6 +95,15 @@ export function installQuestions(ctx) {
     updateCount();
   }
 
+  function dismissed(seq, by) {
+    const entry = questions.get(seq);
+    if (!entry || entry.q.answered) return;
+    entry.q.dismissed_by = entry.q.dismissed_by || by || '主播';
+    ctx.replyBox.closeIfIn(entry.li);
+    showAnswered(entry);
+    updateCount();
+  }
+
   ctx.questions = {
     /** Question `seq` is known to be answered. */
     isAnswered: (seq) => !!(questions.get(seq) && questions.get(seq).q.answered),
@@ -100,11 +120,18 @@ export function installQuestions(ctx) {
   });
   room.on('question', (m) => upsert(m, true));
   room.on('answered', (m) => answer(m.seq, m.by, m.reply_seq));
+  room.on('dismissed', (m) => dismissed(m.question_seq, m.by));
   room.on('reply', (m) => {
     const by = m.user || {};
     replies.set(m.seq, { text: m.text, by: by.nick });
     answer((m.reply_to || {}).seq, by.nick, m.seq);
   });
-  els.hideAnswered.addEventListener('change', () => els.questions.classList.toggle('hide-answered', els.hideAnswered.checked));
+  els.questionFilter.addEventListener('click', (e) => {
+    const tab = e.target.closest && e.target.closest('button[data-filter]');
+    if (!tab) return;
+    for (const b of els.questionFilter.querySelectorAll('button[data-filter]')) b.setAttribute('aria-selected', String(b === tab));
+    els.questions.dataset.filter = tab.dataset.filter;
+    updateCount();
+  });
   updateCount();
 }
