@@ -41,8 +41,8 @@ function pageElements() {
     questionFilter: 'question-filter', groupsSection: 'groups-section', groups: 'question-groups',
     groupCount: 'group-count', statusCtl: 'host-status', modList: 'moderation', modEmpty: 'moderation-empty',
     modCount: 'mod-count', pinned: 'pinned', pinnedNone: 'pinned-none', pinCurrent: 'pin-current-id',
-    pinForm: 'pin-form', pinInput: 'pin-input', pinBtn: 'pin-btn', unpinBtn: 'unpin-btn', pinHistory: 'pin-history',
-    pinHistoryList: 'pin-history-list', presence: 'presence', presenceSummary: 'presence-summary', fatal: 'fatal',
+    pinForm: 'pin-form', pinInput: 'pin-input', pinBtn: 'pin-btn', unpinBtn: 'unpin-btn', catalog: 'catalog',
+    presence: 'presence', presenceSummary: 'presence-summary', fatal: 'fatal',
     fatalText: 'fatal-text',
   };
   return Object.fromEntries(Object.entries(ids).map(([k, id]) => [k, $(id)]));

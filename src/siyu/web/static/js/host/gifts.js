@@ -4,21 +4,17 @@
  * total (reset when a live session starts).
  */
 
-import { h, setCount } from '../ui/dom.js';
+import { h } from '../ui/dom.js';
 import { userBadge } from '../ui/badges.js';
-import { fmtCount } from '../ui/format.js';
 
 /** @param {object} ctx the host console (see host.js) */
 export function installGifts(ctx) {
-  const { room, protocol, els } = ctx;
-  let coins = 0;
+  const { room, protocol } = ctx;
 
   room.on('gift', (m) => {
     const gift = m.gift || {};
     const meta = protocol.gift(gift.id);
     const count = Number(m.count) || 1;
-    coins += (Number(gift.coins) || 0) * count;
-    setCount(els.giftCoins, coins, fmtCount);
     ctx.stream.add(
       ctx.stream.line(
         'gift',
@@ -32,11 +28,5 @@ export function installGifts(ctx) {
       ),
       false
     );
-  });
-
-  room.on('live', (m) => {
-    if (!m.live) return;
-    coins = 0;
-    setCount(els.giftCoins, 0, fmtCount);
   });
 }

@@ -3,7 +3,10 @@
  * 同类问题: viewers asking the same thing, as one row with a one-click reply. Groups come in
  * `question_group` messages (one group each time it changes), in the `questions` snapshot's
  * `groups` and in the welcome. A reply to any question of a group answers the whole group (as the
- * server counts it). Rows are sorted: unanswered first, then high priority, then most askers.
+ * server counts it). Rows are sorted: unanswered first, then high priority, then most askers. A group
+ * has the state of what it needs: pending when the assistant was unsure, handed off, or one of its
+ * questions is pending; auto_answered when the assistant answered every asker; answered after a reply.
+ * It shows under the same state tab as the questions, and the count is of pending groups.
  */
 
 import { toast } from '../ui/toast.js';
@@ -28,11 +31,19 @@ export function installGroups(ctx) {
   /** Answered when the server says so, or when a reply answered it and nobody asked again since. */
   const isAnswered = (e) => !!e.g.answered || (e.answeredUpTo > 0 && lastOf(e) <= e.answeredUpTo);
   const isHigh = (e) => e.g.priority === 'high' || !!e.g.handoff;
+  function stateOf(e) {
+    if (isAnswered(e)) return 'answered';
+    const states = seqsOf(e).map((s) => ctx.questions.stateOf(s)).filter(Boolean);
+    if (isHigh(e) || states.includes('pending')) return 'pending';
+    if (states.length && states.every((s) => s === 'dismissed')) return 'dismissed';
+    return 'auto_answered';
+  }
 
   function render(e) {
     const count = countOf(e);
     const toSeq = seqsOf(e).slice(-1)[0];
     renderGroup(e, { count, answered: isAnswered(e), high: isHigh(e), toSeq, shown: count >= MIN_GROUP });
+    e.li.dataset.state = stateOf(e);
   }
 
   function rememberSeq(seq, key) {
@@ -66,10 +77,11 @@ export function installGroups(ctx) {
     }
     let open = 0;
     let shown = 0;
+    const filter = els.groups.dataset.filter || 'pending';
     for (const e of groups.values()) {
       if (e.li.hidden) continue;
-      shown += 1;
-      if (!isAnswered(e)) open += 1;
+      if (filter === 'all' || e.li.dataset.state === filter) shown += 1;
+      if (e.li.dataset.state === 'pending') open += 1;
     }
     els.groupCount.textContent = String(open);
     els.groupCount.dataset.count = String(open);
@@ -143,7 +155,13 @@ export function installGroups(ctx) {
     }
   }
 
-  ctx.groups = { rememberSeq };
+  /** Question states changed (a dismissal, a tab switch): re-derive the groups' states. */
+  function refresh() {
+    for (const e of groups.values()) render(e);
+    sortGroups();
+  }
+
+  ctx.groups = { rememberSeq, refresh };
   room.on('welcome', (msg) => upsert(msg.groups));
   room.on('questions', (m) => upsert(m.groups));
   room.on('question_group', (m) => upsert([m]));

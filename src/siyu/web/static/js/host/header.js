@@ -1,6 +1,7 @@
 /**
  * @module host/header
- * Room state in the console's header: title, host, who I am, the online / likes stats and the live
+ * Room state in the console's header: title, host, who I am, the online count, this live session's
+ * likes, comments and gift coins (from `state`: the server counts the session, also after a restart), the live
  * badge (开始直播 / 结束直播 enabled accordingly). Handles `welcome`, `state` and `live`; sets
  * ctx.setLive(on) and ctx.isLive().
  */
@@ -41,6 +42,8 @@ export function installHeader(ctx) {
       }
       setCount(els.likes, likes, fmtCount);
     }
+    if (typeof st.comments === 'number') setCount(els.commentTotal, st.comments, fmtCount);
+    if (typeof st.gift_coins === 'number') setCount(els.giftCoins, st.gift_coins, fmtCount);
     setLive(!!st.live);
   });
 
@@ -49,7 +52,7 @@ export function installHeader(ctx) {
     if (m.live) {
       sessionId = m.session_id || null;
       likes = 0;
-      setCount(els.likes, 0, fmtCount);
+      for (const el of [els.likes, els.commentTotal, els.giftCoins]) setCount(el, 0, fmtCount);
     }
   });
 

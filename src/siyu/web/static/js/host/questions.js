@@ -66,7 +66,7 @@ export function installQuestions(ctx) {
     return entry;
   }
 
-  function upsert(q, fresh) {
+  function upsert(q, fresh, batch) {
     if (!q || typeof q.seq !== 'number') return;
     let entry = questions.get(q.seq);
     if (!entry) entry = add(q, fresh);
@@ -78,6 +78,7 @@ export function installQuestions(ctx) {
     showAnswered(entry);
     if (q.answered) ctx.stream.markAnswered(q.seq);
     updateCount();
+    if (ctx.groups && !batch) ctx.groups.refresh();
   }
 
   function answer(seq, by, replySeq) {
@@ -102,9 +103,12 @@ export function installQuestions(ctx) {
     ctx.replyBox.closeIfIn(entry.li);
     showAnswered(entry);
     updateCount();
+    if (ctx.groups) ctx.groups.refresh();
   }
 
   ctx.questions = {
+    /** The state of question `seq` (undefined when it is not on the panel). */
+    stateOf: (seq) => (questions.get(seq) ? questions.get(seq).q.state : undefined),
     /** Question `seq` is known to be answered. */
     isAnswered: (seq) => !!(questions.get(seq) && questions.get(seq).q.answered),
     /** A moderator hid question `seq`'s comment. */
@@ -115,8 +119,9 @@ export function installQuestions(ctx) {
   };
 
   room.on('questions', (m) => {
-    for (const q of Array.isArray(m.items) ? m.items : []) upsert(q, false);
+    for (const q of Array.isArray(m.items) ? m.items : []) upsert(q, false, true);
     updateCount();
+    if (ctx.groups) ctx.groups.refresh();
   });
   room.on('question', (m) => upsert(m, true));
   room.on('answered', (m) => answer(m.seq, m.by, m.reply_seq));
@@ -131,7 +136,9 @@ export function installQuestions(ctx) {
     if (!tab) return;
     for (const b of els.questionFilter.querySelectorAll('button[data-filter]')) b.setAttribute('aria-selected', String(b === tab));
     els.questions.dataset.filter = tab.dataset.filter;
+    els.groups.dataset.filter = tab.dataset.filter;
     updateCount();
+    if (ctx.groups) ctx.groups.refresh();
   });
   updateCount();
 }

@@ -6,9 +6,9 @@
  * Sets ctx.stream and counts comments in the 评论 stat.
  */
 
-import { h, setCount } from '../ui/dom.js';
+import { h } from '../ui/dom.js';
 import { userBadge } from '../ui/badges.js';
-import { fmtCount, fmtTime, isStaff } from '../ui/format.js';
+import { fmtTime, isStaff } from '../ui/format.js';
 
 const MAX_STREAM = 500;
 
@@ -16,7 +16,6 @@ const MAX_STREAM = 500;
 export function installStream(ctx) {
   const { room, els, list } = ctx;
   const comments = new Map(); // seq -> {user, text, li}
-  let commentTotal = 0;
 
   /** A stream line: time, then the body. */
   function line(cls, data, ts, ...body) {
@@ -55,8 +54,6 @@ export function installStream(ctx) {
   };
 
   room.on('comment', (m) => {
-    commentTotal += 1;
-    setCount(els.commentTotal, commentTotal, fmtCount);
     const mine = ctx.isMe(m.user);
     const target = { seq: m.seq, user: m.user, text: m.text };
     const li = line(
