@@ -72,13 +72,17 @@ async def test_question_group_one_click_reply_reaches_the_viewers(
 
     group = host.locator('#question-groups li.question-group[data-product-id="P01"][data-intent="stock"]')
     await expect(group).to_have_count(1)
+    # the assistant answered each asker: the group is not pending, it waits under 已由AI回复
+    await expect(group).to_have_attribute("data-state", "auto_answered")
+    await expect(host.locator("#group-count")).to_have_text("0")
+    await expect(host.locator("#question-count")).to_have_text("0")
+    await host.locator('#question-filter button[data-filter="auto_answered"]').click()
     await expect(group).to_be_visible()
     await expect(group).to_have_attribute("data-count", "3")
     await expect(group).to_contain_text("3 人在问")
     await expect(group).to_have_attribute("data-answered", "false")
     answer = group.locator("textarea.group-reply-input")
     await expect(answer).not_to_have_value("")  # the assistant's suggested answer, editable
-    await expect(host.locator("#group-count")).to_have_text("1")
 
     await answer.fill("有的宝宝，碎花黑XL有货，碎花蓝XL卖完啦")
     await group.locator("button.group-reply-btn").click()
@@ -125,6 +129,8 @@ async def test_viewer_gets_the_assistant_answer_under_their_question(
     question = host.locator("#questions li.question-item").filter(has_text=QUESTION)
     await expect(question).to_have_count(1)
     await expect(question).to_have_attribute("data-auto-answered", "true")
+    await expect(question).to_have_attribute("data-state", "auto_answered")  # not in the host's 待回复
+    await host.locator('#question-filter button[data-filter="auto_answered"]').click()
     await expect(question.locator(".q-suggest")).to_be_visible()
     assert errors == []
 
@@ -179,6 +185,7 @@ async def test_hide_from_the_console_removes_the_comment_for_viewers(
     on_host = host.locator(f'#comments li.comment[data-seq="{seq}"]')
     await expect(on_host).to_have_count(1)
 
+    await on_host.hover()  # moderation shows on the row in use
     await on_host.locator('.mod-btn[data-action="hide"]').click()
 
     await expect(on_viewer).to_have_count(0)
@@ -204,6 +211,7 @@ async def test_mute_from_the_console_shows_a_line_and_the_muted_viewer_gets_the_
     line = host.locator("#comments li.comment").filter(has_text="刷屏刷屏刷屏")
     await expect(line).to_have_count(1)
 
+    await line.hover()
     await line.locator('.mod-btn[data-action="mute"]').click()
 
     notice = other.locator("#comments li.msg.mod-line")
