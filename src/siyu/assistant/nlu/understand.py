@@ -12,13 +12,14 @@ import re
 from dataclasses import dataclass, field
 
 from siyu.assistant.nlu.aspects import ASPECTS, COLOR_THEN_HAVE, COMPLAINT, HYPOTHETICAL
+from siyu.assistant.nlu.clean import clean
 from siyu.assistant.nlu.faq import FaqIndex
 from siyu.assistant.nlu.products import PRONOUN, ProductResolver
 from siyu.assistant.nlu.rules import ABOUT_HOST, PRIORITY, PRODUCT_INTENTS, RULES
 from siyu.assistant.nlu.tokens import ensure_jieba, tokenize
 from siyu.assistant.slots import SlotExtractor, Slots
 from siyu.catalog import Catalog
-from siyu.zh import is_question, normalize
+from siyu.zh import is_question
 
 __all__ = ["Parse", "Understander"]
 
@@ -62,7 +63,7 @@ class Understander:
     # -- public ------------------------------------------------------------------------------------
 
     def parse(self, text: str, current_product: str | None) -> Parse:
-        norm = normalize(text)
+        norm = clean(text)
         low = norm.lower()
         slots = self.slots.extract(norm)
         mention, masked = self.products.mention(low, slots)
