@@ -22,7 +22,7 @@ __all__ = ["BIGGEST", "SlotExtractor", "Slots", "numerals_to_digits"]
 
 # Single colour characters count only in a colour-like context, so that 红包, 粉丝团, 小黄车, 白菜价 do not.
 _SINGLE_COLOR = re.compile(
-    r"(?<![小网大])([黑白红粉蓝绿黄紫灰棕橙杏驼])(?=的|款|系|[a-zA-Z0-9]|码|还|有|吗|呢|么|嘛"
+    r"(?<![小网大显])([黑白红粉蓝绿黄紫灰棕橙杏驼])(?=的|款|系|[a-zA-Z0-9]|码|还|有|吗|呢|么|嘛"
     r"|[\s,，。?？!！~～]|$)"
 )
 

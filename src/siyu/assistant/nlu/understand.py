@@ -15,13 +15,15 @@ from siyu.assistant.nlu.aspects import ASPECTS, COLOR_THEN_HAVE, COMPLAINT, HYPO
 from siyu.assistant.nlu.clean import clean
 from siyu.assistant.nlu.faq import FaqIndex
 from siyu.assistant.nlu.products import PRONOUN, ProductResolver
-from siyu.assistant.nlu.rules import ABOUT_HOST, PRIORITY, PRODUCT_INTENTS, RULES
+from siyu.assistant.nlu.rules import ABOUT_HOST, HOST_REMARK, PRIORITY, PRODUCT_INTENTS, RULES, STATEMENT
 from siyu.assistant.nlu.tokens import ensure_jieba, tokenize
 from siyu.assistant.slots import SlotExtractor, Slots
 from siyu.catalog import Catalog
 from siyu.zh import is_question
 
 __all__ = ["Parse", "Understander"]
+
+_STATEMENT = re.compile(STATEMENT, re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -57,7 +59,9 @@ class Understander:
         self.slots = SlotExtractor(catalog.colors, catalog.link_numbers)
         self.products = ProductResolver(catalog)
         host = catalog.shop.host.strip()
-        self._host_re = re.compile(rf"{re.escape(host)}(的)?{ABOUT_HOST}") if host else None
+        self._host_re = (
+            re.compile(rf"{re.escape(host)}((的)?{ABOUT_HOST}|{HOST_REMARK})") if host else None
+        )
         self.faq = FaqIndex(catalog.shop.faq)
 
     # -- public ------------------------------------------------------------------------------------
@@ -69,12 +73,15 @@ class Understander:
         mention, masked = self.products.mention(low, slots)
         self.products.numeric_sizes(slots, mention, current_product)
         tokens = tokenize(masked)
+        question = is_question(norm)
         scores = self._score(masked, tokens, slots)
+        if not question and _STATEMENT.search(masked) and scores.get("handoff", 0.0) < 4:
+            # 已拍 / 我穿M刚好 / 白色好仙: telling, not asking (拍了三天还没发 stays a handoff)
+            scores["chitchat"] = scores.get("chitchat", 0.0) + 8.0
         faq_index, faq_score = self.faq.match(tokens)
         if faq_score >= 3:
             scores["shop_faq"] = scores.get("shop_faq", 0.0) + faq_score
         pronoun = bool(PRONOUN.search(low))
-        question = is_question(norm)
         intent, confidence = self._decide(scores, question, mention is not None, pronoun, current_product)
         aspects = self._aspects(intent, masked)
         product_id, source, candidates = self.products.resolve(
