@@ -8,7 +8,7 @@ from typing import Any
 from siyu.assistant.answers.common import Reply, join
 from siyu.assistant.nlu import Parse
 from siyu.assistant.vocab import region_in, region_zone
-from siyu.catalog import Catalog, CouponQuote, Product, money
+from siyu.catalog import Catalog, Coupon, CouponQuote, Product, money
 
 __all__ = ["chitchat", "coupon", "handoff", "returns", "shipping", "shop_faq"]
 
@@ -98,6 +98,17 @@ def coupon(catalog: Catalog, parse: Parse, p: Product | None) -> Reply:
     aspects = set(parse.aspects)
     coupons = catalog.coupons
     slots: dict[str, Any] = {}
+    named = [c for cid in parse.coupons for c in coupons if c.id == cid]
+    if named:
+        slots["coupon"] = "+".join(c.id for c in named)
+        if len(named) > 1 or "stacking" in aspects:
+            names = "和".join(f"「{c.name}」" for c in named)
+            return Reply(f"{names}不能一起用哦，{rules.stacking}～", slots=slots)
+        if p is not None:
+            return Reply(_named_coupon(catalog, p, named[0]), slots=slots)
+        c = named[0]
+        how = f"{c.condition}才能用，" if c.condition else ""
+        return Reply(f"「{_coupon_label(catalog, c.id)}」{how}{rules.where}～", slots=slots)
     if p is not None:
         qty = parse.slots.quantity or 1
         items = [(p.id, qty)]
@@ -137,6 +148,22 @@ def coupon(catalog: Catalog, parse: Parse, p: Product | None) -> Reply:
             text += "；" + "，".join(cond)
         parts.append(text + f"。{rules.stacking}，{rules.where}～")
     return Reply("".join(parts), slots={"aspect": "+".join(sorted(aspects)) or "list"})
+
+
+def _named_coupon(catalog: Catalog, p: Product, c: Coupon) -> str:
+    """Whether the coupon the viewer named works on this product, and what it comes to."""
+    live = money(p.live_price)
+    if not c.covers(p.id):
+        names = join([q.short_name for pid in c.applies_to or () if (q := catalog.get(pid)) is not None])
+        best = _quote_text(catalog, p, [(p.id, 1)], catalog.best_coupon_for_basket([(p.id, 1)]))
+        return f"「{c.name}」只能用在{names}上，这款{p.short_name}用不了哦～{best}"
+    if p.live_price < c.threshold:
+        gap = money(c.threshold - p.live_price)
+        return f"这款直播间价{live}元，还没到「{c.name}」的{money(c.threshold)}元门槛，再凑{gap}元就能用啦～"
+    final = money(p.live_price - c.discount_on(p.live_price))
+    if c.condition:
+        return f"「{c.name}」需要{c.condition}才能用，满足的话这款用券后{final}元哦～"
+    return f"可以用的宝宝，这款直播间价{live}元，用「{c.name}」券后到手{final}元哦～（每单限用一张）"
 
 
 def _coupon_label(catalog: Catalog, coupon_id: str) -> str:
