@@ -14,6 +14,7 @@ from siyu.assistant.answers.common import (
     resolve_size,
     size_label,
 )
+from siyu.assistant.answers.sizing import equivalent_sizes
 from siyu.assistant.nlu import Parse
 from siyu.catalog import LETTER_ORDER, ONE_SIZE, Catalog, Product, split_sku
 
@@ -39,9 +40,12 @@ def stock(catalog: Catalog, parse: Parse, p: Product | None) -> Reply:
     if size.state == "missing":
         assert size.asked is not None
         bound = _size_bound(p, size.asked)
+        _, equivalent = equivalent_sizes(catalog, p, size.asked)
+        if equivalent:  # M on waist-numbered jeans: the waist sizes it corresponds to
+            equivalent = f"{equivalent}～"
         return Reply(
-            f"亲，这款没有{size_label(size.asked)}哦，"
-            f"尺码只有{join([size_label(s) for s in p.sizes])}{bound}～",
+            f"亲，这款没有{size_label(size.asked)}哦，{equivalent}"
+            f"尺码有{join([size_label(s) for s in p.sizes])}{bound}～",
             slots=slots,
         )
     prefix = ""
