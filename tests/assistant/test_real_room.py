@@ -250,3 +250,8 @@ def test_two_questions_get_two_answers(assistant: Assistant) -> None:
     assert b.intent == "size_advice" and "M码" in b.answer and "黑色" in b.answer
     same = assistant.ask("原价多少 直播间多少", "P01")  # one intent asked twice: one answer
     assert same.intent == "price" and same.answer.count("直播间价") == 1
+
+
+def test_slimming_answer_names_only_slimming_points(assistant: Assistant) -> None:
+    a = assistant.ask("碎花裙显瘦吗", None)  # P01: 收腰显瘦, not V领修饰脸型
+    assert a.product_id == "P01" and "收腰显瘦" in a.answer and "脸型" not in a.answer

@@ -253,7 +253,7 @@ def _look(p: Product, parse: Parse) -> str:
         hits = [s for s in notes if "搭" in s]
         parts.append(f"这款{join(hits)}哦" if hits else f"这款是{p.fit}版型的{p.category}，日常好搭配哦")
     if re.search("显(瘦|胖|高|矮|腿|壮|宽)", text):
-        hits = [s for s in notes if re.search("显(?!白|黑)|遮|修饰|收腰|A字|不挑", s)]
+        hits = [s for s in notes if re.search("显(?!白|黑|脖)|遮|修饰(?!脸)|收腰|A字|不挑", s)]
         lead = f"{join(hits)}，" if hits else ""
         parts.append(f"这款{lead}是{p.fit}版型哦")
     if re.search("显(白|黑|气色|脸|年轻|老|嫩|肤色)|肤色|黄皮|黑皮", text):
