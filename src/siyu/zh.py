@@ -7,7 +7,9 @@ Base level: this module imports nothing from siyu.
   :func:`cn_to_arabic` converts the numerals inside running text (cn2an: ``一百斤`` -> ``100斤``);
   :func:`fold_digits` turns each Chinese digit character into an ASCII digit, keeping the length (contact
   numbers written as ``一三八…`` or ``壹叁捌…``).
-- :func:`is_question`: whether a live-room comment is a question.
+- :func:`to_simplified`: traditional characters viewers type (這款多少錢) as simplified ones, from a small
+  table of the characters a shop room uses (not a full converter).
+- :func:`is_question`: whether a live-room comment is a question (traditional characters too).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ __all__ = [
     "fold_digits",
     "is_question",
     "normalize",
+    "to_simplified",
 ]
 
 # --------------------------------------------------------------------------------------------------
@@ -33,6 +36,23 @@ __all__ = [
 def normalize(text: str) -> str:
     """NFKC (full-width -> half-width), whitespace collapsed to single spaces."""
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
+
+
+# Traditional -> simplified, one character each: the characters of live-room comments (shop, sizes,
+# shipping, coupons, garments). Pairs are written side by side: 這这 錢钱 ...
+_TRAD_PAIRS = (
+    "這这錢钱還还碼码嗎吗麼么幾几個个號号鏈链車车黃黄價价優优條条褲裤們们應应該该適适問问題题會会選选買买賣卖順顺豐丰東东邊边內内門门實实體体現现預预換换單单訂订質质麵面絨绒彈弹顯显熱热涼凉頭头領领"
+    "帶带錯错點点塊块減减滿满無无檻槛貴贵謝谢愛爱時时間间後后沒没對对說说話话讓让給给過过進进運运費费險险達达幫帮庫库斷断補补樣样雙双鵝鹅鴨鸭絲丝襯衬針针織织夾夹連连衛卫馬马裡里裏里來来見见壞坏燙烫"
+    "機机縮缩郵邮遠远區区顏颜發发貨货開开紅红藍蓝綠绿銀银閃闪齊齐長长寬宽鬆松緊紧試试歲岁廣广聯联繫系撥拨與与為为幹干釦扣鈕钮鍊链紗纱綢绸緞缎網网購购額额劵券紀纪戶户處处稱称專专屬属圖图數数貼贴遲迟"
+    "擇择潔洁濕湿腳脚舊旧麗丽莊庄鄉乡廠厂產产線线讚赞氣气獎奖蘭兰燈灯團团員员規规則则雲云離离極极夠够釋释僅仅將将準准剛刚樂乐歡欢寶宝貝贝媽妈"
+)
+_TRAD = str.maketrans({_TRAD_PAIRS[i]: _TRAD_PAIRS[i + 1] for i in range(0, len(_TRAD_PAIRS), 2)})
+
+
+def to_simplified(text: str) -> str:
+    """The traditional characters of `text` that a shop room uses, as simplified ones (這款多少錢 ->
+    这款多少钱); other characters are kept. Same length as `text`."""
+    return text.translate(_TRAD)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -125,7 +145,7 @@ _ENGLISH = re.compile(r"^(how|what|when|where|which|who|why|is|are|do|does|can|c
 
 def is_question(text: str) -> bool:
     """Whether a live-room comment (Chinese, or simple English) asks something."""
-    t = text.strip()
+    t = to_simplified(text.strip())
     if not t:
         return False
     if _ENDS_QMARK.search(t):

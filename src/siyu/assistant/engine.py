@@ -2,19 +2,46 @@
 
 Pure, synchronous and in-process: a question costs well under a millisecond (no I/O). Stock changes made
 on the catalog (``catalog.adjust``) show in the next answer.
+
+Two questions in one comment ("多少钱 有xl吗", "包邮吗？几天发货") are answered both, in order: the comment is
+cut into clauses that are each a question, and when they ask different things each gets its answer (the
+first one gives the intent and product).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from siyu.assistant.answers import Composer
+from siyu.assistant.answers import Composer, Reply
 from siyu.assistant.nlu import Parse, Understander
 from siyu.catalog import Catalog
+from siyu.zh import is_question
 
 DEFAULT_THRESHOLD = 0.5
+_CLAUSE_CUT = re.compile(r"[\s,，。;；?？!！~～]+")
+
+
+def clauses(text: str) -> list[str]:
+    """The questions of a comment: pieces between separators, joined until each asks something; a trailing
+    piece that asks nothing ("急用") stays with the question before it."""
+    out: list[str] = []
+    chunk = ""
+    for piece in _CLAUSE_CUT.split(text.strip()):
+        if not piece:
+            continue
+        chunk = f"{chunk} {piece}".strip()
+        if is_question(chunk):
+            out.append(chunk)
+            chunk = ""
+    if chunk:
+        if out:
+            out[-1] = f"{out[-1]} {chunk}"
+        else:
+            out.append(chunk)
+    return out
 
 
 @dataclass(slots=True, frozen=True)
@@ -72,6 +99,14 @@ class Assistant:
             return Answer("chitchat", None, "", False, 0.0, {}, "chitchat|-|empty", None, True)
         parse = self.nlu.parse(text, current_product)
         reply = self.composer.compose(parse)
+        parts = self._several(text, parse, current_product)
+        if parts:
+            parse = parts[0][0]
+            reply = Reply(
+                "".join(r.text for _, r in parts),
+                min(r.confidence for _, r in parts),
+                {k: v for _, r in reversed(parts) for k, v in r.slots.items()},
+            )
         confidence = round(max(0.0, min(1.0, parse.confidence * reply.confidence)), 3)
         slots: dict[str, Any] = {}
         if parse.slots.link_nos:
@@ -90,3 +125,16 @@ class Assistant:
             suggested=reply.text if needs_host else None,
             needs_host=needs_host,
         )
+
+    def _several(self, text: str, whole: Parse, current: str | None) -> list[tuple[Parse, Reply]]:
+        """Each question of a comment that asks two different things, with its reply; [] otherwise."""
+        pieces = clauses(text)
+        if len(pieces) < 2:
+            return []
+        context = whole.product_id or current
+        parses = [self.nlu.parse(piece, context) for piece in pieces]
+        intents = [p.intent for p in parses]
+        unsure = min(p.confidence for p in parses) < 0.5
+        if "chitchat" in intents or len(set(intents)) < len(intents) or unsure:
+            return []
+        return [(p, self.composer.compose(p)) for p in parses]

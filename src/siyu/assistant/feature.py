@@ -6,7 +6,8 @@
   asked the same thing, the room once (services.say). Handoffs get the 客服 pointer; what the rules are
   unsure of stays with the host (or goes to the optional LLM).
 - A host reply to one question of a group answers the whole group.
-- Companion mode: while the host is busy or away, a catalog-grounded line every `companion_every_s`.
+- Companion mode: while the host is busy or away, a catalog-grounded line every `companion_every_s`, and
+  every chitchat comment (主播去哪了, 主播好美, 已拍) gets a short companion line instead of silence.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class AssistantFeature(Feature):
         p = event.payload
         if p.role != "viewer" or event.seq is None:
             return None
+        self.ra.host_status = self.host.status
         answer = self.ra.analyse(event.seq, p.text, self.products.pinned_id)
         if answer is None or not self.ra.wants_answer(answer, p.question):
             return None
@@ -49,8 +51,8 @@ class AssistantFeature(Feature):
 
     def annotate(self, event: Event[CommentPosted]) -> Annotation | None:
         answer = self._reading(event)
-        if answer is None:
-            return None
+        if answer is None or (answer.intent == "chitchat" and not event.payload.question):
+            return None  # chat answered only for company (host away) is not a question for the panel
         assert event.seq is not None and event.user_id is not None
         group = self.ra.note_question(event.seq, event.user_id, answer, now=_monotonic_at(event.ts))
         if answer.product_id is not None:
@@ -76,13 +78,18 @@ class AssistantFeature(Feature):
         assert event.seq is not None and event.user_id is not None
         ra, room, p, seq, user = self.ra, self.room, event.payload, event.seq, event.user_id
         unsure = answer.needs_host and not answer.handoff
+        companion = ra.companion_reply(answer)
 
         def send(text: str, source: str) -> None:
             say_to(room, user, text, answer.intent, parent=event.id, confidence=answer.confidence,
                    reply_to={"seq": seq, "cid": p.cid}, product_id=answer.product_id, handoff=answer.handoff,
                    source=source)  # fmt: skip
 
-        if ra.llm is not None and (answer.intent == "chitchat" or unsure):
+        if companion is not None:  # the host is busy or away: chat gets company instead of silence
+            send(companion, "companion")
+            if not p.question:
+                return
+        elif ra.llm is not None and (answer.intent == "chitchat" or unsure):
             # chitchat and what the rules are unsure of: the model, with the catalog as its only source;
             # an unsure question the model cannot answer stays with the host (it is on the panel already)
             async def via_llm() -> None:

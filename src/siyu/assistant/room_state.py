@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 GROUP_WINDOW_S = 120.0
 """Questions with the same key within this window form one group on the host console."""
 MAX_GROUPS = 200
+_KIND_WORDS = frozenset({"thanks", "bought", "feedback", "praise", "like", "support", "laugh"})
+"""Chitchat readings whose own first line (谢谢宝宝的支持) leads the companion reply."""
 MEMO = 2000
 
 _INTENT_LABEL = {
@@ -116,10 +118,22 @@ class RoomAssistant:
                 self._memo.popitem(last=False)
         return got
 
-    @staticmethod
-    def wants_answer(answer: Answer, question: bool) -> bool:
-        """Plain chat is not answered; product and shop questions are, even without a question mark."""
-        return answer.intent != "chitchat" or question
+    def wants_answer(self, answer: Answer, question: bool) -> bool:
+        """Plain chat is not answered; product and shop questions are, even without a question mark. While
+        the host is busy or away, chat is answered too (:meth:`companion_reply`)."""
+        return answer.intent != "chitchat" or question or self.host_status != "live"
+
+    def companion_reply(self, answer: Answer) -> str | None:
+        """While the host is busy or away, a chitchat comment (主播去哪了, 主播好美, 已拍) gets a short
+        companion line instead of waiting for the host; None while she is live or for other intents."""
+        if answer.intent != "chitchat" or self.host_status == "live" or self.engine is None:
+            return None
+        away = "在忙，马上回来" if self.host_status == "busy" else "暂时离开一下，很快回来"
+        tail = f"{self.host_name}{away}哦，助理先陪着宝宝，有尺码、库存、发货问题直接问我💕"
+        if answer.slots.get("aspect") in _KIND_WORDS:
+            first = answer.answer.split("～")[0]
+            return f"{first}～{tail}"
+        return f"宝宝好呀～{tail}"
 
     def note_question(self, seq: int, user_id: str, answer: Answer, now: float | None = None) -> Group:
         """Count the question into its group (the host console's "N 人在问")."""

@@ -22,9 +22,13 @@ __all__ = ["BIGGEST", "SlotExtractor", "Slots", "numerals_to_digits"]
 
 # Single colour characters count only in a colour-like context, so that 红包, 粉丝团, 小黄车, 白菜价 do not.
 _SINGLE_COLOR = re.compile(
-    r"(?<![小网大])([黑白红粉蓝绿黄紫灰棕橙杏驼])(?=的|款|系|[a-zA-Z0-9]|码|还|有|吗|呢|么|嘛"
+    r"(?<![小网大显])([黑白红粉蓝绿黄紫灰棕橙杏驼])(?=的|款|系|[a-zA-Z0-9]|码|还|有|吗|呢|么|嘛"
     r"|[\s,，。?？!！~～]|$)"
 )
+
+# "除了黑白还有什么颜色": the colours after 除了 are left out, not asked for.
+_EXCEPT = re.compile(r"除了(.{1,12}?)(?=以外|之外|外|还|也|别的|其他|其它|[,，\s]|有|$)")
+_COLOR_CHARS = "黑白红粉蓝绿黄紫灰棕橙杏驼"
 
 # --------------------------------------------------------------------------------------------------
 # numbers
@@ -87,6 +91,7 @@ class Slots:
     link_nos: list[int] = field(default_factory=list)
     sizes: list[str] = field(default_factory=list)  # canonical: S M L XL XXL 3XL 28 均码 加大
     colors: list[str] = field(default_factory=list)  # colour phrases as written (without a trailing 的)
+    except_colors: list[str] = field(default_factory=list)  # 除了黑白…: colours the viewer leaves out
     height_cm: int | None = None
     weight_jin: float | None = None
     numbers: list[int] = field(default_factory=list)  # bare 2-digit numbers left over (maybe a jeans size)
@@ -131,12 +136,25 @@ class SlotExtractor:
 
     def _colors(self, raw: str, slots: Slots) -> None:
         spans: list[tuple[int, int]] = []
+        excluded = [m.span(1) for m in _EXCEPT.finditer(raw)]
+
+        def put(phrase: str, at: int) -> None:
+            if any(a <= at < b for a, b in excluded):
+                if phrase not in slots.except_colors:
+                    slots.except_colors.append(phrase)
+            else:
+                slots.colors.append(phrase)
+
         for m in self._color_re.finditer(raw):
-            slots.colors.append(m.group(0))
+            put(m.group(0), m.start())
             spans.append(m.span())
         for m in _SINGLE_COLOR.finditer(raw):
             if not any(a <= m.start() < b for a, b in spans):
-                slots.colors.append(m.group(1))
+                put(m.group(1), m.start())
+        for a, b in excluded:  # 黑白 / 黑灰: bare colour characters side by side
+            for i in range(a, b):
+                if raw[i] in _COLOR_CHARS and not any(x <= i < y for x, y in spans):
+                    put(raw[i], i)
 
     def _regions(self, raw: str, slots: Slots) -> None:
         for m in REGION_RE.finditer(raw):

@@ -210,6 +210,8 @@ def _info_sentence(p: Product, aspect: str, parse: Parse) -> str:
         else:
             verdict = "洗护方式"
         return f"{verdict}～洗护：{care}。"
+    if aspect == "look":
+        return _look(p, parse)
     if aspect == "fit":
         advice = {
             "修身": "修身版型，介意紧身的宝宝可以拍大一码",
@@ -239,6 +241,32 @@ def _info_sentence(p: Product, aspect: str, parse: Parse) -> str:
             return f"有的哦，{join(hits)}～"
         return f"这款的亮点：{join(p.selling_points)}～"
     return ""
+
+
+def _look(p: Product, parse: Parse) -> str:
+    """显白/显瘦/百搭: the catalog's own words about the look, else a neutral line; never a colour claim
+    (显白 asks how a colour looks, not whether the product comes in 白)."""
+    text = parse.norm
+    notes = [*p.selling_points, *(t for t in p.tags if t not in p.selling_points)]
+    parts = []
+    if re.search("百搭|好搭|怎么搭|搭配", text):
+        hits = [s for s in notes if "搭" in s]
+        parts.append(f"这款{join(hits)}哦" if hits else f"这款是{p.fit}版型的{p.category}，日常好搭配哦")
+    if re.search("显(瘦|胖|高|矮|腿|壮|宽)", text):
+        hits = [s for s in notes if re.search("显(?!白|黑|脖)|遮|修饰(?!脸)|收腰|A字|不挑", s)]
+        lead = f"{join(hits)}，" if hits else ""
+        parts.append(f"这款{lead}是{p.fit}版型哦")
+    if re.search("显(白|黑|气色|脸|年轻|老|嫩|肤色)|肤色|黄皮|黑皮", text):
+        named = [c for c in p.colors if any(match in c for match in _colour_words(parse))]
+        which = join(named) if named else "每个颜色"
+        parts.append(
+            f"{which}上身显不显白和肤色、光线都有关系哦，这款有{join(p.colors)}，宝宝可以看看主播上身的效果再挑"
+        )
+    return "，".join(parts or [f"这款是{p.fit}版型，亮点是{join(p.selling_points)}哦"]) + "～"
+
+
+def _colour_words(parse: Parse) -> list[str]:
+    return [c.removesuffix("色") for c in parse.slots.colors if c.removesuffix("色")]
 
 
 def _measure(p: Product, parse: Parse) -> str:

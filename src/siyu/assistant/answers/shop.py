@@ -8,7 +8,7 @@ from typing import Any
 from siyu.assistant.answers.common import Reply, join
 from siyu.assistant.nlu import Parse
 from siyu.assistant.vocab import region_in, region_zone
-from siyu.catalog import Catalog, CouponQuote, Product, money
+from siyu.catalog import Catalog, Coupon, CouponQuote, Product, money
 
 __all__ = ["chitchat", "coupon", "handoff", "returns", "shipping", "shop_faq"]
 
@@ -98,6 +98,17 @@ def coupon(catalog: Catalog, parse: Parse, p: Product | None) -> Reply:
     aspects = set(parse.aspects)
     coupons = catalog.coupons
     slots: dict[str, Any] = {}
+    named = [c for cid in parse.coupons for c in coupons if c.id == cid]
+    if named:
+        slots["coupon"] = "+".join(c.id for c in named)
+        if len(named) > 1 or "stacking" in aspects:
+            names = "和".join(f"「{c.name}」" for c in named)
+            return Reply(f"{names}不能一起用哦，{rules.stacking}～", slots=slots)
+        if p is not None:
+            return Reply(_named_coupon(catalog, p, named[0]), slots=slots)
+        c = named[0]
+        how = f"{c.condition}才能用，" if c.condition else ""
+        return Reply(f"「{_coupon_label(catalog, c.id)}」{how}{rules.where}～", slots=slots)
     if p is not None:
         qty = parse.slots.quantity or 1
         items = [(p.id, qty)]
@@ -137,6 +148,22 @@ def coupon(catalog: Catalog, parse: Parse, p: Product | None) -> Reply:
             text += "；" + "，".join(cond)
         parts.append(text + f"。{rules.stacking}，{rules.where}～")
     return Reply("".join(parts), slots={"aspect": "+".join(sorted(aspects)) or "list"})
+
+
+def _named_coupon(catalog: Catalog, p: Product, c: Coupon) -> str:
+    """Whether the coupon the viewer named works on this product, and what it comes to."""
+    live = money(p.live_price)
+    if not c.covers(p.id):
+        names = join([q.short_name for pid in c.applies_to or () if (q := catalog.get(pid)) is not None])
+        best = _quote_text(catalog, p, [(p.id, 1)], catalog.best_coupon_for_basket([(p.id, 1)]))
+        return f"「{c.name}」只能用在{names}上，这款{p.short_name}用不了哦～{best}"
+    if p.live_price < c.threshold:
+        gap = money(c.threshold - p.live_price)
+        return f"这款直播间价{live}元，还没到「{c.name}」的{money(c.threshold)}元门槛，再凑{gap}元就能用啦～"
+    final = money(p.live_price - c.discount_on(p.live_price))
+    if c.condition:
+        return f"「{c.name}」需要{c.condition}才能用，满足的话这款用券后{final}元哦～"
+    return f"可以用的宝宝，这款直播间价{live}元，用「{c.name}」券后到手{final}元哦～（每单限用一张）"
 
 
 def _coupon_label(catalog: Catalog, coupon_id: str) -> str:
@@ -205,20 +232,29 @@ def chitchat(catalog: Catalog, parse: Parse, p: Product | None) -> Reply:
     t = parse.norm.lower()
     if re.search(r"谢谢|感谢", t):
         return Reply("不客气哦宝宝，有问题随时问我～", slots={"aspect": "thanks"})
+    if re.search(r"已拍|拍了|买了|下单了|付款了|付了|入手", t):
+        return Reply("谢谢宝宝的支持～我们会尽快安排发货哦💕", slots={"aspect": "bought"})
+    if re.search(r"我(平时|一般|都|就|一直|本来)?穿|刚好|正好|好穿|上次买|买过|回购", t):
+        return Reply("谢谢宝宝的分享～穿着合适最重要，喜欢的款随时问我哦💕", slots={"aspect": "feedback"})
+    if re.search(r"去哪|在哪|人呢|人去|不见|回来|走了|吃饭|吃了|喝水|休息|干嘛|干啥|在忙|忙啥|上厕所", t):
+        host = shop.host or "主播"
+        return Reply(
+            f"宝宝稍等，{host}马上回来哦～有尺码、库存、发货的问题可以先问我💕", slots={"aspect": "host_away"}
+        )
     if re.search(r"身高|多高|多重|体重|码|号|几岁|多大", t):
         return Reply(
             "主播的身高体重和尺码以主播口播为准哦～宝宝报一下自己的身高体重，帮你推荐合适的尺码💕",
             0.5,
             slots={"aspect": "host"},
         )
-    if re.search(r"已拍|拍了|买了|下单了|付款了|付了", t):
-        return Reply("谢谢宝宝的支持～我们会尽快安排发货哦💕", slots={"aspect": "bought"})
     if re.search(r"哈哈|嘿嘿|呵呵|hhh|笑死", t):
         return Reply("哈哈宝宝开心就好～喜欢的款随时问我哦💕", slots={"aspect": "laugh"})
     if re.search(r"晚安|拜拜|下次见|走了|下播", t):
         return Reply("谢谢宝宝的陪伴，记得关注主播，下次见哦～", slots={"aspect": "bye"})
+    host = shop.host or "主播"
+    if not re.search(rf"主播|{re.escape(host)}|你", t) and re.search(r"美|漂亮|好看|仙|绝|爱了|显", t):
+        return Reply("宝宝眼光真好～喜欢的话记得看看小黄车哦💕", slots={"aspect": "like"})
     if re.search(r"美|漂亮|好看|可爱|瘦|仙女|女神|帅|身材|棒|厉害|好听", t):
-        host = shop.host or "主播"
         return Reply(
             f"谢谢宝宝的夸奖～{host}会继续努力哒，喜欢的款式记得看看小黄车哦💕",
             slots={"aspect": "praise"},
@@ -244,7 +280,7 @@ def handoff(catalog: Catalog, parse: Parse, p: Product | None) -> Reply:
     elif "complaint" in aspects:
         text = f"非常抱歉给宝宝带来不好的体验😭 麻烦{channel}，人工客服会第一时间帮你处理{hours}～"
     elif "bargain" in aspects:
-        text = "宝宝，直播间价已经是最低价啦，还可以领券再省哦～其他优惠问题可以私信小助理或联系客服～"
+        text = f"宝宝，价格助理这边改不了哦，议价的问题麻烦{channel}，人工客服帮你看{hours}～"
     elif "refund" in aspects:
         text = f"宝宝退款进度需要人工客服帮你查哦，{channel}{hours}～"
     elif aspects & {"order", "logistics", "address"}:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from statistics import median
 from typing import Any
 
 from siyu.assistant.answers.common import Reply, join, one_size_range, size_label
 from siyu.assistant.nlu import Parse
 from siyu.catalog import Catalog, Product, SizeRow, money
 
-__all__ = ["size_advice"]
+__all__ = ["equivalent_sizes", "size_advice"]
 
 
 def size_advice(catalog: Catalog, parse: Parse, p: Product | None) -> Reply:
@@ -121,3 +122,33 @@ def _most_central(rows: list[SizeRow], w: float) -> SizeRow:
         return abs(w - mid) / max(1.0, r.weight_jin[1] - r.weight_jin[0])
 
     return min(rows, key=distance)
+
+
+def equivalent_sizes(catalog: Catalog, p: Product, asked: str) -> tuple[list[str], str]:
+    """The sizes of `p` that match a size it is not sized in (a letter on waist-numbered jeans, a waist
+    number on letter sizes), from the catalog's size charts: the waist of `asked` on the other products of
+    the same gender sized that way, else their weight range. ([], "") when the catalog does not say."""
+    if p.one_size or not p.size_chart or asked.isdigit() == all(s.isdigit() for s in p.sizes):
+        return [], ""
+    same = [q for q in catalog.products if q.id != p.id and q.gender == p.gender] or [
+        q for q in catalog.products if q.id != p.id
+    ]
+    rows = [row for q in same if (row := q.chart_row(asked)) is not None]
+    waists = [r.waist_cm for r in rows if r.waist_cm is not None]
+    targets = [r for r in p.size_chart if r.waist_cm is not None]
+    label = size_label(asked)
+    if waists and targets:
+        waist = median(waists)
+        ranked = sorted(targets, key=lambda r: abs((r.waist_cm or 0) - waist))
+        best = [r for r in ranked if abs((r.waist_cm or 0) - waist) <= 3][:2] or ranked[:1]
+        best.sort(key=lambda r: p.sizes.index(r.size))
+        options = "或".join(f"{size_label(r.size)}（腰围{money(r.waist_cm or 0)}cm）" for r in best)
+        return [r.size for r in best], f"平时穿{label}（腰围约{money(waist)}cm）的宝宝可以看{options}"
+    if rows:
+        lo, hi = median(r.weight_jin[0] for r in rows), median(r.weight_jin[1] for r in rows)
+        best = [r for r in p.size_chart if r.weight_jin[0] < hi and r.weight_jin[1] > lo][:2]
+        if best:
+            options = "或".join(size_label(r.size) for r in best)
+            who = f"平时穿{label}（约{money(lo)}-{money(hi)}斤）的宝宝"
+            return [r.size for r in best], f"{who}可以看{options}"
+    return [], ""

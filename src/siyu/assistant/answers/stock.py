@@ -9,10 +9,12 @@ from siyu.assistant.answers.common import (
     color_word,
     colors_in,
     join,
+    match_colors,
     one_size_range,
     resolve_size,
     size_label,
 )
+from siyu.assistant.answers.sizing import equivalent_sizes
 from siyu.assistant.nlu import Parse
 from siyu.catalog import LETTER_ORDER, ONE_SIZE, Catalog, Product, split_sku
 
@@ -38,9 +40,12 @@ def stock(catalog: Catalog, parse: Parse, p: Product | None) -> Reply:
     if size.state == "missing":
         assert size.asked is not None
         bound = _size_bound(p, size.asked)
+        _, equivalent = equivalent_sizes(catalog, p, size.asked)
+        if equivalent:  # M on waist-numbered jeans: the waist sizes it corresponds to
+            equivalent = f"{equivalent}～"
         return Reply(
-            f"亲，这款没有{size_label(size.asked)}哦，"
-            f"尺码只有{join([size_label(s) for s in p.sizes])}{bound}～",
+            f"亲，这款没有{size_label(size.asked)}哦，{equivalent}"
+            f"尺码有{join([size_label(s) for s in p.sizes])}{bound}～",
             slots=slots,
         )
     prefix = ""
@@ -152,6 +157,13 @@ def color(catalog: Catalog, parse: Parse, p: Product | None) -> Reply:
     assert p is not None
     colors, unknown = colors_in(p, parse)
     all_colors = f"{join(p.colors)}{len(p.colors)}个颜色"
+    if parse.slots.except_colors and not colors:  # 除了黑白还有什么颜色
+        left_out = [c for phrase in parse.slots.except_colors for c in match_colors(p, phrase)]
+        others = [c for c in p.colors if c not in left_out]
+        said = join([color_word(c) for c in parse.slots.except_colors])
+        if not others:
+            return Reply(f"这款只有{all_colors}哦～", slots={"color": "except"})
+        return Reply(f"除了{said}，这款还有{join(others)}哦，一共{all_colors}～", slots={"color": "except"})
     if unknown and not colors:
         return Reply(
             f"亲，这款没有{color_word(unknown[0])}哦，只有{all_colors}～", slots={"color": unknown[0]}

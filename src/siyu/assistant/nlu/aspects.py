@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from siyu.assistant.nlu.rules import rx
+from siyu.assistant.nlu.rules import LOOK, rx
 
 __all__ = ["ASPECTS", "COLOR_THEN_HAVE", "COMPLAINT", "HYPOTHETICAL"]
 
@@ -74,7 +74,8 @@ ASPECTS: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
         "product_info": (
             ("measure", r"衣长|裤长|裙长|袖长|长度|多长|长不长|胸围|腰围|臀围|尺寸|尺码表|下摆|裤腿"),
             ("care", r"机洗|洗衣机|手洗|干洗|水洗|怎么洗|洗涤|烘干|熨|漂白|洗护|清洗|好洗|能洗"),
-            ("fit", r"修身|宽松|版型|廓形|oversize|紧身|显瘦|显胖|直筒"),
+            ("look", LOOK),
+            ("fit", r"修身|宽松|版型|廓形|oversize|紧身|直筒"),
             ("gender", r"男生|男的|男士|男朋友|老公|男款|女生|女的|男女|情侣|中性"),
             ("season", r"季节|什么时候穿|几月|春|夏|秋|冬|四季|天气|几度|现在穿"),
             (
@@ -95,7 +96,7 @@ ASPECTS: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
             (
                 "bargain",
                 r"便宜|少(一)?点|抹(个)?零|砍|讲(个)?价|议价|打个折|优惠(一)?点|给个优惠|\d+(块|元)?(卖|行"
-                r"|可以)",
+                r"|可以)|再(少|便宜|优惠|让)|(少|优惠|让)\s*[\d十百一二两三四五六七八九]+",
             ),
             ("wrong_item", r"发错|少发|漏发|送错|不是我(拍|买)的|少了一件"),
             ("complaint", r"投诉|差评|举报|骗|垃圾|太差|假货|12315|维权|态度|坑"),

@@ -54,10 +54,14 @@ _GARMENT_NOUNS: dict[str, tuple[str, ...]] = {
 }
 
 
+# A nickname: two characters of a product name + the garment word (冰丝裤, 鹅绒服, 碎花裙, 羊毛外套).
+_NICKNAME = re.compile(r"([\u4e00-\u9fff]{2})(裤|裙|服|衫|衣|外套|夹克|马甲|t恤|t)")
+
+
 @dataclass(slots=True)
 class Mention:
     product_ids: list[str]
-    kind: str  # link / name / short_name / category / piece / noun / fuzzy
+    kind: str  # link / name / short_name / category / piece / nickname / noun / fuzzy
     span: tuple[int, int] | None = None
 
 
@@ -122,6 +126,9 @@ class ProductResolver:
         piece = self._piece(low)
         if piece is not None:
             return piece, blank(low, piece.span) if piece.span else low
+        nickname = self._nickname(low)
+        if nickname is not None and nickname.span is not None:
+            return nickname, blank(low, nickname.span)
         for noun, marks in _GARMENT_NOUNS.items():
             i = low.find(noun)
             if i >= 0:
@@ -145,6 +152,20 @@ class ProductResolver:
                 if ids:
                     span = (i, i + length)
                     return Mention(self._rank(list(ids), low, span), "piece", span)
+        return None
+
+    def _nickname(self, low: str) -> Mention | None:
+        """A name viewers coin from two characters of a product's name and its garment word: 冰丝裤
+        (冰丝阔腿裤), 鹅绒服 (鹅绒羽绒服), 碎花裙. Only when exactly one product has both."""
+        for m in _NICKNAME.finditer(low):
+            word, garment = m.group(1), m.group(2)
+            ids = [
+                p.id
+                for p in self.catalog.products
+                if word in f"{p.short_name}|{p.name}".lower() and garment in self._haystack(p)
+            ]
+            if len(ids) == 1:
+                return Mention(ids, "nickname", m.span())
         return None
 
     def _rank(self, ids: list[str], low: str, span: tuple[int, int]) -> list[str]:

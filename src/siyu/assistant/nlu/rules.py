@@ -8,7 +8,17 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["ABOUT_HOST", "INTENTS", "PRIORITY", "PRODUCT_INTENTS", "RULES", "rx"]
+__all__ = [
+    "ABOUT_HOST",
+    "HOST_REMARK",
+    "INTENTS",
+    "LOOK",
+    "PRIORITY",
+    "PRODUCT_INTENTS",
+    "RULES",
+    "STATEMENT",
+    "rx",
+]
 
 INTENTS = (
     "stock",
@@ -47,6 +57,23 @@ PRIORITY = {
 }
 
 ABOUT_HOST = r"(身高|多高|多重|体重|几岁|多大了|穿(的)?(什么|啥|几)码|穿几号|是什么码)"
+# Remarks about the host herself (where she is, what she does, how she looks), after 主播 / her name.
+HOST_REMARK = (
+    r"\s*(去哪|在哪|人呢|人去|人没了|不见了|回来|回来了吗|怎么还不回|还不回|走了|吃饭|吃了|吃的|喝水|休息|累"
+    r"|下播|干嘛|干啥|在忙|忙啥|忙什么|上厕所|嗓子|声音|今天|今晚|好(美|漂亮|好看|可爱|瘦|白|仙)"
+    r"|穿(的)?.{0,6}(好|真|太|超)(好看|美|仙|显瘦|显白|漂亮))"
+)
+# How a colour or a cut looks on someone (显白, 显瘦, 百搭): a question about the look, not about a colour.
+LOOK = (
+    r"显(白|黑|瘦|胖|高|矮|腿长|腿粗|气色|脸|年轻|老|嫩|肤色|壮|宽)|百搭|好搭|怎么搭|搭配|挑人|挑肤色|黄皮|黑皮"
+    r"|肤色"
+)
+# A viewer telling, not asking: a purchase (已拍), a size that fits, a compliment on a colour.
+STATEMENT = (
+    r"已拍|已下单|已付款|已买|拍了|买了|下单了|付款了|入手了|我(平时|一般|都|就|一直|本来)?穿.{0,8}(刚好|正好|合适"
+    r"|可以|舒服|好看)|我(平时|一般|一直|本来)穿|刚刚好|刚好|正好合适|很好穿|好穿|上次买|买过|回购|绝了|爱了|好仙"
+    r"|太仙|仙气|绝绝子|美哭|(好|太|真|超|很)显(瘦|白|高|腿长|气色)|(好|太|真|超)(好看|美|漂亮)(啊|呀|哇|了|!|~|$)"
+)
 
 
 def rx(pattern: str) -> re.Pattern[str]:
@@ -96,7 +123,7 @@ RULES: tuple[tuple[str, re.Pattern[str], float], ...] = tuple(
             "handoff",
             r"(能|可以|再)?便宜(一)?(点|些)|再便宜|能不能便宜|可以便宜|能便宜|少(一)?点(钱|吧|呗)?"
             r"|抹(个)?零|砍(个)?价|讲(个)?价|议价|打个折|优惠(一)?点|给个优惠|算便宜|\d+(块|元)?(卖|行|可以)(吗"
-            r"|不)",
+            r"|不)|再(少|便宜|优惠|让)|(少|便宜|优惠|让)\s*[\d十百一二两三四五六七八九]+\s*(块|元)?(钱)?\s*(吧|呗|行|呢|嘛|吗|不|可以|好不好|$)",
             6,
         ),
         ("handoff", r"人工|转人工|真人|找客服|联系客服|客服在|客服呢|找售后|联系售后", 6),
@@ -227,6 +254,7 @@ RULES: tuple[tuple[str, re.Pattern[str], float], ...] = tuple(
             3,
         ),
         ("product_info", r"修身|宽松|版型|廓形|oversize|紧身|显瘦|显胖|直筒", 3),
+        ("product_info", LOOK, 4),
         ("product_info", r"机洗|洗衣机|手洗|干洗|水洗|怎么洗|洗涤|烘干|熨|漂白|洗护|清洗|好洗|能洗", 3),
         ("product_info", r"季节|什么时候穿|几月|春天|夏天|秋天|冬天|春秋|四季|冬季|夏季|天气|几度|现在穿", 2),
         (
@@ -264,6 +292,7 @@ RULES: tuple[tuple[str, re.Pattern[str], float], ...] = tuple(
         ("shop_faq", r"哪里产|产地|哪产的|哪里生产|哪里做的|国产", 3),
         # -- questions about the host (not in the catalog) ------------------------------------------
         ("chitchat", rf"(主播|你)(的)?{ABOUT_HOST}", 6),
+        ("chitchat", rf"主播{HOST_REMARK}", 6),
         # -- chitchat -----------------------------------------------------------------------------------
         (
             "chitchat",

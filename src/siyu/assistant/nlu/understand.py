@@ -12,15 +12,19 @@ import re
 from dataclasses import dataclass, field
 
 from siyu.assistant.nlu.aspects import ASPECTS, COLOR_THEN_HAVE, COMPLAINT, HYPOTHETICAL
+from siyu.assistant.nlu.clean import clean
+from siyu.assistant.nlu.coupons import CouponFinder
 from siyu.assistant.nlu.faq import FaqIndex
-from siyu.assistant.nlu.products import PRONOUN, ProductResolver
-from siyu.assistant.nlu.rules import ABOUT_HOST, PRIORITY, PRODUCT_INTENTS, RULES
+from siyu.assistant.nlu.products import PRONOUN, ProductResolver, blank
+from siyu.assistant.nlu.rules import ABOUT_HOST, HOST_REMARK, PRIORITY, PRODUCT_INTENTS, RULES, STATEMENT
 from siyu.assistant.nlu.tokens import ensure_jieba, tokenize
 from siyu.assistant.slots import SlotExtractor, Slots
 from siyu.catalog import Catalog
-from siyu.zh import is_question, normalize
+from siyu.zh import is_question
 
 __all__ = ["Parse", "Understander"]
+
+_STATEMENT = re.compile(STATEMENT, re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -42,6 +46,7 @@ class Parse:
     mentioned: bool = False  # a product was named (link, name, category)
     faq_index: int | None = None
     faq_score: float = 0.0
+    coupons: tuple[str, ...] = ()  # ids of the coupons the comment names
 
 
 class Understander:
@@ -55,25 +60,37 @@ class Understander:
         ensure_jieba(words)  # before the FAQ keywords are tokenised: catalog words stay whole
         self.slots = SlotExtractor(catalog.colors, catalog.link_numbers)
         self.products = ProductResolver(catalog)
+        self.coupons = CouponFinder(catalog.coupons)
         host = catalog.shop.host.strip()
-        self._host_re = re.compile(rf"{re.escape(host)}(的)?{ABOUT_HOST}") if host else None
+        self._host_re = (
+            re.compile(rf"{re.escape(host)}((的)?{ABOUT_HOST}|{HOST_REMARK})") if host else None
+        )
         self.faq = FaqIndex(catalog.shop.faq)
 
     # -- public ------------------------------------------------------------------------------------
 
     def parse(self, text: str, current_product: str | None) -> Parse:
-        norm = normalize(text)
-        low = norm.lower()
-        slots = self.slots.extract(norm)
+        norm = clean(text)
+        coupons, spans = self.coupons.find(norm.lower())
+        read = norm  # the comment without the coupons it names (羽绒服9折券 is not the 羽绒服)
+        for span in spans:
+            read = blank(read, span)
+        low = read.lower()
+        slots = self.slots.extract(read)
         mention, masked = self.products.mention(low, slots)
         self.products.numeric_sizes(slots, mention, current_product)
         tokens = tokenize(masked)
+        question = is_question(norm)
         scores = self._score(masked, tokens, slots)
+        if coupons:
+            scores["coupon"] = scores.get("coupon", 0.0) + 4.0 * len(coupons)
+        if not question and _STATEMENT.search(masked) and scores.get("handoff", 0.0) < 4:
+            # 已拍 / 我穿M刚好 / 白色好仙: telling, not asking (拍了三天还没发 stays a handoff)
+            scores["chitchat"] = scores.get("chitchat", 0.0) + 8.0
         faq_index, faq_score = self.faq.match(tokens)
         if faq_score >= 3:
             scores["shop_faq"] = scores.get("shop_faq", 0.0) + faq_score
-        pronoun = bool(PRONOUN.search(low))
-        question = is_question(norm)
+        pronoun = bool(PRONOUN.search(norm.lower()))
         intent, confidence = self._decide(scores, question, mention is not None, pronoun, current_product)
         aspects = self._aspects(intent, masked)
         product_id, source, candidates = self.products.resolve(
@@ -101,6 +118,7 @@ class Understander:
             mentioned=mention is not None,
             faq_index=faq_index if intent == "shop_faq" else None,
             faq_score=faq_score,
+            coupons=tuple(coupons),
         )
 
     # -- intent ------------------------------------------------------------------------------------
