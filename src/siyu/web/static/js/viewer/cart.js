@@ -63,7 +63,7 @@ export function installCart(ctx) {
     const li = h(
       'li',
       { class: 'cart-item' + (p.explaining ? ' explaining' : ''), dataset: { productId: p.id, linkNo: p.link_no } },
-      h('div', { class: 'cart-thumb' }, h('span', { class: 'cart-no' }, p.link_no + '号')),
+      h('div', { class: 'cart-thumb' }, h('span', { class: 'cart-no' }, p.link_no != null ? p.link_no + '号' : '')),
       h(
         'div',
         { class: 'cart-info' },
