@@ -19,6 +19,8 @@ import { installProducts } from './viewer/products.js';
 import { installAssistant } from './viewer/assistant.js';
 import { installModeration } from './viewer/moderation.js';
 import { installComposer } from './viewer/composer.js';
+import { installMyQuestions } from './viewer/my-questions.js';
+import { installCart } from './viewer/cart.js';
 
 const MAX_LINES = 200;
 
@@ -26,10 +28,14 @@ function pageElements() {
   const ids = {
     title: 'room-title', host: 'host-name', avatar: 'host-avatar', online: 'online', likes: 'likes',
     live: 'live-badge', offline: 'offline-overlay', status: 'conn-status', welcome: 'welcome',
-    welcomeText: 'welcome-text', welcomeBadge: 'welcome-badge', hostStatus: 'host-status-banner',
+    welcomeText: 'welcome-text', welcomeBadge: 'welcome-badge', hostStatus: 'host-status-banner', hostStatusText: 'host-status-text',
     giftBanner: 'gift-banner', enter: 'enter-banner', comments: 'comments', newTip: 'new-msg-tip',
     pinned: 'pinned', giftRow: 'gift-row', composer: 'composer', input: 'comment-input', send: 'send-btn',
     like: 'like-btn', follow: 'follow-btn', hearts: 'hearts', fatal: 'fatal', fatalText: 'fatal-text',
+    myQBtn: 'my-q-btn', myQCount: 'my-q-count', myQSheet: 'my-q-sheet', myQList: 'my-q-list', myQEmpty: 'my-q-empty',
+    myQaPin: 'my-qa-pin', cartBtn: 'cart-btn', cartCount: 'cart-count', cartSheet: 'cart-sheet', cartList: 'cart-list',
+    cartEmpty: 'cart-empty', cartTotal: 'cart-total', skuSheet: 'sku-sheet', skuThumb: 'sku-thumb', skuName: 'sku-name',
+    skuPrices: 'sku-prices', skuPicked: 'sku-picked', skuColors: 'sku-colors', skuSizes: 'sku-sizes', skuWish: 'sku-wish',
   };
   return Object.fromEntries(Object.entries(ids).map(([k, id]) => [k, $(id)]));
 }
@@ -54,8 +60,10 @@ async function main() {
   installRoomState(ctx);
   installComments(ctx);
   installGifts(ctx);
+  installCart(ctx);
   installProducts(ctx);
   installAssistant(ctx);
+  installMyQuestions(ctx);
   installModeration(ctx);
   installComposer(ctx);
   bindAlerts(room, els, () => {

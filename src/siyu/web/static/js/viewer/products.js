@@ -1,13 +1,13 @@
 /**
  * @module viewer/products
  * The pinned product card on the viewer page (from `state.pinned` and `pin` messages, with a line
- * "🛍 主播正在讲解 1号链接：碎花连衣裙"), its stock notes (`stock` messages) and the demo buy button.
+ * "🛍 主播正在讲解 1号链接：碎花连衣裙"), its stock notes (`stock` messages) and its 去抢购, which opens the
+ * product's sheet (colours, sizes, stock; see viewer/cart.js).
  */
 
 import { h } from '../ui/dom.js';
 import { renderPinned, renderStock } from '../ui/product-card.js';
 import { StockBook } from '../core/stock-book.js';
-import { toast } from '../ui/toast.js';
 
 /** @param {object} ctx the viewer page (see viewer.js) */
 export function installProducts(ctx) {
@@ -37,6 +37,8 @@ export function installProducts(ctx) {
   });
 
   els.pinned.addEventListener('click', (e) => {
-    if (e.target && e.target.closest && e.target.closest('.pin-buy')) toast('演示环境，暂不支持下单');
+    if (e.target && e.target.closest && e.target.closest('.pin-buy') && els.pinned.dataset.productId) {
+      ctx.openProduct(els.pinned.dataset.productId);
+    }
   });
 }

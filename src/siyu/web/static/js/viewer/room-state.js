@@ -2,13 +2,19 @@
  * @module viewer/room-state
  * Presence and room state on the viewer page: title and host in the header, online count, the
  * session's likes (with hearts for other viewers' likes), live / offline, the host status banner
- * ("主播暂时离开，AI助理在线答疑"), the welcome card and the entry banner ("糖糖 等 14 人进入直播间").
+ * (busy: "主播在忙，AI助理先帮你解答", away: "主播暂时离开，AI助理在线答疑"), the welcome card and the entry banner ("糖糖 等 14 人进入直播间").
  * Handles `welcome`, `state`, `live`, `host_status` and `enter`.
  */
 
 import { h, setCount } from '../ui/dom.js';
 import { levelPill } from '../ui/badges.js';
 import { fmtCount } from '../ui/format.js';
+
+/** The host status banner's text; `live` (or anything else) hides it. */
+const HOST_STATUS_BANNER = {
+  busy: '主播在忙，AI助理先帮你解答',
+  away: '主播暂时离开，AI助理在线答疑',
+};
 
 /** @param {object} ctx the viewer page (see viewer.js); sets ctx.addLikes(n). */
 export function installRoomState(ctx) {
@@ -46,9 +52,10 @@ export function installRoomState(ctx) {
 
   // While the host is busy or away the assistant answers: say so in a small banner.
   function setHostStatus(status) {
-    const away = status === 'busy' || status === 'away';
+    const text = HOST_STATUS_BANNER[status];
     els.hostStatus.dataset.status = String(status || 'live');
-    els.hostStatus.hidden = !away;
+    if (text) els.hostStatusText.textContent = text;
+    els.hostStatus.hidden = !text;
   }
 
   function applyState(st, fromWelcome) {
