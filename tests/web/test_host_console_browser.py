@@ -99,11 +99,13 @@ async def test_at_1024_px_the_stream_shows_twelve_lines_and_moderation_only_on_t
     await expect(lines).to_have_count(20)
     fully_visible = await host.evaluate(
         """() => {
-          const box = document.getElementById('comments').closest('.scroll') || document.getElementById('comments');
-          const r = box.getBoundingClientRect();
-          return [...document.querySelectorAll('#comments li.msg.comment')]
-            .filter(li => { const b = li.getBoundingClientRect(); return b.top >= r.top - 1 && b.bottom <= r.bottom + 1; })
-            .length;
+          const list = document.getElementById('comments');
+          const r = (list.closest('.scroll') || list).getBoundingClientRect();
+          const inside = (li) => {
+            const b = li.getBoundingClientRect();
+            return b.top >= r.top - 1 && b.bottom <= r.bottom + 1;
+          };
+          return [...document.querySelectorAll('#comments li.msg.comment')].filter(inside).length;
         }"""
     )
     assert fully_visible >= 12, fully_visible
