@@ -28,6 +28,7 @@ from siyu.recommend.room import Recommendations
 from siyu.rooms.feature import Feature, FeatureSet
 from siyu.rooms.features import CORE_FEATURES
 from siyu.rooms.registry import RoomRegistry
+from siyu.rooms.report import SessionReport, session_report
 from siyu.rooms.room import RoomDeps
 from siyu.rooms.service import RoomService
 from siyu.rooms.services import RoomServices
@@ -174,21 +175,21 @@ class Node:
         await self.bus.drain()
         await self.db.close()
 
-    async def event_count(self, room_id: str, kind: str) -> int:
-        """Events of one type in a room's log (the demo's summary)."""
-        from sqlalchemy import func, select
+    async def session_report(self, room_id: str) -> SessionReport | None:
+        """What happened in the room's current (or last loaded) live session, from the log."""
+        room = await self.registry.get(room_id)
+        if room is None or room.session is None:
+            return None
+        return await session_report(self.db, room.session.id)
 
-        from siyu.store.tables import events
-
-        q = select(func.count()).select_from(events).where(events.c.room_id == room_id, events.c.type == kind)
-        async with self.db.engine.connect() as conn:
-            return int((await conn.execute(q)).scalar_one())
-
-    async def ensure_demo_room(self, room_id: str = "demo", shop_id: str = "wanwan") -> None:
-        """Load the shipped catalog, create the demo room and start a live session if none is on."""
+    async def ensure_demo_room(
+        self, room_id: str = "demo", shop_id: str = "wanwan", *, new_session: bool = False
+    ) -> None:
+        """Load the shipped catalog, create the demo room and start a live session if none is on (or a new
+        one with `new_session`: the demo counts each run as its own live session)."""
         await self.rooms.load_catalog(shop_id, demo_catalog())
         await self.rooms.create_room(room_id, shop_id, "晚晚的衣橱·秋冬上新专场")
         room = await self.registry.get(room_id)
         assert room is not None
-        if room.session is None:
+        if room.session is None or new_session:
             await room.start_session("秋冬上新专场")

@@ -99,6 +99,7 @@ def demo(
         node = Node(settings)
         room = "demo"
         await node.start(demo_room=room)
+        await node.ensure_demo_room(room, new_session=True)  # each run of the demo is its own live session
         tune_gc()
         viewer = node.signer.issue(room=room, user="demo-you", role=Role.VIEWER, nickname=nickname, level=6)
         host = node.signer.issue(room=room, user="demo-host", role=Role.HOST, nickname="晚晚")
@@ -110,7 +111,7 @@ def demo(
         console.print("模拟观众正在进入直播间…  按 Ctrl-C 停止")
         audience = Audience(
             node.ws_url, node.signer, room,
-            AudienceConfig(arrivals, max_online, mean_comment_gap_s=comment_gap),
+            AudienceConfig(arrivals, max_online, mean_comment_gap_s=comment_gap, avoid_names=(nickname,)),
         )  # fmt: skip
         stop = asyncio.Event()
         sim = asyncio.create_task(audience.run(stop))
@@ -124,15 +125,18 @@ def demo(
             stop.set()
             await sim
             await showing
-            answered = await node.event_count(room, "assistant.answered")
-            hidden = await node.event_count(room, "comment.hidden")
+            await asyncio.sleep(0.3)  # the last leaves reach the log
+            report = await node.session_report(room)
             await node.stop()
+            console.rule("本场小结")
+            if report is not None:
+                console.print(report.text())
             s = audience.stats
+            refused = "、".join(f"{code} {n} 次" for code, n in s.errors.items()) or "无"
             console.print(
-                f"模拟观众: 进入 {s.entered}, 3秒内离开 {s.bounced}, 评论 {s.comments} (提问 {s.questions}), "
-                f"点赞 {s.likes}, 礼物 {s.gifts}, 错误 {s.errors or 0}"
+                f"其中模拟观众 {s.entered} 位：评论 {s.comments} 条（提问 {s.questions} 条），"
+                f"点赞 {s.likes} 次，礼物 {s.gifts} 个；被拒绝的操作：{refused}。"
             )
-            console.print(f"AI助理回答 {answered} 条, 风控隐藏 {hidden} 条")
 
     uvloop.run(main())
 

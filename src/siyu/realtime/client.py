@@ -31,7 +31,8 @@ class RoomClient(WSListener):
                 self.inbox.put_nowait(msg)
         elif frame.msg_type is WSMsgType.CLOSE:
             code = frame.get_close_code().value
-            transport.send_close(frame.get_close_code())
+            if not transport.is_close_frame_sent:
+                transport.send_close(frame.get_close_code())
             transport.disconnect()
             if not self.closed.done():
                 self.closed.set_result(code)
@@ -47,10 +48,16 @@ class RoomClient(WSListener):
     async def recv(self, timeout: float = 5.0) -> dict[str, Any]:
         return await asyncio.wait_for(self.inbox.get(), timeout)
 
-    async def close(self) -> None:
+    async def close(self, timeout: float = 2.0) -> None:
+        """A clean close: our close frame, then the server's (it has read every frame we sent before it);
+        the TCP connection is dropped only if the server does not answer within `timeout`."""
         t = self.transport
         if t is not None and not t.is_disconnected:
             t.send_close()
+            try:
+                await asyncio.wait_for(asyncio.shield(self.closed), timeout)
+            except (TimeoutError, asyncio.CancelledError):
+                pass
             t.disconnect()
             await t.wait_disconnected()
 

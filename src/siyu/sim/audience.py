@@ -2,6 +2,10 @@
 
 Arrivals are a Poisson process; a share of viewers bounce within 3 s (the 三秒判断 the playbook is
 about); the rest stay an exponentially distributed time, commenting (some of it questions) and liking.
+
+Every action carries a cid and is counted when its ack comes (`comments` are comments the server
+acknowledged; `sent` counts the frames); a viewer that leaves first waits (up to 3 s) for the acks it is
+owed, then closes the WebSocket cleanly (close frame, then the server's), so no frame is lost on the way.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -26,6 +31,7 @@ class AudienceConfig:
     mean_comment_gap_s: float = 6.0
     question_share: float = 0.35
     seed: int | None = None
+    avoid_names: tuple[str, ...] = ()  # real people's nicknames (the demo's viewer): never in a simulated one
 
 
 @dataclass
@@ -33,10 +39,12 @@ class AudienceStats:
     entered: int = 0
     bounced: int = 0
     left: int = 0
-    comments: int = 0
+    sent: int = 0  # action frames written (comments, likes, gifts, follows)
+    comments: int = 0  # comments the server acknowledged
     questions: int = 0
     likes: int = 0
     gifts: int = 0
+    unacked: int = 0  # actions still without an answer when their viewer left (should stay 0)
     errors: dict[str, int] = field(default_factory=dict)
 
 
@@ -56,6 +64,9 @@ class Audience:
         self._rng = random.Random(self.config.seed)
         self._viewers: set[asyncio.Task[None]] = set()
         self._n = 0
+        # a cid is the client's id for one action, forever: this run's cids differ from an earlier run's,
+        # whose simulated viewers had the same user ids (the log would answer those with the first ack)
+        self._run_tag = secrets.token_hex(3)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Keep viewers arriving until `stop` is set, then let everyone leave."""
@@ -74,47 +85,76 @@ class Audience:
             task.cancel()
         await asyncio.gather(*self._viewers, return_exceptions=True)
 
-    def _count_error(self, msg: dict[str, object]) -> None:
+    def _answered(self, pending: dict[str, tuple[str, int]], msg: dict[str, object]) -> None:
+        """An ack settles the action it names: counted as done, or as refused under its error code."""
         err = msg.get("error") if msg.get("type") == "ack" else msg if msg.get("type") == "error" else None
         if isinstance(err, dict):
             code = str(err.get("code"))
             self.stats.errors[code] = self.stats.errors.get(code, 0) + 1
+        if msg.get("type") != "ack" or not isinstance(msg.get("cid"), str):
+            return
+        got = pending.pop(str(msg["cid"]), None)
+        if got is None or err is not None:
+            return
+        kind, n = got
+        s = self.stats
+        if kind in ("comment", "question"):
+            s.comments += 1
+            s.questions += int(kind == "question")
+        elif kind == "like":
+            s.likes += n
+        elif kind == "gift":
+            s.gifts += 1
 
     async def _viewer(self) -> None:
         rng, cfg = self._rng, self.config
         self._n += 1
         user = f"sim-{self._n:05d}"
-        nick = rng.choice(NICKNAMES) + (str(rng.randint(1, 99)) if rng.random() < 0.5 else "")
+        names = [n for n in NICKNAMES if not any(a and (a in n or n in a) for a in cfg.avoid_names)]
+        nick = rng.choice(names or ["观众"]) + (str(rng.randint(1, 99)) if rng.random() < 0.5 else "")
         level = rng.choice([0, 0, 0, 1, 2, 3, 5, 8, 12, 18])
         token = self._signer.issue(room=self._room, user=user, role=Role.VIEWER, nickname=nick, level=level)
-        client: RoomClient = await connect(f"{self._ws_url(self._room)}?token={token}", self._count_error)
+        pending: dict[str, tuple[str, int]] = {}  # cid -> (kind, count) until its ack
+        client: RoomClient = await connect(
+            f"{self._ws_url(self._room)}?token={token}", lambda msg: self._answered(pending, msg)
+        )
         self.stats.entered += 1
+
+        def act(kind: str, frame: dict[str, object], n: int = 1) -> None:
+            cid = f"{self._run_tag}-{self.stats.sent}"
+            pending[cid] = (kind, n)
+            self.stats.sent += 1
+            client.send({**frame, "cid": cid})
+
         try:
             if rng.random() < cfg.bounce_share:
                 self.stats.bounced += 1
                 await asyncio.sleep(rng.uniform(0.3, 2.9))
                 return
             deadline = asyncio.get_running_loop().time() + rng.expovariate(1 / cfg.mean_stay_s)
-            k = 0
             while asyncio.get_running_loop().time() < deadline:
                 await asyncio.sleep(rng.expovariate(1 / cfg.mean_comment_gap_s))
                 roll = rng.random()
-                k += 1
                 if roll < 0.55:
                     question = rng.random() < cfg.question_share
                     text = rng.choice(QUESTIONS if question else CHATTER)
-                    client.send({"type": "comment", "cid": f"{user}-{k}", "text": text})
-                    self.stats.comments += 1
-                    self.stats.questions += int(question)
+                    act("question" if question else "comment", {"type": "comment", "text": text})
                 elif roll < 0.9:
                     n = rng.randint(1, 8)
-                    client.send({"type": "like", "count": n})
-                    self.stats.likes += n
+                    act("like", {"type": "like", "count": n}, n)
                 elif roll < 0.96:
-                    client.send({"type": "follow"})
+                    act("follow", {"type": "follow"})
                 else:
-                    client.send({"type": "gift", "gift_id": rng.choice(["heart", "rose", "lightstick"])})
-                    self.stats.gifts += 1
+                    act("gift", {"type": "gift", "gift_id": rng.choice(["heart", "rose", "lightstick"])})
         finally:
-            self.stats.left += 1
-            await client.close()
+            await self._leave(client, pending)
+
+    async def _leave(self, client: RoomClient, pending: dict[str, tuple[str, int]]) -> None:
+        """Wait for the acks this viewer is owed (a leaving viewer still counts what it sent), then close."""
+        deadline = asyncio.get_running_loop().time() + 3.0
+        with contextlib.suppress(asyncio.CancelledError):
+            while pending and asyncio.get_running_loop().time() < deadline and not client.closed.done():
+                await asyncio.sleep(0.02)
+        self.stats.unacked += len(pending)
+        self.stats.left += 1
+        await client.close()

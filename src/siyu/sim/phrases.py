@@ -1,7 +1,7 @@
 """Realistic live-room comments (弹幕) for the simulated audience of the demo shop 晚晚的衣橱."""
 
 NICKNAMES = [
-    "小鹿乱撞",
+    "鹿鸣呦呦",
     "橘子汽水",
     "momo",
     "阿杰",
