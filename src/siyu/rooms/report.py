@@ -53,7 +53,8 @@ async def session_report(db: Database, session_id: str) -> SessionReport:
         counted = (await conn.execute(q_types)).all()
         by_type = {str(t): int(n) for t, n in counted}
         distinct_users = func.count(func.distinct(events.c.user_id))
-        viewers = await conn.scalar(select(distinct_users).where(in_session, events.c.type == "viewer.entered"))
+        entered = events.c.type == "viewer.entered"
+        viewers = await conn.scalar(select(distinct_users).where(in_session, entered))
         sums = {"bounced": 0, "likes": 0, "gifts": 0, "gift_coins": 0, "questions": 0}
         q = select(events.c.type, events.c.payload).where(in_session, events.c.type.in_(kinds))
         async for kind, p in await conn.stream(q):
