@@ -16,11 +16,14 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/siyu demo
 
-# Debian packages the tests need: headless Chromium for page tests, PostgreSQL server binaries
-# for the throwaway database the fixtures start, redis-server for the scale-out tests.
+# Debian packages the tests need: headless Chromium and a CJK font for page tests (screenshots show
+# Chinese, not boxes), PostgreSQL server binaries for the throwaway database the fixtures start,
+# redis-server for the scale-out tests.
 system-deps:
 	@if ! command -v chromium >/dev/null 2>&1; then \
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; fi
+	@if ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q fonts-noto-cjk; fi
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q postgresql; fi
 	@if ! command -v redis-server >/dev/null 2>&1; then \
