@@ -15,7 +15,7 @@ from siyu.realtime import protocol as wire
 from siyu.realtime.protocol import ErrorCode, PingIn, ProtocolError, ResumeIn
 from siyu.realtime.router import Router
 from siyu.rooms.feature import FeatureSet
-from siyu.rooms.features import CommentIn, FollowIn, GiftIn, HostStatusIn, LikeIn, PinIn, ReplyIn
+from siyu.rooms.features import CommentIn, DismissIn, FollowIn, GiftIn, HostStatusIn, LikeIn, PinIn, ReplyIn
 
 # the router a node builds from its features: parsing goes through it
 ROUTER = FeatureSet(FEATURES).fill(Router(), Limits())
@@ -67,6 +67,8 @@ VALID: list[tuple[dict[str, Any], type[Any], dict[str, Any]]] = [
         ModerateIn,
         {"action": "hide", "comment_seq": 12, "minutes": 10},
     ),
+    ({"type": "dismiss", "seq": 1042, "cid": "d1"}, DismissIn, {"seq": 1042, "cid": "d1"}),
+    ({"type": "dismiss", "seq": 7}, DismissIn, {"seq": 7, "cid": None}),
     ({"type": "ping"}, PingIn, {"t": None}),
     ({"type": "ping", "t": 123.5}, PingIn, {"t": 123.5}),
     ({"type": "resume", "last_seq": 0}, ResumeIn, {"last_seq": 0, "epoch": None}),
