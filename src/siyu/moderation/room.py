@@ -104,8 +104,9 @@ class Moderation(Feature):
             extra = {"until_ms": int(until * 1000)} if until else {}
             m.send(wire.reject(cid, code, verdict.reason_text, **extra))
             return
-        room.log(room.event_for(m, CommentHidden(text, cid, verdict.reason, list(verdict.words))))
-        m.send(wire.ack_ok(cid, None, wire.encode(message)))
+        # acked (with the author's echo) once the log holds it, like every action; a re-send gets that answer
+        room.record(m, cid, room.event_for(m, CommentHidden(text, cid, verdict.reason, list(verdict.words))),
+                    None, echo=message)  # fmt: skip
         room.to_staff(HiddenNote(target=member_ref(m), by="auto", reason=verdict.reason,
                                  reason_text=verdict.reason_text, text=text, ts=now_ms()))  # fmt: skip
         if verdict.record is not None and verdict.record.kind in ("mute", "ban"):

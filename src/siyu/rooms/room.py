@@ -250,6 +250,7 @@ class Room:
         prio: Priority = Priority.HIGH,
         after: Callable[[int | None], None] | None = None,
         once: str | None = None,
+        echo: RoomMessage | None = None,
     ) -> asyncio.Future[None]:
         """Append `event`; once committed, publish `message` under the seq the log gave it and ack `cid`.
 
@@ -270,7 +271,9 @@ class Room:
         if m is not None:
             m.charge()  # accepted: the action spends its rate budget
 
-        data: bytes | None = None
+        # an action that makes no room message may still owe its sender an echo (a comment moderation kept
+        # from the room is shown to its author as sent): in the ack, after the commit like any other
+        data: bytes | None = wire.encode(echo) if echo is not None and message is None else None
 
         def render() -> bytes:
             """Called by the log's writer once the event has its seq: the bytes the log keeps and sends."""
@@ -285,7 +288,7 @@ class Room:
             # the ack (with the echo) first: it is owed whatever happens to the fan-out below
             if key is not None:
                 self.acks.settle(key, wire.ack_ok(key[1], event.seq, data))
-            if data is not None:
+            if message is not None and data is not None:
                 assert event.seq is not None
                 self._broker.publish(self.info.id, event.seq, data, prio, event)
             if after is not None:

@@ -4,7 +4,7 @@ Arrivals are a Poisson process; a share of viewers bounce within 3 s (the 三秒
 about); the rest stay an exponentially distributed time, commenting (some of it questions) and liking.
 
 Every action carries a cid and is counted when its ack comes (`comments` are comments the server
-acknowledged; `sent` counts the frames); a viewer that leaves first waits (up to 3 s) for the acks it is
+acknowledged; `sent` counts the frames); a viewer that leaves first waits for the acks it is
 owed, then closes the WebSocket cleanly (close frame, then the server's), so no frame is lost on the way.
 """
 
@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from siyu.auth import Role, TokenSigner
 from siyu.realtime.client import RoomClient, connect
 from siyu.sim.phrases import CHATTER, NICKNAMES, QUESTIONS
+
+ACK_WAIT_S = 10.0
 
 
 @dataclass
@@ -45,6 +47,8 @@ class AudienceStats:
     likes: int = 0
     gifts: int = 0
     unacked: int = 0  # actions still without an answer when their viewer left (should stay 0)
+    unacked_kinds: dict[str, int] = field(default_factory=dict)
+    unacked_cids: list[str] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
 
 
@@ -150,11 +154,19 @@ class Audience:
             await self._leave(client, pending)
 
     async def _leave(self, client: RoomClient, pending: dict[str, tuple[str, int]]) -> None:
-        """Wait for the acks this viewer is owed (a leaving viewer still counts what it sent), then close."""
-        deadline = asyncio.get_running_loop().time() + 3.0
+        """Wait for the acks this viewer is owed (a leaving viewer still counts what it sent), then close.
+
+        The wait ends with the last ack; its bound (ACK_WAIT_S) only stops a viewer from waiting forever for
+        a server that died: on a starved machine a commit can wait seconds behind another writer."""
+        deadline = asyncio.get_running_loop().time() + ACK_WAIT_S
         with contextlib.suppress(asyncio.CancelledError):
             while pending and asyncio.get_running_loop().time() < deadline and not client.closed.done():
                 await asyncio.sleep(0.02)
         self.stats.unacked += len(pending)
+        self.stats.unacked_cids.extend(pending)
+        for kind, _n in pending.values():
+            self.stats.unacked_kinds[kind] = self.stats.unacked_kinds.get(kind, 0) + 1
+        if pending and client.closed.done():
+            self.stats.unacked_kinds["closed-by-server"] = client.closed.result()
         self.stats.left += 1
         await client.close()
