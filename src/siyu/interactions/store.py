@@ -1,0 +1,177 @@
+"""Coupon drops and claims in the database: the database decides, across nodes (docs/architecture.md,
+"Coupons (issue 12)").
+
+A claim is ONE transaction: take one from the batch row (`claimed < quantity`, window open), count the
+user's grants under that lock, insert the grant (unique on batch, user, n) and the `coupon.claimed` event
+row (unique on room, user, cid): both commit together, or neither.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from siyu.events import Event, new_id
+from siyu.store.db import Database
+from siyu.store.eventlog import event_row
+from siyu.store.tables import coupon_batches, coupon_grants, events
+
+CLAIMED = "coupon.claimed"
+PUSHED = "coupon.pushed"
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    id: str
+    room_id: str
+    coupon_id: str
+    quantity: int
+    claimed: int
+    per_user: int
+    opens_at: int
+    closes_at: int
+    to_user: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    grant_id: str
+    coupon_id: str
+    expires_at: int
+    n: int = 1
+
+    def wire(self) -> dict[str, Any]:
+        return {"grant_id": self.grant_id, "coupon_id": self.coupon_id, "expires_at": self.expires_at}
+
+
+class Refused(Exception):
+    """A claim refused; `code` is one of the coupon.* error codes."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _batch(row: Any) -> Batch:
+    return Batch(**{k: row[k] for k in Batch.__dataclass_fields__})
+
+
+class CouponStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        # SQLite has one writer: a node runs one claim transaction at a time instead of letting many
+        # connections spin on the busy handler (the write lock is still what orders nodes and workers)
+        self._sqlite_lock = asyncio.Lock() if db.is_sqlite else None
+
+    @contextlib.asynccontextmanager
+    async def _serial(self) -> AsyncIterator[None]:
+        if self._sqlite_lock is None:
+            yield
+            return
+        async with self._sqlite_lock:
+            yield
+
+    async def create_batch(self, batch: Batch) -> bool:
+        """Insert the drop's row; False when a row with this id exists (a re-sent push)."""
+        dialect = sqlite if self._db.is_sqlite else postgresql
+        row = {k: getattr(batch, k) for k in Batch.__dataclass_fields__}
+        stmt = dialect.insert(coupon_batches).values(row).on_conflict_do_nothing(index_elements=["id"])
+        async with self._serial(), self._db.engine.begin() as conn:
+            return bool((await conn.execute(stmt)).rowcount)
+
+    async def close_batch(self, batch_id: str, at: int) -> None:
+        """Nobody saw the drop (its event was not committed): no claim may take from it."""
+        q = update(coupon_batches).where(coupon_batches.c.id == batch_id).values(closes_at=at)
+        async with self._serial(), self._db.engine.begin() as conn:
+            await conn.execute(q)
+
+    async def get_batch(self, batch_id: str) -> Batch | None:
+        async with self._db.engine.connect() as conn:
+            row = (await conn.execute(select(coupon_batches).where(coupon_batches.c.id == batch_id))).first()
+        return None if row is None else _batch(row._mapping)
+
+    async def held_grant(self, room_id: str, user_id: str, cid: str) -> Grant | None:
+        """The grant the log holds for this (room, user, cid): a re-sent claim gets its first answer."""
+        q = select(events.c.type, events.c.payload).where(
+            events.c.room_id == room_id, events.c.user_id == user_id, events.c.cid == cid
+        )
+        async with self._db.engine.connect() as conn:
+            row = (await conn.execute(q)).first()
+        if row is None or row[0] != CLAIMED:
+            return None
+        p = row[1]
+        return Grant(p["grant_id"], p["coupon_id"], int(p["expires_at"]), int(p.get("n", 1)))
+
+    async def claim(
+        self, batch: Batch, user_id: str, now: int, expires_at: int, make_event: Callable[[Grant], Event[Any]]
+    ) -> Grant:
+        """Take one coupon of `batch` for `user_id` in one transaction with its event; Refused otherwise.
+
+        `make_event(grant) -> Event` builds the `coupon.claimed` event (with the claim's cid). A claim that
+        meets a concurrent one of the same user on (batch, user, n) is decided again (then: limit).
+        """
+        for _attempt in range(3):
+            try:
+                async with self._serial():
+                    return await self._claim_once(batch, user_id, now, expires_at, make_event)
+            except IntegrityError as exc:
+                text = str(exc.orig) if exc.orig is not None else str(exc)
+                if "coupon_grants" in text or "ux_coupon_grants" in text:
+                    continue  # the same user's other claim took this n first: decide again
+                raise  # the (room, user, cid) key: the caller answers with the held grant
+        raise Refused("coupon.limit")
+
+    async def _claim_once(
+        self, batch: Batch, user_id: str, now: int, expires_at: int, make_event: Callable[[Grant], Event[Any]]
+    ) -> Grant:
+        b = coupon_batches.c
+        take = (
+            update(coupon_batches)
+            .where(b.id == batch.id, b.claimed < b.quantity, b.closes_at > now)
+            .values(claimed=b.claimed + 1)
+        )
+        g = coupon_grants.c
+        held = select(func.count()).where(g.batch_id == batch.id, g.user_id == user_id)
+        async with self._db.engine.begin() as conn:
+            if (await conn.execute(take)).rowcount != 1:
+                row = (await conn.execute(select(b.closes_at).where(b.id == batch.id))).one()
+                if row.closes_at <= now:
+                    raise Refused("coupon.expired")
+                if int(await conn.scalar(held) or 0) >= batch.per_user:
+                    raise Refused("coupon.limit")
+                raise Refused("coupon.sold_out")
+            n = int(await conn.scalar(held) or 0) + 1
+            if n > batch.per_user:
+                raise Refused("coupon.limit")  # leaving the block rolls the take back
+            grant = Grant(new_id(), batch.coupon_id, expires_at, n)
+            event = make_event(grant)
+            await conn.execute(
+                insert(coupon_grants).values(
+                    id=grant.grant_id, batch_id=batch.id, user_id=user_id, n=n, ts=now
+                )
+            )
+            await conn.execute(insert(events).values(**event_row(event), wire=None, prio=None))
+        return grant
+
+    async def room_log(self, room_id: str, since: int) -> tuple[list[dict[str, Any]], list[Any]]:
+        """The payloads of the room's `coupon.pushed` events whose drop closes after `since`, and the
+        (user, cid, payload) of their claims: what the feature rebuilds its drops and left counts from."""
+        q = select(events.c.payload).where(events.c.room_id == room_id, events.c.type == PUSHED)
+        async with self._db.engine.connect() as conn:
+            pushed = [p for (p,) in (await conn.execute(q.order_by(events.c.ts))).all()]
+            live = [p for p in pushed if int(p["closes_at"]) > since]
+            ids = {p["batch_id"] for p in live}
+            claims: list[Any] = []
+            if ids:
+                cq = select(events.c.user_id, events.c.cid, events.c.payload).where(
+                    events.c.room_id == room_id, events.c.type == CLAIMED
+                )
+                claims = [r for r in (await conn.execute(cq)).all() if r[2].get("batch_id") in ids]
+        return live, claims
