@@ -53,7 +53,8 @@ async def test_a_room_drop_is_a_sequenced_card_and_a_claim_is_granted_once(room:
     ack = await push(room, host, "p1", coupon_id="C01", quantity=5, seconds=60)
     card = ack["msg"]
     assert card["type"] == "coupon_card" and card["seq"] == ack["seq"]
-    assert card["coupon"]["id"] == "C01" and card["coupon"]["amount"] == 20 and card["coupon"]["threshold"] == 199
+    coupon = card["coupon"]
+    assert coupon["id"] == "C01" and coupon["amount"] == 20 and coupon["threshold"] == 199
     assert card["quantity"] == 5 and card["left"] == 5 and card["until"] > 0
     await settled(room)
     assert viewer.of("coupon_card")[0]["batch_id"] == card["batch_id"]
