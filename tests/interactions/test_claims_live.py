@@ -53,9 +53,11 @@ async def claim_at_once(host_node: Node, nodes: list[Node]) -> tuple[str, list[d
     people = await crowd(nodes)
     host.send({"type": "coupon_push", "cid": "drop", "coupon_id": "C01", "quantity": DROP, "seconds": 600})
     batch = (await ack(host, "drop"))["msg"]["batch_id"]
-    for _user, c in people:  # everybody at once (frames queued on every socket before any answer)
-        c.send({"type": "claim", "batch_id": batch, "cid": "grab"})
-    answers = await asyncio.gather(*(ack(c, "grab") for _u, c in people))
+    # a user's second tab: users 0-9 re-send the first tab's cid, users 10-19 claim with a cid of their own
+    cids = [("grab" if i < USERS or i - USERS < 10 else "grab-2") for i in range(len(people))]
+    for (_user, c), cid in zip(people, cids, strict=True):  # everybody at once
+        c.send({"type": "claim", "batch_id": batch, "cid": cid})
+    answers = await asyncio.gather(*(ack(c, cid) for (_u, c), cid in zip(people, cids, strict=True)))
     answers = [{**a, "user": u} for (u, _c), a in zip(people, answers, strict=True)]
     await asyncio.gather(*(c.close() for _u, c in people), host.close())
     return batch, answers
@@ -80,6 +82,10 @@ async def check(node: Node, batch: str, answers: list[dict[str, Any]]) -> None:
     assert len(grants) == DROP and max(n for _u, n in grants) == 1
     assert claimed == DROP and logged == DROP  # the grant and its event committed together
     assert {u for u, _n in grants} == set(by_user)
+    first = {a["user"]: a for a in answers[:USERS]}
+    for a in answers[USERS : USERS + 10]:  # the same cid on two tabs: one answer, the same for both
+        other = first[a["user"]]
+        assert a.get("grant") == other.get("grant") and a.get("error") == other.get("error")
 
 
 async def test_500_clients_claim_a_100_coupon_drop(node: Node) -> None:

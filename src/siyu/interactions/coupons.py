@@ -351,7 +351,9 @@ class Coupons(Feature):
 
         try:
             grant = await store.claim(batch, m.user_id, now, expires, claimed)
-        except IntegrityError:  # the log holds this cid already (a re-send on another node, same instant)
+        except (IntegrityError, Refused):
+            # the same cid on another node in the same instant: its grant committed first, so this copy
+            # hit the log's key, or found the user's limit reached: either way the answer is that grant
             held = await store.held_grant(room.info.id, m.user_id, msg.cid)
             if held is None:
                 raise

@@ -25,6 +25,7 @@ from siyu.store.tables import coupon_batches, coupon_grants, events
 
 CLAIMED = "coupon.claimed"
 PUSHED = "coupon.pushed"
+WINDOW_MS = 3600 * 1000 + 60_000  # the longest claim window, and a minute of clock skew
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +164,8 @@ class CouponStore:
     async def room_log(self, room_id: str, since: int) -> tuple[list[dict[str, Any]], list[Any]]:
         """The payloads of the room's `coupon.pushed` events whose drop closes after `since`, and the
         (user, cid, payload) of their claims: what the feature rebuilds its drops and left counts from."""
-        q = select(events.c.payload).where(events.c.room_id == room_id, events.c.type == PUSHED)
+        recent = events.c.ts > since - WINDOW_MS  # a drop's window is at most an hour (and its claims in it)
+        q = select(events.c.payload).where(events.c.room_id == room_id, recent, events.c.type == PUSHED)
         async with self._db.engine.connect() as conn:
             pushed = [p for (p,) in (await conn.execute(q.order_by(events.c.ts))).all()]
             live = [p for p in pushed if int(p["closes_at"]) > since]
@@ -171,7 +173,7 @@ class CouponStore:
             claims: list[Any] = []
             if ids:
                 cq = select(events.c.user_id, events.c.cid, events.c.payload).where(
-                    events.c.room_id == room_id, events.c.type == CLAIMED
+                    events.c.room_id == room_id, recent, events.c.type == CLAIMED
                 )
                 claims = [r for r in (await conn.execute(cq)).all() if r[2].get("batch_id") in ids]
         return live, claims
