@@ -329,9 +329,6 @@ class Coupons(Feature):
     async def decide(self, m: Member, msg: ClaimIn) -> Grant:
         """The claim's answer: the held grant of this cid, a new grant, or Refused."""
         room, store = self.room, self.store
-        held = await store.held_grant(room.info.id, m.user_id, msg.cid)
-        if held is not None:
-            return held
         batch = await store.get_batch(msg.batch_id)
         if batch is None or batch.room_id != room.info.id or batch.to_user not in (None, m.user_id):
             raise Refused(CouponCode.UNKNOWN)
@@ -351,9 +348,12 @@ class Coupons(Feature):
 
         try:
             grant = await store.claim(batch, m.user_id, now, expires, claimed)
-        except (IntegrityError, Refused):
-            # the same cid on another node in the same instant: its grant committed first, so this copy
-            # hit the log's key, or found the user's limit reached: either way the answer is that grant
+        except (IntegrityError, Refused) as exc:
+            # A cid granted before (another node, a restart, or the same instant) comes back here: the
+            # claim hit the log's (room, user, cid) key, or found the user's limit reached or the drop
+            # over. Its answer is that grant. A user who holds no grant of the drop has none to get back.
+            if isinstance(exc, Refused) and exc.holds == 0:
+                raise
             held = await store.held_grant(room.info.id, m.user_id, msg.cid)
             if held is None:
                 raise

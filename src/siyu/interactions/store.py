@@ -53,11 +53,13 @@ class Grant:
 
 
 class Refused(Exception):
-    """A claim refused; `code` is one of the coupon.* error codes."""
+    """A claim refused; `code` is one of the coupon.* error codes; `holds`: the user's grants of the drop
+    when they were counted (0: this claim's cid cannot have been granted before)."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, holds: int | None = None) -> None:
         super().__init__(code)
         self.code = code
+        self.holds = holds
 
 
 def _batch(row: Any) -> Batch:
@@ -67,16 +69,23 @@ def _batch(row: Any) -> Batch:
 class CouponStore:
     def __init__(self, db: Database) -> None:
         self._db = db
-        # SQLite has one writer: a node runs one claim transaction at a time instead of letting many
-        # connections spin on the busy handler (the write lock is still what orders nodes and workers)
-        self._sqlite_lock = asyncio.Lock() if db.is_sqlite else None
+        # Claims of one drop are serial in the database anyway (the row lock, SQLite's write lock), so a
+        # node keeps only a few claim transactions open at once: SQLite one (rather than connections
+        # spinning on the busy handler), PostgreSQL a few (to overlap round trips). The crowd waits here,
+        # not on pool connections, and once the drop is sold out it is refused without a transaction.
+        self._gate = asyncio.Semaphore(1 if db.is_sqlite else 4)
+        # what the database said that can never change: a drop's row (the transaction re-checks what
+        # matters) and a drop that is sold out or over (stock never grows, a window never reopens), so
+        # the crowd behind the last coupon is refused without the write lock
+        self._batches: dict[str, Batch] = {}
+        self._final: dict[str, str] = {}
+        self._reading: dict[str, asyncio.Task[Batch | None]] = {}
+        self._asking: dict[str, dict[str, asyncio.Future[int]]] = {}  # batch -> user -> their grant count
+        self._counting: set[asyncio.Task[None]] = set()
 
     @contextlib.asynccontextmanager
     async def _serial(self) -> AsyncIterator[None]:
-        if self._sqlite_lock is None:
-            yield
-            return
-        async with self._sqlite_lock:
+        async with self._gate:
             yield
 
     async def create_batch(self, batch: Batch) -> bool:
@@ -89,14 +98,63 @@ class CouponStore:
 
     async def close_batch(self, batch_id: str, at: int) -> None:
         """Nobody saw the drop (its event was not committed): no claim may take from it."""
+        self._batches.pop(batch_id, None)
         q = update(coupon_batches).where(coupon_batches.c.id == batch_id).values(closes_at=at)
         async with self._serial(), self._db.engine.begin() as conn:
             await conn.execute(q)
 
     async def get_batch(self, batch_id: str) -> Batch | None:
+        """The drop's row, read once per node (a crowd claiming at once shares the one read)."""
+        got = self._batches.get(batch_id)
+        if got is not None:
+            return got
+        task = self._reading.get(batch_id)
+        if task is None:
+            task = self._reading[batch_id] = asyncio.ensure_future(self._read_batch(batch_id))
+            task.add_done_callback(lambda _t: self._reading.pop(batch_id, None))
+        return await asyncio.shield(task)
+
+    async def _read_batch(self, batch_id: str) -> Batch | None:
         async with self._db.engine.connect() as conn:
             row = (await conn.execute(select(coupon_batches).where(coupon_batches.c.id == batch_id))).first()
-        return None if row is None else _batch(row._mapping)
+        if row is None:
+            return None
+        got = self._batches[batch_id] = _batch(row._mapping)
+        return got
+
+    async def held(self, batch_id: str, user_id: str) -> int:
+        """How many grants of the drop the user holds. The crowd refused after a sell-out asks at once:
+        the questions of one drop are read together (one query per up to 500 users)."""
+        waiting = self._asking.get(batch_id)
+        if waiting is None:
+            waiting = self._asking[batch_id] = {}
+            task = asyncio.ensure_future(self._count_held(batch_id))  # runs once this turn's callers asked
+            self._counting.add(task)
+            task.add_done_callback(self._counting.discard)
+        fut = waiting.get(user_id)
+        if fut is None:
+            fut = waiting[user_id] = asyncio.get_running_loop().create_future()
+        return await asyncio.shield(fut)
+
+    async def _count_held(self, batch_id: str) -> None:
+        g = coupon_grants.c
+        while waiting := self._asking.get(batch_id):
+            users = list(waiting)[:500]
+            futs = {u: waiting.pop(u) for u in users}
+            q = select(g.user_id, func.count()).where(g.batch_id == batch_id, g.user_id.in_(users))
+            try:
+                async with self._db.engine.connect() as conn:
+                    rows = (await conn.execute(q.group_by(g.user_id))).all()
+                counts: dict[str, int] = {str(u): int(n) for u, n in rows}
+            except Exception as exc:
+                for f in futs.values():
+                    if not f.done():
+                        f.set_exception(exc)
+                continue
+            for u, f in futs.items():
+                if not f.done():
+                    f.set_result(int(counts.get(u, 0)))
+        self._asking.pop(batch_id, None)
 
     async def held_grant(self, room_id: str, user_id: str, cid: str) -> Grant | None:
         """The grant the log holds for this (room, user, cid): a re-sent claim gets its first answer."""
@@ -119,9 +177,21 @@ class CouponStore:
         meets a concurrent one of the same user on (batch, user, n) is decided again (then: limit).
         """
         for _attempt in range(3):
+            final = self._final.get(batch.id) or ("coupon.expired" if batch.closes_at <= now else None)
+            if final == "coupon.expired":
+                raise Refused(final)
+            if final is not None:  # sold out for everyone: only a holder hears otherwise
+                holds = await self.held(batch.id, user_id)
+                raise Refused("coupon.limit" if holds >= batch.per_user else final, holds)
             try:
                 async with self._serial():
+                    if batch.id in self._final:
+                        continue  # decided while this claim waited for the lock
                     return await self._claim_once(batch, user_id, now, expires_at, make_event)
+            except Refused as no:
+                if no.code in ("coupon.sold_out", "coupon.expired"):
+                    self._final[batch.id] = no.code
+                raise
             except IntegrityError as exc:
                 text = str(exc.orig) if exc.orig is not None else str(exc)
                 if "coupon_grants" in text or "ux_coupon_grants" in text:
@@ -145,12 +215,11 @@ class CouponStore:
                 row = (await conn.execute(select(b.closes_at).where(b.id == batch.id))).one()
                 if row.closes_at <= now:
                     raise Refused("coupon.expired")
-                if int(await conn.scalar(held) or 0) >= batch.per_user:
-                    raise Refused("coupon.limit")
-                raise Refused("coupon.sold_out")
+                holds = int(await conn.scalar(held) or 0)
+                raise Refused("coupon.limit" if holds >= batch.per_user else "coupon.sold_out", holds)
             n = int(await conn.scalar(held) or 0) + 1
             if n > batch.per_user:
-                raise Refused("coupon.limit")  # leaving the block rolls the take back
+                raise Refused("coupon.limit", n - 1)  # leaving the block rolls the take back
             grant = Grant(new_id(), batch.coupon_id, expires_at, n)
             event = make_event(grant)
             await conn.execute(
