@@ -8,6 +8,7 @@ from typing import Any
 
 from siyu.auth import Role
 from siyu.interactions import ClaimIn, CouponPushIn, Coupons
+from siyu.rooms.acks import AckMemory
 from siyu.rooms.room import Room
 from tests.rooms.test_runtime import FakeMember, room, settled
 
@@ -155,3 +156,15 @@ async def test_drops_and_their_left_counts_are_rebuilt_from_the_log(room: Room) 
         assert again.feature(Coupons).drops[batch].left == 6
     finally:
         await again.stop()
+
+
+async def test_a_resent_granted_cid_the_memory_forgot_gets_the_grant_the_log_holds(room: Room) -> None:
+    host, v = FakeMember("h", Role.HOST), FakeMember("u1")
+    room.enter(host)
+    room.enter(v)
+    batch = (await push(room, host, "p1", coupon_id="C01", quantity=1))["msg"]["batch_id"]
+    grant = (await claim(room, v, batch, "c1"))["grant"]
+    room.acks = AckMemory()  # another node, or past the memory's window: only the log knows
+    assert (await claim(room, v, batch, "c1"))["grant"] == grant  # sold out since, still the first answer
+    room.acks = AckMemory()
+    assert code(await claim(room, v, batch, "c2")) == "coupon.limit"  # a new cid of a holder
