@@ -10,6 +10,7 @@ import pytest
 
 from siyu.app import FEATURES
 from siyu.config import Limits
+from siyu.interactions import ClaimIn, CouponPushIn
 from siyu.moderation.room import ModerateIn
 from siyu.realtime import protocol as wire
 from siyu.realtime.protocol import ErrorCode, PingIn, ProtocolError, ResumeIn
@@ -69,6 +70,13 @@ VALID: list[tuple[dict[str, Any], type[Any], dict[str, Any]]] = [
     ),
     ({"type": "dismiss", "seq": 1042, "cid": "d1"}, DismissIn, {"seq": 1042, "cid": "d1"}),
     ({"type": "dismiss", "seq": 7}, DismissIn, {"seq": 7, "cid": None}),
+    (
+        {"type": "coupon_push", "coupon_id": "C01", "quantity": 100, "cid": "k1"},
+        CouponPushIn,
+        {"coupon_id": "C01", "quantity": 100, "seconds": 60, "to_user": None},
+    ),
+    ({"type": "coupon_push", "coupon_id": "C04", "to_user": "u1"}, CouponPushIn, {"quantity": None}),
+    ({"type": "claim", "batch_id": "b1", "cid": "q1"}, ClaimIn, {"batch_id": "b1", "cid": "q1"}),
     ({"type": "ping"}, PingIn, {"t": None}),
     ({"type": "ping", "t": 123.5}, PingIn, {"t": 123.5}),
     ({"type": "resume", "last_seq": 0}, ResumeIn, {"last_seq": 0, "epoch": None}),

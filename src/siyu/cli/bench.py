@@ -100,6 +100,33 @@ def bench_rss(
     _run_bench("rss", json_out, viewers=connections, workers=workers)
 
 
+@bench_app.command("claims")
+def bench_claims(
+    claimers: Annotated[int, typer.Option(help="Concurrent claimers (real WebSocket clients)")] = 5000,
+    quantity: Annotated[int, typer.Option(help="Coupons in the drop")] = 100,
+    db: DbOpt = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """CLAIMERS claim a QUANTITY-coupon drop at once: grants, claim -> ack p50/p99, claims/s; and a naive
+    read-then-write claim in the same run, which oversells."""
+    import asyncio
+
+    from rich.table import Table
+
+    from siyu.bench.claims import run_claims
+
+    result = asyncio.run(run_claims(claimers, quantity, db))
+    table = Table(title="siyu bench claims")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    data = result.as_dict()
+    for key, value in data.items():
+        table.add_row(key, f"{value:.2f}" if isinstance(value, float) else str(value))
+    console.print(table)
+    if json_out is not None:
+        json_out.write_text(json.dumps(data, ensure_ascii=False, indent=2))
+
+
 @bench_app.command("fanout")
 def bench_fanout(
     viewers: ViewersOpt = 5000,

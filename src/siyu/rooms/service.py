@@ -55,6 +55,11 @@ class RoomService:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    @property
+    def db(self) -> Database:
+        """The database (for a wing's own tables, e.g. the coupon claims)."""
+        return self._db
+
     def _upsert(self, table: Any, rows: list[dict[str, Any]], keys: list[str], update_cols: list[str]) -> Any:
         dialect = postgresql if not self._db.is_sqlite else sqlite
         stmt = dialect.insert(table).values(rows)

@@ -112,3 +112,32 @@ room_seqs = Table(
     Column("room_id", String(64), primary_key=True),
     Column("seq", BigInteger, nullable=False),
 )
+
+# Coupons (issue 12): a drop is a row and a grant is a row; a claim is one transaction that takes one from
+# `claimed < quantity` and inserts the grant (and its event), so the database decides, across nodes.
+coupon_batches = Table(
+    "coupon_batches",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("room_id", String(64), nullable=False),
+    Column("coupon_id", String(64), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("claimed", Integer, nullable=False, server_default="0"),
+    Column("per_user", Integer, nullable=False),
+    Column("opens_at", BigInteger, nullable=False),
+    Column("closes_at", BigInteger, nullable=False),
+    Column("to_user", String(64), nullable=True),  # a personal card: only this viewer may claim it
+    Index("ix_coupon_batches_room", "room_id", "opens_at"),
+)
+
+coupon_grants = Table(
+    "coupon_grants",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("batch_id", String(64), ForeignKey("coupon_batches.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(64), nullable=False),
+    Column("n", Integer, nullable=False),  # the user's 1st, 2nd … grant of the batch (<= per_user)
+    Column("ts", BigInteger, nullable=False),
+    # two concurrent claims of one user cannot both take the same n
+    Index("ux_coupon_grants_batch_user_n", "batch_id", "user_id", "n", unique=True),
+)
