@@ -26,8 +26,7 @@ from siyu.rooms.room import Counter, Member
 from siyu.store.tables import events
 
 log = logging.getLogger(__name__)
-
-MAX_SECONDS = 600
+MAX_SECONDS = 600  # the longest poll
 
 
 class PollCode:
@@ -381,9 +380,8 @@ class Polls(Feature):
         self.room.spawn(self._close(poll, m, msg.cid))
 
     async def _close(self, poll: Poll, m: Member | None, cid: str | None) -> None:
-        """The result from the log's votes; once per poll (the once-key, under the starter's name), so two
-        nodes closing at the deadline make one `poll_result`."""
-        p = poll.started
+        """The result from the log's votes, once per poll (the once-key under the starter's id), any node."""
+        p, recording = poll.started, False
         try:
             counts = await self.tally(p)
             closed = PollClosed(p.poll_id, counts, sum(counts), winner_of(counts), p.answer,
@@ -392,8 +390,10 @@ class Polls(Feature):
                 poll_id=p.poll_id, counts=counts, total=sum(counts), winner=closed.winner, answer=p.answer
             )
             event = self.room.event_for(m, closed)
-            event.user_id = poll.starter
+            event.user_id, recording = poll.starter, True
             await self.room.record(m, cid, event, result, Priority.HIGH, once=f"poll-close:{p.poll_id}")
         except Exception:
             log.exception("room %s: closing poll %s failed", self.room.info.id, p.poll_id)
             poll.closing = False  # the next tick (or a re-sent close) tries again
+            if m is not None and not recording:  # record() answers the cid itself once it has it
+                m.send(wire.reject(cid, ErrorCode.STORE_UNAVAILABLE, "暂时无法保存，请重试"))
