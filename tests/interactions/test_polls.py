@@ -82,6 +82,10 @@ async def test_error_codes(room: Room) -> None:
     room.enter(viewer)
     refused = await start(room, viewer, "x", question="q", options=["a", "b"])
     assert code(refused) == ErrorCode.FORBIDDEN_ROLE
+    neither = await start(room, host, "s0", question="q")
+    assert code(neither) == ErrorCode.BAD_MESSAGE  # options or product_ids, one of them
+    both = await start(room, host, "s00", question="q", options=["a", "b"], product_ids=["P01", "P02"])
+    assert code(both) == ErrorCode.BAD_MESSAGE
     poll_id = (await start(room, host, "s1", question="q", options=["a", "b"]))["msg"]["poll_id"]
     assert code(await start(room, host, "s2", question="q2", options=["a", "b"])) == "poll.open"
     assert code(await vote(room, viewer, "nope", 0, "v1")) == "poll.unknown"
