@@ -63,6 +63,7 @@ def fuzz(max_examples: int) -> Any:
 _KNOWN_KEYWORDS = {
     "type", "const", "enum", "anyOf", "minLength", "maxLength", "minimum", "maximum", "default", "title",
     "description", "properties", "required", "additionalProperties", "pattern",
+    "items", "minItems", "maxItems",  # a list of strings (the options of a poll)
 }  # fmt: skip
 
 
@@ -108,6 +109,12 @@ def matches(schema: dict[str, Any], value: Any) -> bool:
         )
     if kind == "null":
         return value is None
+    if kind == "array":
+        return (
+            isinstance(value, list)
+            and schema.get("minItems", 0) <= len(value) <= schema.get("maxItems", math.inf)
+            and all(matches(schema["items"], v) for v in value)
+        )
     raise NotImplementedError(f"this fuzzer does not understand schema {schema}")
 
 
@@ -226,7 +233,8 @@ def valid_value(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         if "pattern" in schema:  # (the only pattern: a cid, no control characters)
             printable = st.characters(blacklist_categories=("Cc", "Cs"))
             return st.text(printable, min_size=lo, max_size=hi if hi is not None else 300)
-        no_nul = st.characters(blacklist_characters="\x00")  # a NUL makes any frame bad_message
+        # a NUL makes any frame bad_message; a lone surrogate is not valid JSON text (orjson refuses it)
+        no_nul = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
         return st.text(no_nul, min_size=lo, max_size=hi if hi is not None else 300)
     if kind == "integer":
         lo, hi = schema.get("minimum", INT_MIN), schema.get("maximum", INT_MAX)
@@ -238,6 +246,12 @@ def valid_value(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         )
     if kind == "null":
         return st.none()
+    if kind == "array":
+        return st.lists(
+            valid_value(schema["items"]),
+            min_size=schema.get("minItems", 0),
+            max_size=schema.get("maxItems", 8),
+        )
     raise NotImplementedError(f"this fuzzer does not understand schema {schema}")
 
 
@@ -286,6 +300,15 @@ def invalid_value(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
             candidates.append(st.integers(INT_MIN, branch["minimum"] - 1))
         if "maximum" in branch:
             candidates.append(st.integers(branch["maximum"] + 1, INT_MAX))
+        if "items" in branch:  # a list too short, too long, or with one bad item
+            item = valid_value(branch["items"])
+            if branch.get("minItems", 0) > 0:
+                candidates.append(st.lists(item, max_size=branch["minItems"] - 1))
+            if "maxItems" in branch:
+                candidates.append(
+                    st.lists(item, min_size=branch["maxItems"] + 1, max_size=branch["maxItems"] + 3)
+                )
+            candidates.append(st.lists(invalid_value(branch["items"]), min_size=1, max_size=3))
         if "const" in branch or "enum" in branch:
             known = [branch["const"]] if "const" in branch else branch["enum"]
             near = [v.upper() for v in known] + [v + " " for v in known] + [" " + v for v in known]

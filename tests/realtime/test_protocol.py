@@ -10,7 +10,7 @@ import pytest
 
 from siyu.app import FEATURES
 from siyu.config import Limits
-from siyu.interactions import ClaimIn, CouponPushIn
+from siyu.interactions import ClaimIn, CouponPushIn, PollCloseIn, PollStartIn, VoteIn
 from siyu.moderation.room import ModerateIn
 from siyu.realtime import protocol as wire
 from siyu.realtime.protocol import ErrorCode, PingIn, ProtocolError, ResumeIn
@@ -77,6 +77,18 @@ VALID: list[tuple[dict[str, Any], type[Any], dict[str, Any]]] = [
     ),
     ({"type": "coupon_push", "coupon_id": "C04", "to_user": "u1"}, CouponPushIn, {"quantity": None}),
     ({"type": "claim", "batch_id": "b1", "cid": "q1"}, ClaimIn, {"batch_id": "b1", "cid": "q1"}),
+    (
+        {"type": "poll_start", "question": "下一款讲哪个", "options": ["碎花裙", "风衣"], "cid": "v1"},
+        PollStartIn,
+        {"seconds": 60, "answer": None, "product_ids": None},
+    ),
+    (
+        {"type": "poll_start", "question": "选款", "product_ids": ["P01", "P02"], "seconds": 30, "answer": 1},
+        PollStartIn,
+        {"product_ids": ["P01", "P02"], "options": None, "cid": None},
+    ),
+    ({"type": "vote", "poll_id": "pl1", "option": 1, "cid": "w1"}, VoteIn, {"poll_id": "pl1", "option": 1}),
+    ({"type": "poll_close", "poll_id": "pl1"}, PollCloseIn, {"poll_id": "pl1", "cid": None}),
     ({"type": "ping"}, PingIn, {"t": None}),
     ({"type": "ping", "t": 123.5}, PingIn, {"t": 123.5}),
     ({"type": "resume", "last_seq": 0}, ResumeIn, {"last_seq": 0, "epoch": None}),
