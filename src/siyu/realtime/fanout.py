@@ -104,6 +104,10 @@ class RoomChannel:
                 self._gap_timer = loop.call_later(self.config.reorder_ms / 1000, self._gap_due)
             return
         self._release(seq, prio, data, event)
+        self._drain_held()
+
+    def _drain_held(self) -> None:
+        """Release what was held behind the messages just released; wait (or stop waiting) for a gap."""
         while self.published_seq + 1 in self._held:
             nxt = self.published_seq + 1
             p, d, e = self._held.pop(nxt)
@@ -113,6 +117,9 @@ class RoomChannel:
             if self._gap_timer is not None:
                 self._gap_timer.cancel()
                 self._gap_timer = None
+        elif self._gap_timer is None and not self._gap_asked:
+            loop = asyncio.get_running_loop()
+            self._gap_timer = loop.call_later(self.config.reorder_ms / 1000, self._gap_due)
 
     def _gap_due(self) -> None:
         self._gap_timer = None
@@ -153,16 +160,7 @@ class RoomChannel:
                 self._pass_over(seq - 1)
                 self._release(seq, prio, data, event)
         self._pass_over(through)
-        while self.published_seq + 1 in self._held:
-            nxt = self.published_seq + 1
-            p, d, e = self._held.pop(nxt)
-            self._release(nxt, p, d, e)
-        if self._held and self._gap_timer is None:
-            loop = asyncio.get_running_loop()
-            self._gap_timer = loop.call_later(self.config.reorder_ms / 1000, self._gap_due)
-        elif not self._held and self._gap_timer is not None:
-            self._gap_timer.cancel()
-            self._gap_timer = None
+        self._drain_held()
 
     def _pass_over(self, upto: int) -> None:
         if upto > self.published_seq:
