@@ -168,3 +168,17 @@ async def test_a_resent_granted_cid_the_memory_forgot_gets_the_grant_the_log_hol
     assert (await claim(room, v, batch, "c1"))["grant"] == grant  # sold out since, still the first answer
     room.acks = AckMemory()
     assert code(await claim(room, v, batch, "c2")) == "coupon.limit"  # a new cid of a holder
+
+
+async def test_a_viewer_who_enters_during_a_drop_gets_its_left_count_at_once(room: Room) -> None:
+    host, early = FakeMember("h", Role.HOST), FakeMember("early")
+    room.enter(host)
+    room.enter(early)
+    card = (await push(room, host, "p1", coupon_id="C01", quantity=3, seconds=60))["msg"]
+    assert "grant" in await claim(room, early, card["batch_id"], "c1")
+    room.flush()  # the tick syncs the counters (and posts the change to those in the room)
+    await settled(room)
+    late = FakeMember("late")
+    room.enter(late)
+    assert late.frames[0]["type"] == "welcome"
+    assert late.of("coupon_left") == [{"type": "coupon_left", "batch_id": card["batch_id"], "left": 2}]

@@ -203,3 +203,22 @@ def test_poll_payloads_round_trip() -> None:
     ):
         event = Event(room_id="r1", user_id="u1", payload=body)
         assert decode_event(encode_event(event)).payload == body
+
+
+async def test_a_viewer_who_enters_during_a_poll_gets_its_counts_at_once(room: Room) -> None:
+    host, early = FakeMember("h", Role.HOST), FakeMember("early")
+    room.enter(host)
+    room.enter(early)
+    poll = (await start(room, host, "s1", question="选哪个", options=["甲", "乙"], seconds=30))["msg"]
+    await vote(room, early, poll["poll_id"], 1, "v1")
+    room.flush()
+    await settled(room)
+    late = FakeMember("late")
+    room.enter(late)
+    assert late.of("poll_tally") == [
+        {"type": "poll_tally", "poll_id": poll["poll_id"], "counts": [0, 1], "total": 1}
+    ]
+    await close(room, host, poll["poll_id"], "c1")
+    later = FakeMember("later")
+    room.enter(later)
+    assert later.of("poll_tally") == []  # no open poll: nothing

@@ -232,6 +232,13 @@ class Coupons(Feature):
             ]
         }  # fmt: skip
 
+    def on_enter(self, m: Member, returning: bool) -> None:
+        """A viewer who enters during a drop gets its left count at once (`coupon_left` only says changes)."""
+        now = now_ms()
+        for batch_id, drop in self.drops.items():
+            if drop.pushed.closes_at > now:
+                m.send(wire.encode(CouponLeft(batch_id=batch_id, left=drop.left)))
+
     def tick(self, now_ms: int) -> None:
         for batch_id, drop in list(self.drops.items()):
             if drop.pushed.closes_at <= now_ms:

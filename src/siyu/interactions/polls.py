@@ -244,6 +244,13 @@ class Polls(Feature):
             return {"poll": None}
         return {"poll": poll_message(poll.started)}
 
+    def on_enter(self, m: Member, returning: bool) -> None:
+        """A viewer who enters during a poll gets its counts at once (`poll_tally` only says changes)."""
+        poll = self.open
+        if poll is not None and not poll.closing:
+            counts = [c.value for c in poll.counters]
+            m.send(wire.encode(PollTally(poll_id=poll.poll_id, counts=counts, total=sum(counts))))
+
     def tick(self, now_ms: int) -> None:
         """The deadline's close, or the counts when they changed (the tick runs once a second)."""
         poll = self.open
