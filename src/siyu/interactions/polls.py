@@ -3,9 +3,8 @@
 `poll_start` (staff) opens the room's one poll: free options, a quiz (`answer`), or a 选款 pick of the
 room's products; it is the sequenced `poll` message. `vote` is final: it is recorded with the log's
 once-key `vote:<poll_id>`, so the log keeps one vote per viewer whichever node or connection sent it; a
-second vote is answered with the first vote's ack (`vote`: the option that counts). Votes count in the room
-counters `poll:<poll_id>:<index>` (summed across nodes by the broker); the tick posts `poll_tally` when the
-counts changed. `poll_close` or the deadline makes the sequenced `poll_result`, its counts taken from the log.
+second vote gets the first vote's ack. Votes count in the room counters `poll:<poll_id>:<index>` (summed by
+the broker) that `poll_tally` shows; `poll_close` or the deadline makes `poll_result`, counted from the log.
 """
 
 from __future__ import annotations
@@ -244,10 +243,8 @@ class Polls(Feature):
             return {"poll": None}
         return {"poll": poll_message(poll.started)}
 
-    def on_enter(self, m: Member, returning: bool) -> None:
-        """A viewer who enters during a poll gets its counts at once (`poll_tally` only says changes)."""
-        poll = self.open
-        if poll is not None and not poll.closing:
+    def on_enter(self, m: Member, returning: bool) -> None:  # the counts at once: `poll_tally` says changes
+        if (poll := self.open) is not None and not poll.closing:
             counts = [c.value for c in poll.counters]
             m.send(wire.encode(PollTally(poll_id=poll.poll_id, counts=counts, total=sum(counts))))
 

@@ -2,10 +2,11 @@
  * @module core/requests
  * Actions that carry a client id (`cid`) and resolve with their `ack`.
  *
- * A request never rejects: it resolves `{ok: true, cid, seq}` or `{ok: false, cid, error: {code,
- * message}}`. While disconnected it waits and is (re)sent after the next welcome; the server answers
- * a retried cid with the first answer, so nothing is posted twice. No ack within the timeout gives
- * `timeout`; a connection closed for good gives `not_connected`.
+ * A request never rejects: it resolves `{ok: true, cid, seq, ack}` (`ack`: the whole ack, e.g. a
+ * claim's `grant`) or `{ok: false, cid, error: {code, message}}`. While disconnected it waits and is
+ * (re)sent after the next welcome; the server answers a retried cid with the first answer, so nothing
+ * is posted twice. No ack within the timeout gives `timeout`; a connection closed for good gives
+ * `not_connected`.
  */
 
 /** The default frame limit; the server's own comes from GET /api/protocol (`limits.max_frame_bytes`). */
@@ -84,7 +85,7 @@ export class Requests {
     p.resolve(
       msg.error
         ? { ok: false, cid: msg.cid, error: msg.error }
-        : { ok: true, cid: msg.cid, seq: typeof msg.seq === 'number' ? msg.seq : null }
+        : { ok: true, cid: msg.cid, seq: typeof msg.seq === 'number' ? msg.seq : null, ack: msg }
     );
   }
 
