@@ -21,6 +21,9 @@ import { installModeration } from './viewer/moderation.js';
 import { installComposer } from './viewer/composer.js';
 import { installMyQuestions } from './viewer/my-questions.js';
 import { installCart } from './viewer/cart.js';
+import { installWallet } from './viewer/wallet.js';
+import { installCoupons } from './viewer/coupons.js';
+import { installPolls } from './viewer/polls.js';
 
 const MAX_LINES = 200;
 
@@ -66,6 +69,9 @@ async function main() {
   installMyQuestions(ctx);
   installModeration(ctx);
   installComposer(ctx);
+  installWallet(ctx);
+  installCoupons(ctx);
+  installPolls(ctx);
   bindAlerts(room, els, () => {
     for (const b of [els.send, els.like, els.follow, els.input]) b.disabled = true;
     for (const b of els.giftRow.querySelectorAll('button')) b.disabled = true;
