@@ -28,6 +28,8 @@ import { installAssistant } from './host/assistant.js';
 import { installModeration } from './host/moderation.js';
 import { installLive } from './host/live.js';
 import { installComposer } from './host/composer.js';
+import { installCouponDrop } from './host/coupon-drop.js';
+import { installPollCtl } from './host/poll-ctl.js';
 
 const MAX_STREAM = 500;
 
@@ -81,6 +83,8 @@ async function main() {
   installModeration(ctx);
   installLive(ctx);
   installComposer(ctx);
+  installCouponDrop(ctx);
+  installPollCtl(ctx);
   bindAlerts(room, els);
 
   room.connect();
