@@ -204,9 +204,9 @@ export function installPollCtl(ctx) {
       h(
         'div',
         { class: 'la-main' },
-        h('div', { class: 'la-title' }, h('span', { class: 'lp-tag' }, KIND_LABEL[kindOf]), m.question, p.time),
-        h('ol', { class: 'lp-bars' }, p.rows),
-        h('div', { class: 'lp-row-foot' }, p.foot, p.closeBtn)
+        h('div', { class: 'la-title' }, h('span', { class: 'lp-tag' }, KIND_LABEL[kindOf]), h('span', { class: 'lp-q' }, m.question), p.time, p.closeBtn),
+        h('ol', { class: 'lp-bars', dataset: { cols: p.rows.length > 3 ? '2' : '1' } }, p.rows),
+        p.foot
       ),
       dismiss
     );
