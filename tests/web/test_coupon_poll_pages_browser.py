@@ -34,9 +34,11 @@ def strict(page: Page, errors: list[str]) -> Page:
     return page
 
 
-async def console(browser: Browser, node: Node, errors: list[str]) -> Page:
+async def console(
+    browser: Browser, node: Node, errors: list[str], width: int = 1280, height: int = 800
+) -> Page:
     token = node.signer.issue(room="demo", user="host", role=Role.HOST, nickname="晚晚")
-    page = strict(await browser.new_page(viewport={"width": 1280, "height": 800}), errors)
+    page = strict(await browser.new_page(viewport={"width": width, "height": height}), errors)
     await page.goto(f"{node.http_url}/host/demo#token={token}")
     await expect(page.locator("#conn-status")).to_have_attribute("data-state", "open")
     return page
@@ -216,13 +218,17 @@ async def start_poll(host: Page, question: str, options: list[str], answer: int 
     await expect(host.locator("#poll-dialog")).to_be_hidden()
 
 
-@pytest.mark.parametrize("viewport", [PHONE, SMALL_PHONE], ids=["390x844", "360x740"])
+@pytest.mark.parametrize(
+    ("viewport", "console_size"),
+    [(PHONE, (1280, 800)), (SMALL_PHONE, (1024, 768))],
+    ids=["390x844-1280", "360x740-1024"],
+)
 async def test_two_viewers_answer_a_quiz_see_the_tally_and_each_their_result(
-    browser: Browser, sqlite_node: Node, viewport: dict[str, int]
+    browser: Browser, sqlite_node: Node, viewport: dict[str, int], console_size: tuple[int, int]
 ) -> None:
     node = sqlite_node
     errors: list[str] = []
-    host = await console(browser, node, errors)
+    host = await console(browser, node, errors, *console_size)
     a = await phone(browser, node, errors, "a", "小鹿", viewport)
     b = await phone(browser, node, errors, "b", "糖糖", viewport)
     await start_poll(host, "这件是什么面料？", ["棉", "麻", "真丝"], answer=2)
@@ -247,6 +253,7 @@ async def test_two_viewers_answer_a_quiz_see_the_tally_and_each_their_result(
     await expect(b.locator('.poll-opt[data-index="0"]')).to_have_attribute("aria-pressed", "true")
     await expect(host.locator('.lp-row[data-index="2"]')).to_have_attribute("data-count", "1")
     await expect(host.locator(".lp-foot")).to_have_text("共 2 人参与")
+    await expect(host.locator(".lp-close")).to_be_in_viewport()  # 结束投票 in reach, at 1024 px too
 
     await host.locator(".lp-close").click()
     await expect(host.locator(".live-poll")).to_have_attribute("data-state", "result")

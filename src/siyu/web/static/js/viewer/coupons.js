@@ -177,7 +177,7 @@ export function installCoupons(ctx) {
       const grant = res.ack && res.ack.grant;
       setState(card, 'claimed');
       if (grant && ctx.wallet) ctx.wallet.add(grant, card.coupon);
-      toast('领取成功，已放入「我的券」', 'ok');
+      toast('领取成功，已放入我的券', 'ok');
       return;
     }
     const err = res.error || {};
