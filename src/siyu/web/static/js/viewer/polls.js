@@ -22,6 +22,7 @@ import { dockOf } from './acts.js';
 const KIND_LABEL = { poll: '投票', quiz: '答题', pick: '选款' };
 const KEY = 'poll';
 const COLLAPSE_RESULT_MS = 10000;
+const REMOVE_RESULT_MS = 60000; // the result's chip leaves the dock after a minute
 
 /** "3号 高腰牛仔裤" → {no: "3", name: "高腰牛仔裤"} (a 选款 option's text). */
 function splitLink(text) {
@@ -178,8 +179,12 @@ export function installPolls(ctx) {
     if (poll === p) draw();
   }
 
-  room.on('state', (st) => {
+  room.on('state', (st, info) => {
     if (st && st.poll && typeof st.poll === 'object') show(st.poll);
+    else if (st && info && info.from === 'resync' && poll && !poll.result) {
+      dock.remove(KEY); // closed while we were away too long to be told its result
+      poll = null;
+    }
   });
   room.on('poll', (m) => show(m));
   room.on('poll_tally', (m) => {
@@ -201,5 +206,10 @@ export function installPolls(ctx) {
     setTimeout(() => {
       if (poll === shown) dock.collapse(KEY);
     }, COLLAPSE_RESULT_MS);
+    setTimeout(() => {
+      if (poll !== shown || dock.isOpen(KEY)) return; // still read: it stays until folded or replaced
+      dock.remove(KEY);
+      poll = null;
+    }, REMOVE_RESULT_MS);
   });
 }
