@@ -46,6 +46,8 @@ class Limits(BaseModel):
     # a like frame carries up to 100 taps (the pages batch them every 500 ms): the budget must fit one frame
     like_rate: str = "100/second"
     frame_rate: str = "40/second"
+    # orders, quotes and wallet reads of one user (a checkout page asks a quote per change of the basket)
+    order_rate: str = "10/10second"
     flood_strikes: int = Field(20, ge=1)
     history_size: int = Field(2000, ge=10)
 

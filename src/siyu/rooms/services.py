@@ -135,20 +135,28 @@ async def adjust_stock(
 
 async def stock_moved(
     room: Room, product_id: str, color: str, size: str, level: Level, reason: str, *,
-    actor: str | None = None, buyer: str | None = None, cid: str | None = None,
+    delta: int | None = None, actor: str | None = None, buyer: str | None = None, cid: str | None = None,
 ) -> StockChange:  # fmt: skip
-    """A change the database made (`level`): this node's catalog, the `stock.changed` event (with `cid`,
-    a re-sent one is logged once) and the room's `stock` message."""
+    """A change the database made (`level`): the `stock.changed` event (with `cid`: a re-sent one is logged
+    once) and, unless this node already holds a newer count (a late relay), the catalog and the room's
+    `stock` message."""
     catalog = room.catalog
     assert catalog is not None
-    change = catalog.adjust(product_id, color, size, count=level.count)
-    room.feature(Products).versions[(product_id, sku_key(color, size))] = level.version
+    versions = room.feature(Products).versions
+    key = (product_id, sku_key(color, size))
+    before = catalog.product(product_id).stock.get(key[1], 0)
+    newer = level.version > versions.get(key, 0)
+    if newer:
+        versions[key] = level.version
+        catalog.adjust(product_id, color, size, count=level.count)
+    moved = delta if delta is not None else level.count - before
+    change = StockChange(product_id, color, size, level.count - moved, level.count)
     changed = StockChanged(product_id, color, size, level.count, change.delta, reason, level.version)
     event = room.event_for(None, changed)
     event.user_id = buyer
     event.cid = cid
     event.context = Context(actor=actor)
-    message = Stock(product_id=product_id, color=color, size=size, count=level.count)
+    message = Stock(product_id=product_id, color=color, size=size, count=level.count) if newer else None
     await room.record(None, None, event, message, Priority.LOW)
     return change
 
