@@ -191,7 +191,7 @@ class Node:
     ) -> None:
         """Load the shipped catalog, create the demo room and start a live session if none is on (or a new
         one with `new_session`: the demo counts each run as its own live session)."""
-        await self.rooms.load_catalog(shop_id, demo_catalog())
+        await self.rooms.load_catalog(shop_id, demo_catalog(), keep_stock=True)
         await self.rooms.create_room(room_id, shop_id, "晚晚的衣橱·秋冬上新专场")
         room = await self.registry.get(room_id)
         assert room is not None

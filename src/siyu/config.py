@@ -117,6 +117,15 @@ class AssistantSettings(BaseModel):
     llm: LLMSettings = Field(default_factory=LLMSettings)
 
 
+class OrdersSettings(BaseModel):
+    """The shop's order webhook (POST /api/orders). SIYU_ORDERS__<NAME> or [orders]."""
+
+    # the secret the shop system signs its order posts with (HMAC-SHA256); empty: the webhook is off
+    webhook_secret: str = ""
+    # how old a signed timestamp may be (a replayed post older than this is refused)
+    webhook_tolerance_s: int = Field(300, ge=10, le=86400)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SIYU_", env_nested_delimiter="__", toml_file="siyu.toml", extra="forbid"
@@ -136,6 +145,7 @@ class Settings(BaseSettings):
     limits: Limits = Field(default_factory=Limits)
     fanout: FanoutSettings = Field(default_factory=FanoutSettings)
     assistant: AssistantSettings = Field(default_factory=AssistantSettings)
+    orders: OrdersSettings = Field(default_factory=OrdersSettings)
     redis_url: str | None = None
     # set for the processes of `siyu serve --workers N`: they share the ports (SO_REUSEPORT)
     reuse_port: bool = False

@@ -35,7 +35,26 @@ from siyu.rooms.feature import FeatureSet
 
 ROUTER = FeatureSet(FEATURES).fill(Router(), Limits())
 MODELS: dict[str, type[ClientMessage]] = {kind: ROUTER.route(kind).model for kind in ROUTER.types}
-SCHEMAS: dict[str, dict[str, Any]] = {kind: model.model_json_schema() for kind, model in MODELS.items()}
+
+
+def _inline(schema: Any, defs: dict[str, Any]) -> Any:
+    """The schema with its `$ref`s to `$defs` (a list of objects: an order's lines) written out in place."""
+    if isinstance(schema, list):
+        return [_inline(s, defs) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if "$ref" in schema:
+        return _inline(defs[schema["$ref"].rsplit("/", 1)[-1]], defs)
+    return {k: _inline(v, defs) for k, v in schema.items() if k != "$defs"}
+
+
+def _schema(model: type[ClientMessage]) -> dict[str, Any]:
+    raw = model.model_json_schema()
+    out: dict[str, Any] = _inline(raw, raw.get("$defs", {}))
+    return out
+
+
+SCHEMAS: dict[str, dict[str, Any]] = {kind: _schema(model) for kind, model in MODELS.items()}
 ALL_FIELDS = sorted({name for schema in SCHEMAS.values() for name in schema["properties"]})
 PARSE_CODES = {ErrorCode.BAD_JSON, ErrorCode.BAD_MESSAGE, ErrorCode.UNKNOWN_TYPE}
 
@@ -63,7 +82,8 @@ def fuzz(max_examples: int) -> Any:
 _KNOWN_KEYWORDS = {
     "type", "const", "enum", "anyOf", "minLength", "maxLength", "minimum", "maximum", "default", "title",
     "description", "properties", "required", "additionalProperties", "pattern",
-    "items", "minItems", "maxItems",  # a list of strings (the options of a poll)
+    "items", "minItems", "maxItems",  # a list of strings (the options of a poll) or objects (order lines)
+    "exclusiveMinimum",  # a price > 0
 }  # fmt: skip
 
 
@@ -104,8 +124,10 @@ def matches(schema: dict[str, Any], value: Any) -> bool:
             "maximum", math.inf
         )
     if kind == "number":
-        return type(value) in (int, float) and schema.get("minimum", -math.inf) <= value <= schema.get(
-            "maximum", math.inf
+        return (
+            type(value) in (int, float)
+            and schema.get("minimum", -math.inf) <= value <= schema.get("maximum", math.inf)
+            and value > schema.get("exclusiveMinimum", -math.inf)
         )
     if kind == "null":
         return value is None
@@ -241,9 +263,16 @@ def valid_value(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         return st.integers(lo, hi)
     if kind == "number":
         lo, hi = schema.get("minimum"), schema.get("maximum")
+        if "exclusiveMinimum" in schema:
+            above = schema["exclusiveMinimum"]
+            return st.integers(math.floor(above) + 1, hi if hi is not None else INT_MAX) | st.floats(
+                above, hi, exclude_min=True, allow_nan=False, allow_infinity=False
+            )
         return st.integers(lo if lo is not None else INT_MIN, hi if hi is not None else INT_MAX) | st.floats(
             lo, hi, allow_nan=False, allow_infinity=False
         )
+    if kind == "object":
+        return valid_object(schema)
     if kind == "null":
         return st.none()
     if kind == "array":
@@ -256,7 +285,10 @@ def valid_value(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
 
 
 def valid_frame(kind: str) -> st.SearchStrategy[dict[str, Any]]:
-    schema = SCHEMAS[kind]
+    return valid_object(SCHEMAS[kind])
+
+
+def valid_object(schema: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
     _check_keywords(schema)
     props, required = schema["properties"], set(schema.get("required", ()))
     return st.fixed_dictionaries(
@@ -300,6 +332,14 @@ def invalid_value(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
             candidates.append(st.integers(INT_MIN, branch["minimum"] - 1))
         if "maximum" in branch:
             candidates.append(st.integers(branch["maximum"] + 1, INT_MAX))
+        if "exclusiveMinimum" in branch:
+            candidates.append(st.sampled_from([branch["exclusiveMinimum"], -0.5, -1]))
+        if branch.get("type") == "object":  # an object with one field wrong
+            props = branch["properties"]
+            candidates.append(st.sampled_from(sorted(props)).flatmap(
+                lambda name, b=branch: valid_object(b).flatmap(
+                    lambda obj, name=name, b=b: invalid_value(b["properties"][name]).map(
+                        lambda bad, obj=obj, name=name: {**obj, name: bad}))))  # fmt: skip
         if "items" in branch:  # a list too short, too long, or with one bad item
             item = valid_value(branch["items"])
             if branch.get("minItems", 0) > 0:
@@ -522,7 +562,11 @@ def _example(schema: dict[str, Any]) -> Any:
     if kind == "string":
         return "x" * max(1, min(schema.get("minLength", 1), schema.get("maxLength", 1)))
     if kind in ("integer", "number"):
-        return schema.get("minimum", 1)
+        return schema.get("minimum", math.floor(schema.get("exclusiveMinimum", 0)) + 1)
+    if kind == "array" and schema.get("minItems", 0) > 0:
+        return [_example(schema["items"])] * schema["minItems"]
+    if kind == "object":
+        return {name: _example(p) for name, p in schema["properties"].items() if name in schema["required"]}
     return None
 
 

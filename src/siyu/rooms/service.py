@@ -68,8 +68,9 @@ class RoomService:
             index_elements=keys, set_={c: getattr(stmt.excluded, c) for c in update_cols}
         )
 
-    async def load_catalog(self, shop_id: str, catalog: dict[str, Any]) -> int:
-        """Create or refresh a shop and its products from a catalog document; returns product count."""
+    async def load_catalog(self, shop_id: str, catalog: dict[str, Any], *, keep_stock: bool = False) -> int:
+        """Create or refresh a shop and its products from a catalog document; returns product count. Its
+        stock counts are a stock take, unless `keep_stock` (only SKUs without live stock take them)."""
         shop = catalog["shop"]
         prods = catalog.get("products", [])
         shop_row = {
@@ -98,7 +99,7 @@ class RoomService:
                 cols = ["link_no", "name", "short_name", "price", "live_price", "data"]
                 await conn.execute(self._upsert(products, rows, ["shop_id", "id"], cols))
                 for p in prods:  # an upload is a stock take of the SKUs it names
-                    await stock.put_counts(conn, shop_id, p["id"], p.get("stock") or {})
+                    await stock.put_counts(conn, shop_id, p["id"], p.get("stock") or {}, keep=keep_stock)
         return len(prods)
 
     async def create_room(

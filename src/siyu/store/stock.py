@@ -58,10 +58,18 @@ async def set_count(conn: AsyncConnection, shop_id: str, product_id: str, sku: s
     return Level(int(row[0]), int(row[1]))
 
 
-async def put_counts(conn: AsyncConnection, shop_id: str, product_id: str, stock: Mapping[str, int]) -> None:
-    """A product's whole stock map (a catalog upload is a stock take of each of its SKUs)."""
+async def put_counts(
+    conn: AsyncConnection, shop_id: str, product_id: str, stock: Mapping[str, int], *, keep: bool = False
+) -> None:
+    """A product's whole stock map: a catalog upload is a stock take of each of its SKUs; with `keep`, only
+    SKUs without a row get one (a node re-reading its shipped catalog keeps the live counts)."""
     for sku, count in stock.items():
-        await set_count(conn, shop_id, product_id, sku, count)
+        if keep:
+            dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+            row = {"shop_id": shop_id, "product_id": product_id, "sku": sku, "count": count, "version": 1}
+            await conn.execute(dialect.insert(sku_stock).values(row).on_conflict_do_nothing())
+        else:
+            await set_count(conn, shop_id, product_id, sku, count)
 
 
 async def read_counts(conn: AsyncConnection, shop_id: str) -> dict[str, dict[str, int]]:

@@ -32,6 +32,7 @@ from siyu.web.models import (
     TokenPublic,
     TokenRequest,
 )
+from siyu.web.orders_api import add_order_routes
 from siyu.web.security import SecurityHeaders, page_policy
 from siyu.web.strict import StrictRoute
 
@@ -66,6 +67,7 @@ def create_api(node: "Node") -> FastAPI:
         return room
 
     add_assistant_routes(app, live_room, Staff)
+    add_order_routes(app, node, live_room)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:

@@ -15,6 +15,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from siyu.catalog import Catalog, sku_key
 from siyu.catalog.checkout import CouponNotApplicable, Held, Line, Quote, cents, quote
 from siyu.events import Context, Event, new_id, now_ms
@@ -125,7 +127,9 @@ class Orders(Feature):
     def state(self) -> dict[str, Any]:
         now = now_ms()
         live = [v for v in self.flashes.values() if v.flash.closes_at > now]
-        return {"flash": [self._card(v.flash, v.left) for v in live]}
+        cards = [wire.encode(self._card(v.flash, v.left)) for v in live]
+        plain = [{k: v for k, v in orjson.loads(c).items() if k not in ("seq", "ts")} for c in cards]
+        return {"flash": plain}
 
     def _card(self, f: Flash, left: int) -> FlashCard:
         product = self.room.products.get(f.product_id) or {"id": f.product_id}

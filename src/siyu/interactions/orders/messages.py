@@ -52,7 +52,7 @@ class ItemIn(BaseModel):
     product_id: str = Field(min_length=1, max_length=64)
     color: str = Field(min_length=1, max_length=32)
     size: str = Field(min_length=1, max_length=32)
-    qty: int = Field(1, ge=1, le=MAX_QTY)
+    qty: int = Field(ge=1, le=MAX_QTY)
 
 
 class OrderIn(ClientMessage):
