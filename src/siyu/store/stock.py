@@ -61,15 +61,20 @@ async def set_count(conn: AsyncConnection, shop_id: str, product_id: str, sku: s
 async def put_counts(
     conn: AsyncConnection, shop_id: str, product_id: str, stock: Mapping[str, int], *, keep: bool = False
 ) -> None:
-    """A product's whole stock map: a catalog upload is a stock take of each of its SKUs; with `keep`, only
-    SKUs without a row get one (a node re-reading its shipped catalog keeps the live counts)."""
-    for sku, count in stock.items():
-        if keep:
-            dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-            row = {"shop_id": shop_id, "product_id": product_id, "sku": sku, "count": count, "version": 1}
-            await conn.execute(dialect.insert(sku_stock).values(row).on_conflict_do_nothing())
-        else:
-            await set_count(conn, shop_id, product_id, sku, count)
+    """A product's whole stock map in one statement: a catalog upload is a stock take of each of its SKUs;
+    with `keep`, only SKUs without a row get one (a node re-reading its shipped catalog keeps live counts)."""
+    if not stock:
+        return
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    rows = [{"shop_id": shop_id, "product_id": product_id, "sku": sku, "count": count, "version": 1}
+            for sku, count in stock.items()]  # fmt: skip
+    stmt = dialect.insert(sku_stock).values(rows)
+    keys = ["shop_id", "product_id", "sku"]
+    if keep:
+        await conn.execute(stmt.on_conflict_do_nothing(index_elements=keys))
+    else:
+        set_ = {"count": stmt.excluded.count, "version": s.version + 1}
+        await conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=set_))
 
 
 async def read_counts(conn: AsyncConnection, shop_id: str) -> dict[str, dict[str, int]]:

@@ -28,6 +28,7 @@ import { installAssistant } from './host/assistant.js';
 import { installModeration } from './host/moderation.js';
 import { installLive } from './host/live.js';
 import { installComposer } from './host/composer.js';
+import { installFlash } from './host/flash.js';
 
 const MAX_STREAM = 500;
 
@@ -73,6 +74,7 @@ async function main() {
   installStream(ctx);
   installGifts(ctx);
   installProducts(ctx);
+  installFlash(ctx);
   installQuestions(ctx);
   installGroups(ctx);
   installPresence(ctx);
