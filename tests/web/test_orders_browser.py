@@ -90,6 +90,7 @@ async def test_the_best_coupon_of_the_wallet_comes_off_the_order(
     await sku.locator('#sku-sizes .chip[data-value="M"]').click()
     await me.locator("#sku-plus").click()  # 2 x 159 = 318 >= 299: 满299减40
     quote = me.locator("#sku-quote")
+    await expect(sku.locator("#sku-prices")).to_have_text("直播价 ¥159原价 ¥299")
     await expect(quote).to_contain_text("实付 ¥278")
     await expect(quote).to_contain_text("直播间满299减40")
     await me.screenshot(path=str(SHOTS / "viewer-checkout-coupon-390.png"))

@@ -12,6 +12,7 @@ import { toast } from '../ui/toast.js';
 export function installFlash(ctx) {
   const { room, els } = ctx;
   const sales = new Map(); // product id -> the live sale (flash_card fields, `left`)
+  let open = null; // {productId, form}: the form being filled survives the catalog's redraws
   let skew = 0;
   const now = () => Date.now() + skew;
 
@@ -42,15 +43,19 @@ export function installFlash(ctx) {
         li.insertBefore(h('button', { class: 'btn btn-sm catalog-flash', type: 'button', title: '发起限时秒杀' }, '秒杀'), li.lastElementChild);
       }
       badge(li);
+      if (open && open.productId === li.dataset.productId && open.form.parentNode !== li) li.appendChild(open.form);
     }
   }
 
+  function close() {
+    if (open) open.form.remove();
+    open = null;
+  }
+
   function form(li) {
-    const open = li.querySelector('.flash-form');
-    if (open) {
-      open.remove();
-      return;
-    }
+    const same = open && open.productId === li.dataset.productId;
+    close();
+    if (same) return;
     const price = Number(li.dataset.livePrice || 0);
     const field = (label, name, value, attrs) =>
       h('label', null, label, h('input', Object.assign({ name, type: 'number', value: String(value), required: true }, attrs)));
@@ -77,9 +82,10 @@ export function installFlash(ctx) {
       const r = await room.request(frame);
       if (r.ok) {
         toast('秒杀已开始', 'ok');
-        f.remove();
+        if (open && open.form === f) close();
       } else toast((r.error && r.error.message) || '发起失败', 'error');
     });
+    open = { productId: li.dataset.productId, form: f };
     li.appendChild(f);
   }
 

@@ -69,11 +69,12 @@ export function installProductSheet(ctx) {
     els.skuName.textContent = p.short_name || p.name || p.id;
     els.skuName.title = p.name || '';
     const flash = ctx.flash ? ctx.flash.live(p.id) : null;
-    els.skuPrices.replaceChildren(
+    const prices = [
       flash ? h('span', { class: 'pin-live-price flash-price' }, '秒杀价 ¥', h('b', null, fmtPrice(flash.price))) : null,
       h(flash ? 's' : 'span', { class: 'pin-live-price' }, '直播价 ¥', h('b', null, fmtPrice(p.live_price != null ? p.live_price : p.price))),
-      p.live_price != null && p.live_price !== p.price ? h('span', { class: 'pin-price' }, '原价 ', h('s', null, '¥' + fmtPrice(p.price))) : null
-    );
+      p.live_price != null && p.live_price !== p.price ? h('span', { class: 'pin-price' }, '原价 ', h('s', null, '¥' + fmtPrice(p.price))) : null,
+    ];
+    els.skuPrices.replaceChildren(...prices.filter(Boolean));
     els.skuColors.replaceChildren(...colors.map((c) => chip('color', c, stockOf(p, c, null))));
     els.skuSizes.replaceChildren(...sizes.map((s) => chip('size', s, stockOf(p, color, s))));
     const picked = [color, size].filter((x) => x != null);
