@@ -69,6 +69,20 @@ class Products(Feature):
         """The catalog was read with the current counts: follow `stock` changes newer than these."""
         self.versions = await self.room.service.stock_versions(self.room.info.shop_id)
 
+    async def reload_stock(self) -> None:
+        """Take the counts of the database again (after a stock take that sent no `stock` messages)."""
+        catalog = self.room.catalog
+        if catalog is None:
+            return
+        doc = await self.room.service.catalog_document(self.room.info.shop_id)
+        for p in doc.get("products", []):
+            product = catalog.get(p["id"])
+            if product is not None:
+                for key, count in (p.get("stock") or {}).items():
+                    if key in product.stock:
+                        product.stock[key] = int(count)
+        self.versions = await self.room.service.stock_versions(self.room.info.shop_id)
+
     @property
     def pinned_id(self) -> str | None:
         return str(self.pinned["id"]) if self.pinned else None
