@@ -127,6 +127,33 @@ def bench_claims(
         json_out.write_text(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+@bench_app.command("poll")
+def bench_poll(
+    viewers: ViewersOpt = 1000,
+    rate: Annotated[float, typer.Option(help="Votes per second (each viewer votes once)")] = 200.0,
+    db: DbOpt = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """VIEWERS vote once each at RATE votes/s: vote -> ack and vote -> tally p50/p99, tally frames, and the
+    frames a per-vote broadcast would cost."""
+    import asyncio
+
+    from rich.table import Table
+
+    from siyu.bench.polls import run_poll
+
+    result = asyncio.run(run_poll(viewers, rate, db))
+    table = Table(title="siyu bench poll")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    data = result.as_dict()
+    for key, value in data.items():
+        table.add_row(key, f"{value:.2f}" if isinstance(value, float) else str(value))
+    console.print(table)
+    if json_out is not None:
+        json_out.write_text(json.dumps(data, ensure_ascii=False, indent=2))
+
+
 @bench_app.command("fanout")
 def bench_fanout(
     viewers: ViewersOpt = 5000,
