@@ -68,6 +68,8 @@ async def test_a_flash_sale_from_the_console_is_bought_on_the_phone(
     await expect(me.locator("#toast")).to_contain_text("下单成功")
     await expect(other.locator("#flash-card .flash-left")).to_have_text("仅剩2件")
     await expect(row.locator(".flash-live")).to_contain_text("剩2/3件")
+    await expect(other.locator("#comments li.purchase")).to_have_text("🛒 小** 刚刚买了 基础款T恤")
+    await expect(host.locator("#comments li.purchase")).to_contain_text("小** 下单了 基础款T恤")
     await other.screenshot(path=str(SHOTS / "viewer-flash-card-390.png"))
     await host.screenshot(path=str(SHOTS / "host-flash-1280.png"))
     assert errors == []

@@ -22,6 +22,7 @@ import { installComposer } from './viewer/composer.js';
 import { installMyQuestions } from './viewer/my-questions.js';
 import { installCart } from './viewer/cart.js';
 import { installFlash } from './viewer/flash.js';
+import { installPurchases } from './viewer/purchases.js';
 
 const MAX_LINES = 200;
 
@@ -64,6 +65,7 @@ async function main() {
   installGifts(ctx);
   installCart(ctx);
   installFlash(ctx);
+  installPurchases(ctx);
   installProducts(ctx);
   installAssistant(ctx);
   installMyQuestions(ctx);
