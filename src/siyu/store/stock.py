@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from siyu.store.tables import sku_stock
 
-__all__ = ["Level", "put_counts", "read_counts", "read_versions", "set_count", "take"]
+__all__ = ["Level", "level", "put_counts", "read_counts", "read_versions", "set_count", "take"]
 
 s = sku_stock.c
 
@@ -44,6 +44,13 @@ async def take(conn: AsyncConnection, shop_id: str, product_id: str, sku: str, q
     )
     row = (await conn.execute(q)).first()
     return None if row is None else Level(int(row[0]), int(row[1]))
+
+
+async def level(conn: AsyncConnection, shop_id: str, product_id: str, sku: str) -> Level:
+    """The SKU's count and version now (0, 0 for a SKU without a row)."""
+    q = select(s.count, s.version).where(*_key(shop_id, product_id, sku))
+    row = (await conn.execute(q)).first()
+    return Level(0, 0) if row is None else Level(int(row[0]), int(row[1]))
 
 
 async def set_count(conn: AsyncConnection, shop_id: str, product_id: str, sku: str, count: int) -> Level:

@@ -10,8 +10,10 @@ after any restart. `quote` and `wallet` answer in their ack and change nothing.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +26,7 @@ from siyu.realtime import protocol as wire
 from siyu.realtime.fanout import Priority
 from siyu.realtime.protocol import ErrorCode
 from siyu.rooms.feature import Feature, follows, handles
+from siyu.rooms.features import Products
 from siyu.rooms.room import Counter, Member
 from siyu.rooms.services import stock_moved
 from siyu.store.stock import Level
@@ -279,6 +282,7 @@ class Orders(Feature):
             return first
         flash = await self._flash_for(msg.flash_id)
         lines = lines_of(room.catalog, msg.items, flash)
+        self._enough(lines)
         held = [] if flash is not None or msg.coupon == "none" else await self.wallet(m.user_id)
         try:
             q = quote(lines, held, msg.coupon)
@@ -286,11 +290,27 @@ class Orders(Feature):
             raise Refused(OrderCode.COUPON_NOT_APPLICABLE) from None
         via = f"flash:{flash.id}"[:64] if flash is not None else msg.via
         order = self.order_row(oid, q, m.user_id, "room", None, via, flash, m.nickname)
-        placed, new = await self.store.place(order, now_ms())
+        try:
+            placed, new = await self.store.place(order, now_ms(), check=lambda: self._enough(lines))
+        except Refused as no:
+            if no.code == OrderCode.OUT_OF_STOCK and "version" in no.detail:  # learn the count it found
+                line = lines[int(no.detail["line"])]
+                level = Level(int(no.detail.pop("left")), int(no.detail.pop("version")))
+                self.room.feature(Products).learn(line.product.id, line.color, line.size, level)
+            raise
         if new and flash is not None and flash.id in self.flashes:
             self.flashes[flash.id].sold.add(order.flash_qty)
         await self.relay(placed, m.nickname)
         return placed
+
+    def _enough(self, lines: list[Line]) -> None:
+        """Refuse an order this node knows cannot be served, without a transaction (the count it holds is
+        the database's as of its newest change; a refusal here is what the database would say, unless a
+        restock committed on another node has not reached this one yet)."""
+        for i, line in enumerate(lines):
+            if line.product.stock.get(sku_key(line.color, line.size), 0) < line.qty:
+                raise Refused(OrderCode.OUT_OF_STOCK, line=i, product_id=line.product.id, color=line.color,
+                              size=line.size)  # fmt: skip
 
     def order_row(self, oid: str, q: Quote, user_id: str | None, source: str, external_id: str | None,
                   via: str | None, flash: Flash | None, nickname: str) -> OrderRow:  # fmt: skip
@@ -327,13 +347,15 @@ class Orders(Feature):
         short = {pid: c.get("short_name") or c.get("name") for pid, c in room.products.items()}
         lines = [{"product_id": i["product_id"], "short_name": short.get(i["product_id"], ""),
                   "qty": i["qty"]} for i in order.items]  # fmt: skip
-        await room.record(None, None, event, Purchase(nickname=masked(nick), items=lines), Priority.LOW)
-        for n, i in enumerate(order.items):
+        purchase = Purchase(nickname=masked(nick), items=lines)
+        writes: list[Awaitable[Any]] = [room.record(None, None, event, purchase, Priority.LOW)]
+        for n, i in enumerate(order.items):  # appended in order: one group commit for the order's events
             if "version" in i:
                 level = Level(int(i["left"]), int(i["version"]))
-                await stock_moved(room, i["product_id"], i["color"], i["size"], level, "order",
-                                  delta=-i["qty"], actor=order.user_id, buyer=order.user_id,
-                                  cid=f"o:{order.id}:{n}")  # fmt: skip
+                writes.append(stock_moved(room, i["product_id"], i["color"], i["size"], level, "order",
+                                          delta=-i["qty"], actor=order.user_id, buyer=order.user_id,
+                                          cid=f"o:{order.id}:{n}"))  # fmt: skip
+        await asyncio.gather(*writes)
         await self.store.mark_logged(order.id)
 
     async def _relay_unlogged(self) -> None:

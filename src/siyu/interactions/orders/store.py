@@ -13,6 +13,7 @@ orders whose event a dead node never wrote.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -102,12 +103,18 @@ class OrderStore:
             row = (await conn.execute(select(orders).where(orders.c.id == order_id))).mappings().first()
         return None if row is None else _order(row)
 
-    async def place(self, order: OrderRow, grant_expiry_from: int) -> tuple[OrderRow, bool]:
+    async def place(
+        self, order: OrderRow, grant_expiry_from: int, check: Callable[[], None] | None = None
+    ) -> tuple[OrderRow, bool]:
         """Commit `order` (stock, flash units, coupon) in one transaction: (the order, True), or the order
-        placed before under the same id (the first, False). Raises Refused."""
+        placed before under the same id (the first, False). Raises Refused. `check` runs once this order's
+        turn came (the crowd waits for the gate): it may refuse from what the orders before it taught."""
         try:
-            async with self._gate, self._db.engine.begin() as conn:
-                await self._place(conn, order, grant_expiry_from)
+            async with self._gate:
+                if check is not None:
+                    check()
+                async with self._db.engine.begin() as conn:
+                    await self._place(conn, order, grant_expiry_from)
             return order, True
         except IntegrityError:
             first = await self.get(order.id)
@@ -120,11 +127,13 @@ class OrderStore:
         if order.flash_id is not None:
             await self._take_flash(conn, order, now)
         for i, item in enumerate(order.items):
-            level = await stock.take(conn, order.shop_id, item["product_id"],
-                                     sku_key(item["color"], item["size"]), item["qty"])  # fmt: skip
+            sku = sku_key(item["color"], item["size"])
+            level = await stock.take(conn, order.shop_id, item["product_id"], sku, item["qty"])
             if level is None:
+                now_at = await stock.level(conn, order.shop_id, item["product_id"], sku)
                 raise Refused("order.out_of_stock", line=i, product_id=item["product_id"],
-                              color=item["color"], size=item["size"])  # fmt: skip
+                              color=item["color"], size=item["size"], left=now_at.count,
+                              version=now_at.version)  # fmt: skip
             item["left"], item["version"] = level.count, level.version
         if order.grant_id is not None:
             g = coupon_grants.c

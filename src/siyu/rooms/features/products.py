@@ -15,6 +15,7 @@ from siyu.realtime import protocol as wire
 from siyu.realtime.protocol import Cid, ClientMessage, ErrorCode, RoomMessage
 from siyu.rooms.feature import Feature, committed, follows, handles
 from siyu.rooms.room import Member
+from siyu.store.stock import Level
 from siyu.zh import cn_int
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,13 @@ class Products(Feature):
     async def load(self) -> None:
         """The catalog was read with the current counts: follow `stock` changes newer than these."""
         self.versions = await self.room.service.stock_versions(self.room.info.shop_id)
+
+    def learn(self, product_id: str, color: str, size: str, level: Level) -> None:
+        """A count the database showed (e.g. to an order it refused): taken if newer than what is held."""
+        key = (product_id, sku_key(color, size))
+        if self.room.catalog is not None and level.version > self.versions.get(key, 0):
+            self.versions[key] = level.version
+            self.room.catalog.adjust(product_id, color, size, count=level.count)
 
     async def reload_stock(self) -> None:
         """Take the counts of the database again (after a stock take that sent no `stock` messages)."""
