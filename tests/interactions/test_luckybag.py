@@ -279,6 +279,25 @@ async def test_two_rooms_on_one_log_draw_once_and_the_bag_survives_a_reload(room
         await again.stop()
 
 
+async def test_a_crowd_sending_a_long_phrase_enters_although_moderation_folds_it(room: Room) -> None:
+    """Moderation hides the same 8+ character text from 5 viewers within 10 s as a flood: a 口令 crowd is
+    exactly that. The comments stay hidden from the room, and every author still enters."""
+    host, viewers = FakeMember("h", Role.HOST), [FakeMember(f"u{i}") for i in range(7)]
+    for m in (host, *viewers):
+        room.enter(m)
+    phrase = {"kind": "phrase", "phrase": "福袋快来大家一起抢"}
+    bag_id = (await start(room, host, "s1", entry=phrase))["msg"]["bag_id"]
+    for m in viewers:
+        room.dispatch(m, CommentIn(type="comment", cid="c1", text="福袋快来大家一起抢"))
+    for m in viewers:
+        assert (await message(room, m, "luckybag_mine"))["joined"] is True
+    assert await count_events(room, "comment.hidden") >= 1  # folded as a flood, and entered anyway
+    assert await count_events(room, BagEntered.TYPE) == 7
+    room.dispatch(viewers[0], CommentIn(type="comment", cid="c2", text="福袋快来大家一起抢"))
+    await ack_of(viewers[0], "c2")
+    assert room.feature(LuckyBags).open[bag_id].entrants == {m.user_id for m in viewers}
+
+
 def test_phrase_folding_and_watch_spans() -> None:
     assert fold(" 福袋来了！") == fold("福袋来了!") == "福袋来了!"
     assert fold("ＡＢＣ  1") == "abc 1"

@@ -4,21 +4,20 @@ draw per bag across nodes, prizes to the winners (docs/architecture.md, "Lucky b
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import secrets
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from typing import Any
 
-from siyu.events import CommentPosted, Event, new_id, now_ms
+from siyu.events import CommentHidden, CommentPosted, Event, now_ms
 from siyu.realtime import protocol as wire
 from siyu.realtime.fanout import Priority
 from siyu.realtime.protocol import ErrorCode
 from siyu.rooms.feature import Feature, committed, follows, handles
-from siyu.rooms.room import Counter, Member
+from siyu.rooms.room import Member
 
 from .award import coupon_text, prize_of
+from .bag import Bag, bag_id_for, entry_of
 from .conditions import Conditions, fold
 from .draw import seed_hash
 from .drawing import Draws
@@ -37,9 +36,7 @@ from .model import (
     LuckyBagJoinIn,
     LuckyBagMine,
     LuckyBagStartIn,
-    PhraseEntryIn,
     Prize,
-    WatchEntryIn,
     card_of,
     join_ack,
 )
@@ -47,45 +44,6 @@ from .store import BagRow, BagStore, entry_key
 
 log = logging.getLogger(__name__)
 RECENT_RESULT_MS = 10 * 60_000  # a viewer (re)entering this soon after a draw is told whether they won
-
-
-@dataclass(slots=True)
-class Bag:
-    """An open bag as this node knows it; `counter.value` is the room-wide entries count."""
-
-    started: BagStarted
-    starter: str
-    counter: Counter
-    until: int  # when entries end: the countdown, or an early `luckybag_draw`
-    phrase: str | None  # the folded 口令 of a phrase bag
-    shown: int | None = None
-    drawing: bool = False
-    entrants: set[str] = field(default_factory=set)  # the entries this node knows of
-
-    @property
-    def bag_id(self) -> str:
-        return self.started.bag_id
-
-
-def bag_id_for(room_id: str, user_id: str, cid: str | None) -> str:
-    """From the starter's cid (a re-sent start finds its row and seed), else random."""
-    if cid is None:
-        return new_id()
-    return hashlib.sha256(f"luckybag\x00{room_id}\x00{user_id}\x00{cid}".encode()).hexdigest()[:32]
-
-
-def entry_of(e: Any) -> dict[str, Any]:
-    if isinstance(e, PhraseEntryIn):
-        return {
-            "kind": "phrase",
-            "phrase": e.phrase.strip(),
-            "minutes": None,
-            "text": f"发送口令「{e.phrase.strip()}」",
-        }
-    if isinstance(e, WatchEntryIn):
-        return {"kind": "watch", "phrase": None, "minutes": e.minutes, "text": f"观看直播满{e.minutes}分钟"}
-    text = "关注主播" if e.kind == "follow" else "加入粉丝团"
-    return {"kind": e.kind, "phrase": None, "minutes": None, "text": text}
 
 
 class LuckyBags(Feature):
@@ -333,17 +291,23 @@ class LuckyBags(Feature):
     @committed(CommentPosted)
     def _comment(self, event: Event[CommentPosted]) -> None:
         """A viewer's comment equal to an open bag's 口令 enters them (on the node that committed it)."""
-        if not self.open or event.user_id is None or event.payload.role != "viewer":
+        if event.user_id is not None and event.payload.role == "viewer":
+            self._phrase(event.user_id, event.payload.text, event.payload.nickname)
+
+    @committed(CommentHidden)
+    def _hidden(self, event: Event[CommentHidden]) -> None:
+        """A crowd sending the same 口令 is what moderation folds as a flood (or one viewer's repeat): the
+        comment stays hidden from the room, and still enters its author. Other hidden comments do not."""
+        if event.user_id is not None and event.payload.reason in ("flood", "repeat_spam"):
+            self._phrase(event.user_id, event.payload.text, self.room.user_ref(event.user_id).nick)
+
+    def _phrase(self, user_id: str, text: str, nickname: str) -> None:
+        if not self.open:
             return
-        text, now = fold(event.payload.text), now_ms()
+        folded, now = fold(text), now_ms()
         for bag in list(self.open.values()):
-            if (
-                bag.phrase == text
-                and not bag.drawing
-                and now < bag.until
-                and event.user_id not in bag.entrants
-            ):
-                self.room.spawn(self._phrase_entry(event.user_id, event.payload.nickname, bag))
+            if bag.phrase == folded and not bag.drawing and now < bag.until and user_id not in bag.entrants:
+                self.room.spawn(self._phrase_entry(user_id, nickname, bag))
 
     async def _phrase_entry(self, user_id: str, nickname: str, bag: Bag) -> None:
         try:
