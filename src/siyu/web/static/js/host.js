@@ -28,6 +28,7 @@ import { installAssistant } from './host/assistant.js';
 import { installModeration } from './host/moderation.js';
 import { installLive } from './host/live.js';
 import { installComposer } from './host/composer.js';
+import { installLuckyBag } from './host/luckybag.js';
 
 const MAX_STREAM = 500;
 
@@ -81,6 +82,7 @@ async function main() {
   installModeration(ctx);
   installLive(ctx);
   installComposer(ctx);
+  installLuckyBag(ctx);
   bindAlerts(room, els);
 
   room.connect();

@@ -21,6 +21,7 @@ import { installModeration } from './viewer/moderation.js';
 import { installComposer } from './viewer/composer.js';
 import { installMyQuestions } from './viewer/my-questions.js';
 import { installCart } from './viewer/cart.js';
+import { installLuckyBag } from './viewer/luckybag.js';
 
 const MAX_LINES = 200;
 
@@ -66,6 +67,7 @@ async function main() {
   installMyQuestions(ctx);
   installModeration(ctx);
   installComposer(ctx);
+  installLuckyBag(ctx);
   bindAlerts(room, els, () => {
     for (const b of [els.send, els.like, els.follow, els.input]) b.disabled = true;
     for (const b of els.giftRow.querySelectorAll('button')) b.disabled = true;
