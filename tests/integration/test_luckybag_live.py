@@ -184,7 +184,8 @@ async def test_an_open_bag_survives_a_restart_and_is_drawn_once_after_it(
     node = Node(make_settings(db_url))  # a fresh process on the same database
     await node.start()
     try:
-        back: Client = await connect(node, user="u0")
+        back: Client = await connect(node, user="u0", welcome=False)  # the room loads on this first join
+        back.welcome = await back.expect("welcome", timeout=20)
         assert back.welcome["state"]["luckybag"]["bag_id"] == card["bag_id"]
         assert back.welcome["state"]["luckybag"]["seed_hash"] == card["seed_hash"]
         assert (await back.expect("luckybag_mine")) == {"type": "luckybag_mine", "bag_id": card["bag_id"],
