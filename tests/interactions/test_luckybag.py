@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from siyu.app import FEATURES
 from siyu.auth import Role
 from siyu.events import Event, decode_event, encode_event, now_ms
 from siyu.interactions.luckybag import (
@@ -37,6 +38,7 @@ from siyu.interactions.luckybag.model import (
     BagWon,
 )
 from siyu.realtime.protocol import ErrorCode
+from siyu.rooms.feature import Feature, FeatureSet
 from siyu.rooms.features.chat import CommentIn
 from siyu.rooms.features.reactions import FollowIn
 from siyu.rooms.room import Room
@@ -296,6 +298,30 @@ async def test_a_crowd_sending_a_long_phrase_enters_although_moderation_folds_it
     room.dispatch(viewers[0], CommentIn(type="comment", cid="c2", text="福袋快来大家一起抢"))
     await ack_of(viewers[0], "c2")
     assert room.feature(LuckyBags).open[bag_id].entrants == {m.user_id for m in viewers}
+
+
+class FanClubOfTwo(Feature):
+    """Stands in for the fan-club feature being built elsewhere: what the extension point asks of it."""
+
+    name = "fanclub_stub"
+
+    def is_member(self, user_id: str) -> bool:
+        return user_id in ("fan1", "fan2")
+
+
+async def test_a_room_feature_offering_is_member_answers_the_fanclub_condition(room: Room) -> None:
+    deps = dataclasses.replace(room.deps, features=FeatureSet([*FEATURES, FanClubOfTwo]))
+    other = await Room.load("demo", deps)
+    try:
+        host, fan, nobody = FakeMember("h", Role.HOST), FakeMember("fan1"), FakeMember("u9")
+        for m in (host, fan, nobody):
+            other.enter(m)
+        bag_id = (await start(other, host, "s1", entry={"kind": "fanclub"}))["msg"]["bag_id"]
+        assert "luckybag" in await join(other, fan, bag_id, "j1")
+        refused = await join(other, nobody, bag_id, "j1")
+        assert code(refused) == "luckybag.condition" and refused["error"]["need"] == "fanclub"
+    finally:
+        await other.stop()
 
 
 def test_phrase_folding_and_watch_spans() -> None:
