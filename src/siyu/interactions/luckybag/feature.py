@@ -55,7 +55,7 @@ class LuckyBags(Feature):
         self.conditions = Conditions(room, self.store)
         self.draws = Draws(room, self.store)
         self.open: dict[str, Bag] = {}
-        self.drawn: OrderedDict[str, tuple[BagDrawn, int]] = OrderedDict()  # recent results, when seen
+        self.drawn: OrderedDict[str, tuple[BagDrawn, int]] = OrderedDict()  # recent results, when drawn
         self._starting: tuple[tuple[str, str | None], asyncio.Task[None]] | None = None
 
     # --- what this node knows ----------------------------------------------------------------------
@@ -70,8 +70,8 @@ class LuckyBags(Feature):
             bag = self.open[p.bag_id] = Bag(p, starter, counter, p.until, phrase)
         return bag
 
-    def _seen_draw(self, p: BagDrawn) -> None:
-        self.drawn[p.bag_id] = (p, now_ms())
+    def _seen_draw(self, p: BagDrawn, at: int) -> None:
+        self.drawn[p.bag_id] = (p, at)
         while len(self.drawn) > 20:
             self.drawn.popitem(last=False)
         self.open.pop(p.bag_id, None)
@@ -82,7 +82,7 @@ class LuckyBags(Feature):
         for row in reversed(await self.store.pending(self.room.info.id)):
             started, closed, drawn = await self.store.bag_events(row)
             if drawn is not None:
-                self._seen_draw(drawn)
+                self._seen_draw(drawn, row.drawn_at or now)
                 self.room.spawn(self.draws.award(row, drawn))
             elif started is None:  # a start whose event never committed: nobody saw it
                 if row.opens_at < now - 60_000:
@@ -169,7 +169,7 @@ class LuckyBags(Feature):
 
     @follows(BagDrawn)
     def _drawn(self, event: Event[BagDrawn]) -> None:
-        self._seen_draw(event.payload)
+        self._seen_draw(event.payload, event.ts)  # a replayed old draw is not "recent"
 
     # --- start -------------------------------------------------------------------------------------
 
