@@ -37,24 +37,28 @@ ROUTER = FeatureSet(FEATURES).fill(Router(), Limits())
 MODELS: dict[str, type[ClientMessage]] = {kind: ROUTER.route(kind).model for kind in ROUTER.types}
 
 
-def _inline(schema: Any, defs: dict[str, Any]) -> Any:
-    """The schema with its `$ref`s to `$defs` (a list of objects: an order's lines) written out in place."""
-    if isinstance(schema, list):
-        return [_inline(s, defs) for s in schema]
-    if not isinstance(schema, dict):
-        return schema
-    if "$ref" in schema:
-        return _inline(defs[schema["$ref"].rsplit("/", 1)[-1]], defs)
-    return {k: _inline(v, defs) for k, v in schema.items() if k != "$defs"}
+def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with each `$ref` to its `$defs` replaced by the definition (a frame's nested parts, e.g.
+    a lucky bag's `prize`), so the oracle and the generators read one self-contained tree."""
+    defs = schema.get("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                target = defs[node["$ref"].removeprefix("#/$defs/")]
+                return walk({**target, **{k: v for k, v in node.items() if k != "$ref"}})
+            return {k: walk(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    tree: dict[str, Any] = walk(schema)
+    return tree
 
 
-def _schema(model: type[ClientMessage]) -> dict[str, Any]:
-    raw = model.model_json_schema()
-    out: dict[str, Any] = _inline(raw, raw.get("$defs", {}))
-    return out
-
-
-SCHEMAS: dict[str, dict[str, Any]] = {kind: _schema(model) for kind, model in MODELS.items()}
+SCHEMAS: dict[str, dict[str, Any]] = {
+    kind: inline_refs(model.model_json_schema()) for kind, model in MODELS.items()
+}
 ALL_FIELDS = sorted({name for schema in SCHEMAS.values() for name in schema["properties"]})
 PARSE_CODES = {ErrorCode.BAD_JSON, ErrorCode.BAD_MESSAGE, ErrorCode.UNKNOWN_TYPE}
 
@@ -271,8 +275,6 @@ def valid_value(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         return st.integers(lo if lo is not None else INT_MIN, hi if hi is not None else INT_MAX) | st.floats(
             lo, hi, allow_nan=False, allow_infinity=False
         )
-    if kind == "object":
-        return valid_object(schema)
     if kind == "null":
         return st.none()
     if kind == "array":
@@ -280,6 +282,12 @@ def valid_value(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
             valid_value(schema["items"]),
             min_size=schema.get("minItems", 0),
             max_size=schema.get("maxItems", 8),
+        )
+    if kind == "object":  # a nested part of a frame (its optional fields left out, never null)
+        props, required = schema["properties"], set(schema.get("required", ()))
+        return st.fixed_dictionaries(
+            {name: valid_value(props[name]) for name in props if name in required},
+            optional={name: valid_value(props[name]) for name in props if name not in required},
         )
     raise NotImplementedError(f"this fuzzer does not understand schema {schema}")
 
@@ -334,12 +342,6 @@ def invalid_value(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
             candidates.append(st.integers(branch["maximum"] + 1, INT_MAX))
         if "exclusiveMinimum" in branch:
             candidates.append(st.sampled_from([branch["exclusiveMinimum"], -0.5, -1]))
-        if branch.get("type") == "object":  # an object with one field wrong
-            props = branch["properties"]
-            candidates.append(st.sampled_from(sorted(props)).flatmap(
-                lambda name, b=branch: valid_object(b).flatmap(
-                    lambda obj, name=name, b=b: invalid_value(b["properties"][name]).map(
-                        lambda bad, obj=obj, name=name: {**obj, name: bad}))))  # fmt: skip
         if "items" in branch:  # a list too short, too long, or with one bad item
             item = valid_value(branch["items"])
             if branch.get("minItems", 0) > 0:
@@ -349,11 +351,27 @@ def invalid_value(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
                     st.lists(item, min_size=branch["maxItems"] + 1, max_size=branch["maxItems"] + 3)
                 )
             candidates.append(st.lists(invalid_value(branch["items"]), min_size=1, max_size=3))
+        if branch.get("type") == "object":  # a nested part with one field wrong, missing, or unknown
+            candidates.append(st.builds(_break_part, valid_value(branch), st.just(branch), st.data()))
         if "const" in branch or "enum" in branch:
             known = [branch["const"]] if "const" in branch else branch["enum"]
             near = [v.upper() for v in known] + [v + " " for v in known] + [" " + v for v in known]
             candidates.append(st.sampled_from(near) | st.text(max_size=12))
     return st.one_of(candidates).filter(lambda v: not matches(schema, v))
+
+
+def _break_part(part: dict[str, Any], schema: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
+    props = schema["properties"]
+    how = data.draw(st.sampled_from(["replace", "drop", "extra"]), label="part how")
+    broken = dict(part)
+    if how == "drop" and schema.get("required"):
+        del broken[data.draw(st.sampled_from(schema["required"]), label="part dropped")]
+    elif how == "extra":
+        broken[data.draw(st.text(min_size=1, max_size=8).filter(lambda k: k not in props))] = 1
+    else:
+        name = data.draw(st.sampled_from(sorted(props)), label="part field")
+        broken[name] = data.draw(invalid_value(props[name]), label="part bad value")
+    return broken
 
 
 _SURROGATES = st.sampled_from(["\ud800", "\udfff", "a\udc00b", "\udc00\ud800", "x\ud83d"])
@@ -566,7 +584,7 @@ def _example(schema: dict[str, Any]) -> Any:
     if kind == "array" and schema.get("minItems", 0) > 0:
         return [_example(schema["items"])] * schema["minItems"]
     if kind == "object":
-        return {name: _example(p) for name, p in schema["properties"].items() if name in schema["required"]}
+        return {name: _example(schema["properties"][name]) for name in schema.get("required", ())}
     return None
 
 

@@ -203,3 +203,24 @@ flash_sales = Table(
     Column("closes_at", BigInteger, nullable=False),
     Index("ix_flash_sales_room", "room_id", "opens_at"),
 )
+
+# Lucky bags (福袋, issue 12): the bag's secret seed lives here, never in the log (which may be exported),
+# until the draw reveals it; the first node to set `drawn_at` decides the draw (entries and winners kept
+# here, so the audit lists exactly the entries that were drawn), whichever node publishes the result.
+lucky_bags = Table(
+    "lucky_bags",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("room_id", String(64), nullable=False),
+    Column("starter", String(64), nullable=False),  # the staff user who started it (the draw's once-key)
+    Column("seed", String(64), nullable=False),  # 32 random bytes, hex: secret until the draw
+    Column("seed_hash", String(64), nullable=False),  # sha256(seed), hex: published at the start
+    Column("winners", Integer, nullable=False),  # how many may win
+    Column("opens_at", BigInteger, nullable=False),
+    Column("until", BigInteger, nullable=False),
+    Column("drawn_at", BigInteger, nullable=True),
+    Column("entries", JSON, nullable=True),  # the drawn entries (user ids) in draw order
+    Column("result", JSON, nullable=True),  # the winners in draw order: [{"id", "nick"}]
+    Column("awarded_at", BigInteger, nullable=True),  # every winner's prize recorded
+    Index("ix_lucky_bags_room", "room_id", "opens_at"),
+)

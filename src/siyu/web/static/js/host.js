@@ -29,6 +29,7 @@ import { installModeration } from './host/moderation.js';
 import { installLive } from './host/live.js';
 import { installComposer } from './host/composer.js';
 import { installFlash } from './host/flash.js';
+import { installLuckyBag } from './host/luckybag.js';
 
 const MAX_STREAM = 500;
 
@@ -83,6 +84,7 @@ async function main() {
   installModeration(ctx);
   installLive(ctx);
   installComposer(ctx);
+  installLuckyBag(ctx);
   bindAlerts(room, els);
 
   room.connect();

@@ -23,6 +23,7 @@ import { installMyQuestions } from './viewer/my-questions.js';
 import { installCart } from './viewer/cart.js';
 import { installFlash } from './viewer/flash.js';
 import { installPurchases } from './viewer/purchases.js';
+import { installLuckyBag } from './viewer/luckybag.js';
 
 const MAX_LINES = 200;
 
@@ -71,6 +72,7 @@ async function main() {
   installMyQuestions(ctx);
   installModeration(ctx);
   installComposer(ctx);
+  installLuckyBag(ctx);
   bindAlerts(room, els, () => {
     for (const b of [els.send, els.like, els.follow, els.input]) b.disabled = true;
     for (const b of els.giftRow.querySelectorAll('button')) b.disabled = true;
