@@ -33,6 +33,8 @@ class SessionReport:
     orders: int = 0
     buyers: int = 0
     gmv: float = 0.0  # yuan: what this session's orders cost
+    bag_entries: int = 0  # lucky-bag entries
+    bag_winners: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -45,6 +47,7 @@ class SessionReport:
             f"AI助理回答了 {self.assistant_answers} 条，风控隐藏 {self.hidden} 条；点赞 {self.likes} 次；"
             f"收到礼物 {self.gifts} 个，共 {self.gift_coins} 币；新增关注 {self.follows} 人；"
             f"领券 {self.coupons_claimed} 张，投票 {self.votes} 次；"
+            f"福袋参与 {self.bag_entries} 人次、中奖 {self.bag_winners} 人；"
             f"{self.buyers} 位观众下单 {self.orders} 笔，成交 {self.gmv:.2f} 元。"
         )
 
@@ -94,6 +97,8 @@ async def session_report(db: Database, session_id: str) -> SessionReport:
         votes=int(by_type.get("poll.voted", 0)),
         orders=int(by_type.get("order.placed", 0)),
         buyers=int(buyers or 0),
+        bag_entries=int(by_type.get("luckybag.entered", 0)),
+        bag_winners=int(by_type.get("luckybag.won", 0)),
         gmv=gmv,
         **sums,
     )

@@ -53,6 +53,7 @@ class AudienceStats:
     gifts: int = 0
     claims: int = 0  # coupons granted
     votes: int = 0
+    bag_entries: int = 0  # lucky bags entered with luckybag_join (a 口令 entry is a comment)
     orders: int = 0
     gmv: float = 0.0  # yuan, what the orders cost
     unacked: int = 0  # actions still without an answer when their viewer left (should stay 0)
@@ -124,6 +125,8 @@ class Audience:
             s.claims += 1
         elif kind == "vote":
             s.votes += 1
+        elif kind == "luckybag":
+            s.bag_entries += 1
         elif kind == "order" and isinstance(msg.get("order"), dict):
             s.orders += 1
             s.gmv += float(msg["order"]["total"])

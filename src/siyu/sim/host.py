@@ -1,5 +1,5 @@
 """The demo's host at work: a real WebSocket client with a host token that runs the room's interactions
-on a schedule (a coupon drop, a 选款 poll, a flash sale, again every round), so a demo shows them live.
+on a schedule (coupon drops, a 选款 poll, a flash sale, a lucky bag, each round), so a demo shows them live.
 Issue 13 turns schedules like this into playbooks."""
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ def rounds(products: list[str]) -> list[tuple[float, dict[str, Any]]]:
     steps: list[tuple[float, dict[str, Any]]] = [
         (8, {"type": "coupon_push", "coupon_id": "C01", "quantity": 30, "seconds": 60}),
         (50, {"type": "coupon_push", "coupon_id": "C02", "quantity": 15, "seconds": 45}),
+        (60, {"type": "luckybag_start", "prize": {"kind": "coupon", "coupon_id": "C02"}, "winners": 3,
+              "seconds": 30, "entry": {"kind": "phrase", "phrase": "福袋来啦"}}),
     ]
     if picks:
         poll = {"type": "poll_start", "question": "下一款想看哪个？", "product_ids": picks, "seconds": 40}

@@ -18,6 +18,7 @@ class ShopperConfig:
     vote_share: float = 0.6  # of viewers who see an open poll, who vote
     flash_share: float = 0.3  # of viewers who see a live flash sale, who try to buy it
     buy_share: float = 0.04  # chance per step of buying the product being presented
+    bag_share: float = 0.7  # of viewers who see an open lucky bag, who enter it
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Seen:
     poll: tuple[str, int, int] | None = None  # poll id, options, until
     flashes: dict[str, tuple[str, int]] = field(default_factory=dict)  # flash id -> (product id, until)
     pinned: str | None = None
+    bag: tuple[str, str | None, int] | None = None  # bag id, its 口令 (None: a task entry), until
     done: set[str] = field(default_factory=set)  # drops claimed, polls voted, flashes tried
 
     def take(self, frame: dict[str, Any]) -> None:
@@ -59,6 +61,12 @@ class Seen:
             self.poll = (str(m["poll_id"]), len(m.get("options") or ()), int(m["until"]))
         elif kind == "poll_result":
             self.poll = None
+        elif kind == "luckybag":
+            entry = m.get("entry") or {}
+            phrase = entry.get("phrase") if entry.get("kind") == "phrase" else None
+            self.bag = (str(m["bag_id"]), phrase, int(m["until"]))
+        elif kind in ("luckybag_closed", "luckybag_result"):
+            self.bag = None
         elif kind == "flash_card":
             self.flashes[str(m["flash_id"])] = (str(m["product"]["id"]), int(m["until"]))
 
@@ -85,6 +93,13 @@ def next_action(seen: Seen, products: dict[str, dict[str, Any]], cfg: ShopperCon
         seen.done.add(poll_id)
         if options and rng.random() < cfg.vote_share:
             return "vote", {"type": "vote", "poll_id": poll_id, "option": rng.randrange(options)}
+    if seen.bag is not None and seen.bag[2] > now_ms and seen.bag[0] not in seen.done:
+        bag_id, phrase, _until = seen.bag
+        seen.done.add(bag_id)
+        if rng.random() < cfg.bag_share:
+            if phrase is not None:  # the 口令 is a comment
+                return "comment", {"type": "comment", "text": phrase}
+            return "luckybag", {"type": "luckybag_join", "bag_id": bag_id}
     for flash_id, (product_id, until) in seen.flashes.items():
         if until > now_ms and flash_id not in seen.done:
             seen.done.add(flash_id)
