@@ -191,6 +191,7 @@ class StockChanged:
     count: int
     delta: int
     reason: str
+    version: int = 0  # the SKU row's version after the change: nodes apply changes in version order
 
 
 @dataclass(frozen=True, slots=True)

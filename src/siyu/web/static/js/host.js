@@ -28,6 +28,8 @@ import { installAssistant } from './host/assistant.js';
 import { installModeration } from './host/moderation.js';
 import { installLive } from './host/live.js';
 import { installComposer } from './host/composer.js';
+import { installFlash } from './host/flash.js';
+import { installLuckyBag } from './host/luckybag.js';
 import { installCouponDrop } from './host/coupon-drop.js';
 import { installPollCtl } from './host/poll-ctl.js';
 
@@ -75,6 +77,7 @@ async function main() {
   installStream(ctx);
   installGifts(ctx);
   installProducts(ctx);
+  installFlash(ctx);
   installQuestions(ctx);
   installGroups(ctx);
   installPresence(ctx);
@@ -83,6 +86,7 @@ async function main() {
   installModeration(ctx);
   installLive(ctx);
   installComposer(ctx);
+  installLuckyBag(ctx);
   installCouponDrop(ctx);
   installPollCtl(ctx);
   bindAlerts(room, els);

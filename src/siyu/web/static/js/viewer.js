@@ -21,6 +21,9 @@ import { installModeration } from './viewer/moderation.js';
 import { installComposer } from './viewer/composer.js';
 import { installMyQuestions } from './viewer/my-questions.js';
 import { installCart } from './viewer/cart.js';
+import { installFlash } from './viewer/flash.js';
+import { installPurchases } from './viewer/purchases.js';
+import { installLuckyBag } from './viewer/luckybag.js';
 import { installWallet } from './viewer/wallet.js';
 import { installCoupons } from './viewer/coupons.js';
 import { installPolls } from './viewer/polls.js';
@@ -38,7 +41,8 @@ function pageElements() {
     myQBtn: 'my-q-btn', myQCount: 'my-q-count', myQSheet: 'my-q-sheet', myQList: 'my-q-list', myQEmpty: 'my-q-empty',
     myQaPin: 'my-qa-pin', cartBtn: 'cart-btn', cartCount: 'cart-count', cartSheet: 'cart-sheet', cartList: 'cart-list',
     cartEmpty: 'cart-empty', cartTotal: 'cart-total', skuSheet: 'sku-sheet', skuThumb: 'sku-thumb', skuName: 'sku-name',
-    skuPrices: 'sku-prices', skuPicked: 'sku-picked', skuColors: 'sku-colors', skuSizes: 'sku-sizes', skuWish: 'sku-wish',
+    skuPrices: 'sku-prices', skuPicked: 'sku-picked', skuColors: 'sku-colors', skuSizes: 'sku-sizes', skuBuy: 'sku-buy',
+    skuQty: 'sku-qty', skuMinus: 'sku-minus', skuPlus: 'sku-plus', skuQuote: 'sku-quote', flashCard: 'flash-card',
   };
   return Object.fromEntries(Object.entries(ids).map(([k, id]) => [k, $(id)]));
 }
@@ -64,11 +68,14 @@ async function main() {
   installComments(ctx);
   installGifts(ctx);
   installCart(ctx);
+  installFlash(ctx);
+  installPurchases(ctx);
   installProducts(ctx);
   installAssistant(ctx);
   installMyQuestions(ctx);
   installModeration(ctx);
   installComposer(ctx);
+  installLuckyBag(ctx);
   installWallet(ctx);
   installCoupons(ctx);
   installPolls(ctx);

@@ -100,6 +100,11 @@ export function installStream(ctx) {
     list.add(line('follow', { seq: m.seq, type: 'follow' }, m.ts, userBadge(m.user), ' 关注了主播'), false);
   });
 
+  room.on('purchase', (m) => {
+    const items = (m.items || []).map((i) => (i.short_name || i.product_id) + (i.qty > 1 ? ' ×' + i.qty : '')).join('、');
+    list.add(line('system purchase', { seq: m.seq, type: 'purchase' }, m.ts, '🛒 ' + (m.nickname || '有人') + ' 下单了 ' + items), false);
+  });
+
   room.on('live', (m) => {
     list.add(line('system', { seq: m.seq, type: 'live' }, m.ts, m.live ? '直播开始' + (m.title ? '：' + m.title : '') : '直播已结束'), false);
   });
