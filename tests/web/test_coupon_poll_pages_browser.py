@@ -172,6 +172,14 @@ async def test_a_drop_from_the_console_is_claimed_once_shown_in_the_wallet_and_s
     await expect(card_c).to_have_attribute("data-left", "0")
     await expect(card_c.locator(".coupon-claim")).to_have_text("已抢光")
     assert await card_c.locator(".coupon-claim").is_disabled()
+
+    await a.reload()  # 我的券 is the server's wallet: it is still there
+    await expect(a.locator("#conn-status")).to_have_attribute("data-state", "open")
+    await expect(a.locator("#wallet-count")).to_have_text("1")
+    await a.locator("#wallet-btn").click()
+    await expect(a.locator('#wallet-list li.wallet-item[data-coupon-id="C01"] .wallet-name')).to_have_text(
+        "直播间满199减20"
+    )
     assert errors == []
 
 

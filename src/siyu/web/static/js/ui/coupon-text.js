@@ -37,11 +37,11 @@ export function couponRule(c) {
   return text;
 }
 
-/** Which products: "全场通用" or "指定3款可用". */
+/** Which products: "全场通用", "指定3款可用", or '' when not known. */
 export function couponScope(c) {
   const a = c && c.applies_to;
   if (Array.isArray(a)) return '指定' + a.length + '款可用';
-  return '全场通用';
+  return a === 'all' || a === null ? '全场通用' : '';
 }
 
 /** The condition a viewer must meet ("需加入粉丝团"), or ''. */

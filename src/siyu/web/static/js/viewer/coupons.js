@@ -74,7 +74,7 @@ export function installCoupons(ctx) {
         'div',
         { class: 'coupon-info' },
         h('div', { class: 'coupon-name', title: c.name || '' }, c.name || couponDeal(c)),
-        h('div', { class: 'coupon-meta' }, [couponScope(c)].concat(couponRule(c).split(' · ').slice(1), cond ? [cond] : []).join(' · ')),
+        h('div', { class: 'coupon-meta' }, [couponScope(c)].concat(couponRule(c).split(' · ').slice(1), cond ? [cond] : []).filter(Boolean).join(' · ')),
         h('div', { class: 'coupon-meta' }, card.els.left, card.els.time)
       ),
       card.els.button,
