@@ -25,6 +25,7 @@ from siyu.realtime.protocol import Cid, ClientMessage, ErrorCode, RoomMessage, S
 from siyu.rooms.feature import Feature, follows, handles
 from siyu.rooms.room import Counter, Member
 
+from .fanclub import FanClub
 from .store import Batch, CouponStore, Grant, Refused
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ TEXT = {
 }
 wire.ERROR_TEXT.update(TEXT)  # pages read every code's text from GET /api/protocol
 
-FAN_CLUB = "粉丝团"  # 加入粉丝团: fan clubs do not exist yet, so nobody meets it
+FAN_CLUB = "粉丝团"  # 加入粉丝团: met by a member of the shop's fan club whose badge is lit
 NEW_BUYER = "新客首单"  # 店铺新客首单: nobody has an order yet, so everybody meets it
 
 
@@ -326,6 +327,14 @@ class Coupons(Feature):
         else:
             self.room.acks.settle(key, grant_ack(msg.cid, grant))
 
+    async def meets(self, m: Member, condition: str) -> bool:
+        """A coupon's condition: 粉丝团 (an active member of the shop's club, as the database says now);
+        新客首单 (nobody has an order yet: met); anything else cannot be checked (not met)."""
+        if FAN_CLUB in condition:
+            club = self.room.find(FanClub)
+            return club is not None and await club.is_active_member(m.user_id)
+        return NEW_BUYER in condition
+
     async def decide(self, m: Member, msg: ClaimIn) -> Grant:
         """The claim's answer: the held grant of this cid, a new grant, or Refused."""
         room, store = self.room, self.store
@@ -335,8 +344,8 @@ class Coupons(Feature):
         coupon = self.coupon(batch.coupon_id)
         if coupon is None:
             raise Refused(CouponCode.UNKNOWN)
-        if coupon.condition is not None and NEW_BUYER not in coupon.condition:
-            raise Refused(CouponCode.CONDITION)  # 加入粉丝团 (no fan clubs yet), or one we cannot check
+        if coupon.condition is not None and not await self.meets(m, coupon.condition):
+            raise Refused(CouponCode.CONDITION)
         now = now_ms()
         expires = now + (coupon.valid_minutes or 30) * 60_000
 
