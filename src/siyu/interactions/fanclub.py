@@ -243,13 +243,14 @@ class FanClub(Feature):
     def award(self, user_id: str, source: str, amount: int) -> None:
         """Count `amount` units of `source` for the user at the next flush (within a second): watch
         minutes, comments, likes, gift coins, or purchase yuan (the orders feature calls this for
-        `order.placed` on the node that committed it, so each order counts once). Non-members gain nothing."""
+        `order.placed` on the node that committed it, so each order counts once). Non-members gain nothing:
+        the flush asks the database who is a member (a join on another node counts at once)."""
         if source not in SOURCES:
             raise ValueError(f"unknown XP source {source!r}")
         if isinstance(amount, bool) or not isinstance(amount, int) or not 0 <= amount <= MAX_AWARD:
             raise ValueError(f"an award is an int 0..{MAX_AWARD}, not {amount!r}")
-        if amount == 0 or (user_id in self.records and self.records[user_id] is None):
-            return  # nothing, or a viewer connected here who is not a member
+        if amount == 0:
+            return
         units = self.pending.setdefault(user_id, {})
         units[source] = min(MAX_AWARD, units.get(source, 0) + amount)
 

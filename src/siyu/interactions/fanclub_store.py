@@ -178,13 +178,18 @@ class FanStore:
     async def award(
         self, shop_id: str, batch: Mapping[str, Mapping[str, int]], now: int, minute: int
     ) -> list[Awarded]:
-        """Add each user's units ({source: units}) in one transaction: one UPDATE per member (users in a
-        sorted order, so two nodes' flushes never deadlock); users without a membership change nothing.
+        """Add each user's units ({source: units}) in one transaction: one read of which users are
+        members, then one UPDATE per member (in a sorted order, so two nodes' flushes never deadlock).
         Watch units count once per member and `minute` (the minute watched), whichever node sends them."""
         today = day_of(now)
         out: list[Awarded] = []
         async with self._db.engine.begin() as conn:
-            for user_id in sorted(batch):
+            members: set[str] = set()  # most viewers are not members: one read finds who is
+            users = list(batch)
+            for i in range(0, len(users), 500):
+                q = select(f.user_id).where(f.shop_id == shop_id, f.user_id.in_(users[i : i + 500]))
+                members.update(str(u) for (u,) in (await conn.execute(q)).all())
+            for user_id in sorted(members):
                 units = batch[user_id]
                 params: dict[str, Any] = {f"n_{s}": int(units.get(s, 0)) for s in SOURCES}
                 active = any(units.get(s, 0) > 0 for s, src in SOURCES.items() if src.relights)
