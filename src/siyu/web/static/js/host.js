@@ -28,6 +28,7 @@ import { installAssistant } from './host/assistant.js';
 import { installModeration } from './host/moderation.js';
 import { installLive } from './host/live.js';
 import { installComposer } from './host/composer.js';
+import { installFanClub } from './host/fanclub.js';
 
 const MAX_STREAM = 500;
 
@@ -81,6 +82,7 @@ async function main() {
   installModeration(ctx);
   installLive(ctx);
   installComposer(ctx);
+  installFanClub(ctx);
   bindAlerts(room, els);
 
   room.connect();

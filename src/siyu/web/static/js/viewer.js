@@ -21,6 +21,7 @@ import { installModeration } from './viewer/moderation.js';
 import { installComposer } from './viewer/composer.js';
 import { installMyQuestions } from './viewer/my-questions.js';
 import { installCart } from './viewer/cart.js';
+import { installFanClub } from './viewer/fanclub.js';
 
 const MAX_LINES = 200;
 
@@ -61,6 +62,7 @@ async function main() {
   installComments(ctx);
   installGifts(ctx);
   installCart(ctx);
+  installFanClub(ctx);
   installProducts(ctx);
   installAssistant(ctx);
   installMyQuestions(ctx);
