@@ -141,10 +141,12 @@ async def test_xp_per_source_with_the_daily_caps(node_factory: Any, connect: Any
     assert [t["cap"] for t in got["tasks"]] == [30, 20, 10, None, 500]
     await viewer.send({"type": "comment", "cid": "more", "text": "再来"})
     await viewer.expect("ack", cid="more")
-    club.award("u1", "gift", 1)  # a flush to see the comment made nothing more
+    club.award("u1", "gift", 1.9)  # a flush to see the comment made nothing more (1.9 coins: 1)
     got = await fan_me(viewer, lambda f: f["tasks"][3]["xp"] == 21)
     assert got["xp"] == 581 and got["tasks"][1]["xp"] == 20
-    for odd in (("u1", "coins", 1), ("u1", "gift", -1), ("u1", "gift", True), ("u1", "gift", 10**10)):
+    odd_ones = [("u1", "coins", 1), ("u1", "gift", -1), ("u1", "gift", True), ("u1", "gift", 10**10),
+                ("u1", "gift", float("nan")), ("u1", "gift", float("inf")), ("u1", "gift", "1")]  # fmt: skip
+    for odd in odd_ones:
         with pytest.raises(ValueError):
             club.award(*odd)  # type: ignore[arg-type]
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -75,6 +76,7 @@ class FanClub(Feature):
         self._flushing = False
         self._top_at = 0
         self._top_dirty = False
+        self._staff_here = 0  # staff connected here (the top members are read again only for them)
         chat = room.find(Chat)
         if chat is not None:
             chat.badges.append(self.badge)
@@ -114,6 +116,9 @@ class FanClub(Feature):
 
     def on_enter(self, m: Member, returning: bool) -> None:
         self.online.setdefault(m.user_id, []).append(m)
+        if m.is_staff:
+            self._staff_here += 1
+            self._top_dirty = True  # their snapshot may be old: the current top follows (fanclub_top)
         if not m.is_staff and m.user_id not in self.records:  # not admitted (or its read failed): read now
             self.room.spawn(self._refresh(m.user_id))
 
@@ -121,6 +126,7 @@ class FanClub(Feature):
         conns = self.online.get(m.user_id)
         if conns is not None and m in conns:
             conns.remove(m)
+            self._staff_here -= int(m.is_staff)
             if not conns:
                 del self.online[m.user_id]
                 self.records.pop(m.user_id, None)
@@ -240,15 +246,18 @@ class FanClub(Feature):
 
     # --- XP ------------------------------------------------------------------------------------
 
-    def award(self, user_id: str, source: str, amount: int) -> None:
+    def award(self, user_id: str, source: str, amount: int | float) -> None:
         """Count `amount` units of `source` for the user at the next flush (within a second): watch
         minutes, comments, likes, gift coins, or purchase yuan (the orders feature calls this for
-        `order.placed` on the node that committed it, so each order counts once). Non-members gain nothing:
-        the flush asks the database who is a member (a join on another node counts at once)."""
+        `order.placed` on the node that committed it, so each order counts once). A float is rounded down;
+        a negative, NaN, bool or more than MAX_AWARD is a ValueError. Non-members gain nothing: the flush
+        asks the database who is a member (a join on another node counts at once)."""
         if source not in SOURCES:
             raise ValueError(f"unknown XP source {source!r}")
+        if isinstance(amount, float) and math.isfinite(amount):
+            amount = math.floor(amount)  # e.g. yuan with fen: whole units count
         if isinstance(amount, bool) or not isinstance(amount, int) or not 0 <= amount <= MAX_AWARD:
-            raise ValueError(f"an award is an int 0..{MAX_AWARD}, not {amount!r}")
+            raise ValueError(f"an award is a number 0..{MAX_AWARD}, not {amount!r}")
         if amount == 0:
             return
         units = self.pending.setdefault(user_id, {})
@@ -290,10 +299,12 @@ class FanClub(Feature):
             for user_id, conns in self.online.items():
                 if self.records.get(user_id) is not None and min(c.joined_at_ms for c in conns) <= start:
                     self.award(user_id, "watch", 1)
+            for user_id in [u for u in self.records if u not in self.online]:
+                del self.records[user_id]  # admitted, but the entry failed
         if self.pending and not self._flushing:
             self._flushing = True
             self.room.spawn(self._flush())
-        if now - self._top_at >= (TOP_EVERY_MS if self._top_dirty else 30 * TOP_EVERY_MS):
+        if self._staff_here and now - self._top_at >= (TOP_EVERY_MS if self._top_dirty else 30 * TOP_EVERY_MS):
             self._top_at, self._top_dirty = now, False
             self.room.spawn(self._read_top(tell=True))
 
