@@ -13,6 +13,8 @@ from playwright.async_api import Browser, Page, expect
 
 from siyu.app import Node
 from siyu.auth import Role
+from siyu.interactions import FanClub
+from siyu.interactions.fanclub_rules import DAY_MS
 from tests.conftest import Client
 from tests.web.conftest import watch
 
@@ -85,6 +87,20 @@ async def test_join_the_fan_club_and_the_next_comment_wears_the_badge(
     theirs = page.locator("#comments li.comment", has_text="我还没加入")
     await expect(theirs.locator(".lvl")).to_have_text("Lv9")
     await expect(theirs.locator(".fan-badge")).to_have_count(0)
+
+    room = await sqlite_node.registry.get("demo")
+    assert room is not None
+    club = room.feature(FanClub)
+    later = club.clock() + 8 * DAY_MS
+    club.clock = lambda: later  # 8 days without activity: the light is off (熄灭)
+    await page.reload()
+    await expect(page.locator("#conn-status")).to_have_attribute("data-state", "open")
+    await expect(chip).to_have_attribute("data-active", "false")
+    await expect(chip.locator(".fan-badge")).to_have_attribute("data-active", "false")
+    await page.locator("#welcome").click()
+    await chip.click()
+    await expect(sheet.locator(".fan-paused")).to_contain_text("灯牌已熄灭")
+    await shot(page, "paused", tmp_path)
     assert errors == []
 
 
