@@ -304,7 +304,8 @@ class FanClub(Feature):
         if self.pending and not self._flushing:
             self._flushing = True
             self.room.spawn(self._flush())
-        if self._staff_here and now - self._top_at >= (TOP_EVERY_MS if self._top_dirty else 30 * TOP_EVERY_MS):
+        every = TOP_EVERY_MS if self._top_dirty else 30 * TOP_EVERY_MS
+        if self._staff_here and now - self._top_at >= every:
             self._top_at, self._top_dirty = now, False
             self.room.spawn(self._read_top(tell=True))
 
