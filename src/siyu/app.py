@@ -19,7 +19,7 @@ from siyu.assistant.feature import AssistantFeature
 from siyu.auth import TokenSigner
 from siyu.config import ConfigError, Settings
 from siyu.events import Bus
-from siyu.interactions import Coupons, Polls
+from siyu.interactions import Coupons, FanClub, Polls
 from siyu.interactions.luckybag import LuckyBags
 from siyu.interactions.orders import Orders
 from siyu.moderation.room import Moderation
@@ -90,7 +90,7 @@ def make_broker(settings: Settings) -> Broker:
 
 
 FEATURES: list[type[Feature]] = [
-    *CORE_FEATURES, Moderation, AssistantFeature, Recommendations, Coupons, Polls, Orders, LuckyBags,
+    *CORE_FEATURES, Moderation, AssistantFeature, Recommendations, FanClub, Coupons, Polls, Orders, LuckyBags,
 ]  # fmt: skip
 """The room features a node runs: the core's, then the wings' (a wing's feature may find core ones)."""
 

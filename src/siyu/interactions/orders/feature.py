@@ -25,12 +25,13 @@ from siyu.events import Context, Event, new_id, now_ms
 from siyu.realtime import protocol as wire
 from siyu.realtime.fanout import Priority
 from siyu.realtime.protocol import ErrorCode
-from siyu.rooms.feature import Feature, follows, handles
+from siyu.rooms.feature import Feature, committed, follows, handles
 from siyu.rooms.features import Products
 from siyu.rooms.room import Counter, Member
 from siyu.rooms.services import stock_moved
 from siyu.store.stock import Level
 
+from ..fanclub import FanClub
 from .messages import (
     TEXT,
     FlashCard,
@@ -149,6 +150,13 @@ class Orders(Feature):
             elif live.left != live.shown:
                 live.shown = live.left
                 self.room.post(FlashLeft(flash_id=flash_id, left=live.left), Priority.NORMAL)
+
+    @committed(OrderPlaced)
+    def _purchase_xp(self, event: Event[OrderPlaced]) -> None:
+        """Fan-club XP for the buyer, once per order (on the node that committed its event)."""
+        club = self.room.find(FanClub)
+        if club is not None and event.user_id is not None:
+            club.award(event.user_id, "purchase", event.payload.total_cents // 100)
 
     @follows(FlashPushed)
     def _pushed(self, event: Event[FlashPushed]) -> None:

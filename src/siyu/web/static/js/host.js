@@ -30,6 +30,7 @@ import { installLive } from './host/live.js';
 import { installComposer } from './host/composer.js';
 import { installFlash } from './host/flash.js';
 import { installLuckyBag } from './host/luckybag.js';
+import { installFanClub } from './host/fanclub.js';
 
 const MAX_STREAM = 500;
 
@@ -85,6 +86,7 @@ async function main() {
   installLive(ctx);
   installComposer(ctx);
   installLuckyBag(ctx);
+  installFanClub(ctx);
   bindAlerts(room, els);
 
   room.connect();

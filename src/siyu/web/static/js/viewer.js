@@ -24,6 +24,7 @@ import { installCart } from './viewer/cart.js';
 import { installFlash } from './viewer/flash.js';
 import { installPurchases } from './viewer/purchases.js';
 import { installLuckyBag } from './viewer/luckybag.js';
+import { installFanClub } from './viewer/fanclub.js';
 
 const MAX_LINES = 200;
 
@@ -67,6 +68,7 @@ async function main() {
   installCart(ctx);
   installFlash(ctx);
   installPurchases(ctx);
+  installFanClub(ctx);
   installProducts(ctx);
   installAssistant(ctx);
   installMyQuestions(ctx);
