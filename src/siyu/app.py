@@ -19,9 +19,10 @@ from siyu.assistant.feature import AssistantFeature
 from siyu.auth import TokenSigner
 from siyu.config import ConfigError, Settings
 from siyu.events import Bus
-from siyu.interactions import Coupons, Polls
+from siyu.interactions import Coupons, FanClub, Polls
 from siyu.interactions.luckybag import LuckyBags
 from siyu.interactions.orders import Orders
+from siyu.interactions.quiz import QuizRewards
 from siyu.moderation.room import Moderation
 from siyu.realtime.broker import Broker, MemoryBroker
 from siyu.realtime.fanout import FanoutStats
@@ -90,7 +91,8 @@ def make_broker(settings: Settings) -> Broker:
 
 
 FEATURES: list[type[Feature]] = [
-    *CORE_FEATURES, Moderation, AssistantFeature, Recommendations, Coupons, Polls, Orders, LuckyBags,
+    *CORE_FEATURES, Moderation, AssistantFeature, Recommendations, FanClub, Coupons, Polls, QuizRewards,
+    Orders, LuckyBags,
 ]  # fmt: skip
 """The room features a node runs: the core's, then the wings' (a wing's feature may find core ones)."""
 

@@ -71,6 +71,7 @@ class CommentPosted:
     nickname: str
     level: int = 0
     role: str = "viewer"
+    badge: dict[str, Any] | None = None  # the badge the comment was shown with (the fan club's)
 
 
 @dataclass(frozen=True, slots=True)

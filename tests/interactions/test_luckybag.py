@@ -17,6 +17,8 @@ from sqlalchemy import func, select
 from siyu.app import FEATURES
 from siyu.auth import Role
 from siyu.events import Event, decode_event, encode_event, now_ms
+from siyu.interactions.fanclub import FanClub
+from siyu.interactions.fanclub_wire import FanJoinIn
 from siyu.interactions.luckybag import (
     LuckyBagDrawIn,
     LuckyBagJoinIn,
@@ -301,7 +303,7 @@ async def test_a_crowd_sending_a_long_phrase_enters_although_moderation_folds_it
 
 
 class FanClubOfTwo(Feature):
-    """Stands in for the fan-club feature being built elsewhere: what the extension point asks of it."""
+    """Any feature offering `is_member` answers the extension point (the real FanClub is left out here)."""
 
     name = "fanclub_stub"
 
@@ -310,7 +312,8 @@ class FanClubOfTwo(Feature):
 
 
 async def test_a_room_feature_offering_is_member_answers_the_fanclub_condition(room: Room) -> None:
-    deps = dataclasses.replace(room.deps, features=FeatureSet([*FEATURES, FanClubOfTwo]))
+    features = [f for f in FEATURES if f is not FanClub]
+    deps = dataclasses.replace(room.deps, features=FeatureSet([*features, FanClubOfTwo]))
     other = await Room.load("demo", deps)
     try:
         host, fan, nobody = FakeMember("h", Role.HOST), FakeMember("fan1"), FakeMember("u9")
@@ -322,6 +325,18 @@ async def test_a_room_feature_offering_is_member_answers_the_fanclub_condition(r
         assert code(refused) == "luckybag.condition" and refused["error"]["need"] == "fanclub"
     finally:
         await other.stop()
+
+
+async def test_the_fan_club_answers_the_fanclub_condition(room: Room) -> None:
+    host, fan, nobody = FakeMember("h", Role.HOST), FakeMember("fan1"), FakeMember("u9")
+    for m in (host, fan, nobody):
+        room.enter(m)
+    room.dispatch(fan, FanJoinIn(type="fanclub_join", cid="fj"))
+    assert "error" not in await ack_of(fan, "fj")
+    bag_id = (await start(room, host, "s1", entry={"kind": "fanclub"}))["msg"]["bag_id"]
+    assert "luckybag" in await join(room, fan, bag_id, "j1")
+    refused = await join(room, nobody, bag_id, "j1")
+    assert code(refused) == "luckybag.condition" and refused["error"]["need"] == "fanclub"
 
 
 def test_phrase_folding_and_watch_spans() -> None:

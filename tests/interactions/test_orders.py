@@ -12,9 +12,10 @@ from sqlalchemy import select
 from siyu.auth import Role
 from siyu.catalog import sku_key
 from siyu.interactions import ClaimIn
+from siyu.interactions.fanclub_wire import FanJoinIn
 from siyu.interactions.orders import FlashPushIn, OrderIn, Orders, QuoteIn, WalletIn
 from siyu.rooms.room import Room
-from siyu.store.tables import coupon_grants, events, orders, sku_stock
+from siyu.store.tables import coupon_grants, events, fan_members, orders, sku_stock
 from tests.interactions.test_coupons import push
 from tests.rooms.test_runtime import FakeMember, room, settled
 
@@ -46,6 +47,17 @@ async def count(room: Room, product_id: str, sku: str) -> int:
     q = select(sku_stock.c.count).where(sku_stock.c.product_id == product_id, sku_stock.c.sku == sku)
     async with room.service.db.engine.connect() as conn:
         return int((await conn.execute(q)).scalar_one())
+
+
+async def all_logged(room: Room) -> None:
+    for _ in range(3000):
+        room.flush()  # the tick
+        async with room.service.db.engine.connect() as conn:
+            flags = (await conn.execute(select(orders.c.logged))).scalars().all()
+        if flags and all(flags):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"orders not marked logged: {flags}")
 
 
 async def grant_of(room: Room, host: FakeMember, viewer: FakeMember, coupon_id: str, cid: str) -> str:
@@ -100,10 +112,10 @@ async def test_an_order_takes_stock_once_applies_the_best_coupon_and_redeems_it(
         placed = (await conn.execute(select(events.c.payload).where(events.c.type == "order.placed"))).all()
         q = select(coupon_grants.c.order_id).where(coupon_grants.c.id == big)
         used = (await conn.execute(q)).scalar()
-        logged = (await conn.execute(select(orders.c.logged))).scalars().all()
     assert sorted(p[0]["order_id"] for p in placed) == sorted([order["order_id"], second["order_id"],
                                                                third["order_id"]])  # fmt: skip
-    assert used == order["order_id"] and all(logged)
+    assert used == order["order_id"]
+    await all_logged(room)  # the outbox flags are set for a tick's orders at once
 
 
 async def test_refusals_name_the_line_and_take_nothing(room: Room) -> None:
@@ -191,12 +203,7 @@ async def test_an_order_committed_but_never_logged_is_relayed_once(room: Room) -
         assert (await conn.execute(select(orders.c.logged))).scalars().all() == [False]
     feature._loaded_at = 2**62  # noqa: SLF001 - as if the room was loaded after the order
     feature._relay_due = True  # noqa: SLF001
-    room.flush()
-    for _ in range(3000):
-        async with room.service.db.engine.connect() as conn:
-            if (await conn.execute(select(orders.c.logged))).scalars().all() == [True]:
-                break
-        await asyncio.sleep(0.01)
+    await all_logged(room)
     again = await buy(room, viewer, "o1", n=2)  # the re-sent cid gets the order
     assert again["order"]["total"] == 49
     await settled(room)
@@ -204,3 +211,35 @@ async def test_an_order_committed_but_never_logged_is_relayed_once(room: Room) -
         q = select(events.c.type).where(events.c.cid.like("o:%"))
         types = (await conn.execute(q)).scalars().all()
     assert sorted(types) == ["order.placed", "stock.changed"]
+
+
+async def test_an_order_earns_fan_club_xp_once_and_ends_the_new_buyer_coupon(room: Room) -> None:
+    """Purchases are an XP source (1 per yuan, on the node that committed the order); 店铺新客首单 is met
+    by a viewer without an order in the shop, and no more once they have one."""
+    host, fan, newbie = FakeMember("h", Role.HOST), FakeMember("fan"), FakeMember("newbie")
+    for m in (host, fan, newbie):
+        room.enter(m)
+    room.dispatch(fan, FanJoinIn(type="fanclub_join", cid="join"))
+    assert "error" not in await answer(fan, "join")
+    order = (await buy(room, fan, "o1", item("P01", "碎花蓝", "M", 1), coupon="none"))["order"]
+    assert order["total"] == 159
+    buy_again = (await buy(room, fan, "o1", item("P01", "碎花蓝", "M", 1), coupon="none", n=2))["order"]
+    assert buy_again == order  # a re-sent order earns nothing more
+
+    async def xp() -> int:
+        q = select(fan_members.c.xp).where(fan_members.c.user_id == "fan")
+        async with room.service.db.engine.connect() as conn:
+            return int((await conn.execute(q)).scalar_one())
+
+    for _ in range(300):  # the club writes XP at its flush (the tick, once a second)
+        room.flush()
+        if await xp() >= 159:
+            break
+        await asyncio.sleep(0.01)
+    assert await xp() == 159
+
+    batch = (await push(room, host, "k", coupon_id="C05", quantity=10))["msg"]["batch_id"]  # 新人首单立减15元
+    room.dispatch(newbie, ClaimIn(type="claim", batch_id=batch, cid="c"))
+    assert "grant" in await answer(newbie, "c")
+    room.dispatch(fan, ClaimIn(type="claim", batch_id=batch, cid="c"))
+    assert (await answer(fan, "c"))["error"]["code"] == "coupon.condition"

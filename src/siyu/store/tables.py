@@ -224,3 +224,27 @@ lucky_bags = Table(
     Column("awarded_at", BigInteger, nullable=True),  # every winner's prize recorded
     Index("ix_lucky_bags_room", "room_id", "opens_at"),
 )
+
+# Fan clubs (issue 12): one membership per shop and user (the primary key: a join on two nodes at once makes
+# one row). XP is added in SQL, one UPDATE per member and flush with the daily caps (`*_today` count today's
+# units for `day`), so concurrent nodes never lose or double an award.
+fan_members = Table(
+    "fan_members",
+    metadata,
+    Column("shop_id", String(64), primary_key=True),
+    Column("user_id", String(64), primary_key=True),
+    Column("nickname", String(64), nullable=False),
+    Column("joined_at", BigInteger, nullable=False),
+    Column("via", String(16), nullable=False),  # free | gift
+    Column("xp", BigInteger, nullable=False, server_default="0"),
+    Column("level", Integer, nullable=False, server_default="1"),
+    Column("last_active_day", Integer, nullable=False),  # Beijing day number of the last activity
+    Column("day", Integer, nullable=False),  # the day the *_today counters are for
+    Column("watch_today", Integer, nullable=False, server_default="0"),  # minutes
+    Column("comment_today", Integer, nullable=False, server_default="0"),  # comments
+    Column("like_today", Integer, nullable=False, server_default="0"),  # likes
+    Column("gift_today", BigInteger, nullable=False, server_default="0"),  # coins
+    Column("purchase_today", BigInteger, nullable=False, server_default="0"),  # yuan
+    Column("watch_minute", BigInteger, nullable=False, server_default="0"),  # the last minute counted
+    Index("ix_fan_members_shop_xp", "shop_id", "xp"),
+)

@@ -25,12 +25,13 @@ from siyu.events import Context, Event, new_id, now_ms
 from siyu.realtime import protocol as wire
 from siyu.realtime.fanout import Priority
 from siyu.realtime.protocol import ErrorCode
-from siyu.rooms.feature import Feature, follows, handles
+from siyu.rooms.feature import Feature, committed, follows, handles
 from siyu.rooms.features import Products
 from siyu.rooms.room import Counter, Member
 from siyu.rooms.services import stock_moved
 from siyu.store.stock import Level
 
+from ..fanclub import FanClub
 from .messages import (
     TEXT,
     FlashCard,
@@ -114,6 +115,7 @@ class Orders(Feature):
         self.flashes: dict[str, LiveFlash] = {}
         self._relay_due = True
         self._loaded_at = now_ms()
+        self._logged: list[str] = []  # relayed orders whose `logged` flag is not set yet
 
     async def load(self) -> None:
         for flash in await self.store.live_flashes(self.room.info.id, now_ms()):
@@ -140,6 +142,9 @@ class Orders(Feature):
                          left=left, per_user=f.per_user, until=f.closes_at)  # fmt: skip
 
     def tick(self, now_ms: int) -> None:
+        if self._logged:  # a crash before this only costs a relay that logs nothing twice
+            done, self._logged = self._logged, []
+            self.room.spawn(self.store.mark_logged(*done))
         if self._relay_due:  # orders a dead node committed but never logged (the outbox)
             self._relay_due = False
             self.room.spawn(self._relay_unlogged())
@@ -149,6 +154,17 @@ class Orders(Feature):
             elif live.left != live.shown:
                 live.shown = live.left
                 self.room.post(FlashLeft(flash_id=flash_id, left=live.left), Priority.NORMAL)
+
+    async def stop(self) -> None:
+        done, self._logged = self._logged, []
+        await self.store.mark_logged(*done)
+
+    @committed(OrderPlaced)
+    def _purchase_xp(self, event: Event[OrderPlaced]) -> None:
+        """Fan-club XP for the buyer, once per order (on the node that committed its event)."""
+        club = self.room.find(FanClub)
+        if club is not None and event.user_id is not None:
+            club.award(event.user_id, "purchase", event.payload.total_cents // 100)
 
     @follows(FlashPushed)
     def _pushed(self, event: Event[FlashPushed]) -> None:
@@ -356,7 +372,7 @@ class Orders(Feature):
                                           delta=-i["qty"], actor=order.user_id, buyer=order.user_id,
                                           cid=f"o:{order.id}:{n}"))  # fmt: skip
         await asyncio.gather(*writes)
-        await self.store.mark_logged(order.id)
+        self._logged.append(order.id)  # the flag is set for the orders of a tick at once (see tick)
 
     async def _relay_unlogged(self) -> None:
         try:

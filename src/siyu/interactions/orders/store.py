@@ -166,9 +166,19 @@ class OrderStore:
         if int(await conn.scalar(bought) or 0) > int(per_user or 1):
             raise Refused("order.flash_limit")
 
-    async def mark_logged(self, order_id: str) -> None:
-        async with self._db.engine.begin() as conn:
-            await conn.execute(update(orders).where(orders.c.id == order_id).values(logged=True))
+    async def has_ordered(self, shop_id: str, user_id: str) -> bool:
+        """Whether the user has an order in the shop (the 新客首单 coupon condition)."""
+        o = orders.c
+        q = select(o.id).where(o.shop_id == shop_id, o.user_id == user_id).limit(1)
+        async with self._db.engine.connect() as conn:
+            return (await conn.execute(q)).first() is not None
+
+    async def mark_logged(self, *order_ids: str) -> None:
+        """The orders' events are in the log (one statement for the orders of a tick)."""
+        if not order_ids:
+            return
+        async with self._gate, self._db.engine.begin() as conn:
+            await conn.execute(update(orders).where(orders.c.id.in_(order_ids)).values(logged=True))
 
     async def unlogged(self, room_id: str) -> list[OrderRow]:
         """The room's orders whose `order.placed` may be missing (their node died before logging it)."""

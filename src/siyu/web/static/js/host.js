@@ -30,6 +30,7 @@ import { installLive } from './host/live.js';
 import { installComposer } from './host/composer.js';
 import { installFlash } from './host/flash.js';
 import { installLuckyBag } from './host/luckybag.js';
+import { installFanClub } from './host/fanclub.js';
 import { installCouponDrop } from './host/coupon-drop.js';
 import { installPollCtl } from './host/poll-ctl.js';
 
@@ -87,6 +88,7 @@ async function main() {
   installLive(ctx);
   installComposer(ctx);
   installLuckyBag(ctx);
+  installFanClub(ctx);
   installCouponDrop(ctx);
   installPollCtl(ctx);
   bindAlerts(room, els);

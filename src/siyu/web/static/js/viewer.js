@@ -24,6 +24,7 @@ import { installCart } from './viewer/cart.js';
 import { installFlash } from './viewer/flash.js';
 import { installPurchases } from './viewer/purchases.js';
 import { installLuckyBag } from './viewer/luckybag.js';
+import { installFanClub } from './viewer/fanclub.js';
 import { installWallet } from './viewer/wallet.js';
 import { installCoupons } from './viewer/coupons.js';
 import { installPolls } from './viewer/polls.js';
@@ -70,6 +71,7 @@ async function main() {
   installCart(ctx);
   installFlash(ctx);
   installPurchases(ctx);
+  installFanClub(ctx);
   installProducts(ctx);
   installAssistant(ctx);
   installMyQuestions(ctx);

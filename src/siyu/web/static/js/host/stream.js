@@ -61,7 +61,7 @@ export function installStream(ctx) {
       { seq: m.seq, type: 'comment', userId: m.user && m.user.id },
       m.ts,
       m.question ? h('span', { class: 'q-tag' }, '问') : null,
-      userBadge(m.user),
+      userBadge(m.user, m.badge),
       h('span', { class: 'sep' }, '：'),
       h('span', { class: 'text' }, m.text),
       isStaff(room.me) && !mine && !isStaff(m.user) && m.user && m.user.id ? ctx.moderation.actions(target) : null
