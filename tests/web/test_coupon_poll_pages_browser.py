@@ -209,7 +209,9 @@ async def test_a_personal_card_reaches_only_its_viewer_and_counts_down_from_when
     assert errors == []
 
 
-async def start_poll(host: Page, question: str, options: list[str], answer: int | None = None) -> None:
+async def start_poll(
+    host: Page, question: str, options: list[str], answer: int | None = None, reward: str | None = None
+) -> None:
     await host.locator("#poll-open-btn").click()
     await expect(host.locator("#poll-dialog")).to_be_visible()
     kind = "quiz" if answer is not None else "poll"
@@ -222,6 +224,9 @@ async def start_poll(host: Page, question: str, options: list[str], answer: int 
         await rows.nth(i).locator(".poll-opt-input").fill(text)
     if answer is not None:
         await rows.nth(answer).locator('input[name="poll-answer"]').check()
+    if reward is not None:
+        await expect(host.locator(f'#poll-reward option[value="{reward}"]')).to_have_count(1)
+        await host.locator("#poll-reward").select_option(reward)
     await host.locator("#poll-dialog-submit").click()
     await expect(host.locator("#poll-dialog")).to_be_hidden()
 
@@ -231,7 +236,7 @@ async def start_poll(host: Page, question: str, options: list[str], answer: int 
     [(PHONE, (1280, 800)), (SMALL_PHONE, (1024, 768))],
     ids=["390x844-1280", "360x740-1024"],
 )
-async def test_two_viewers_answer_a_quiz_see_the_tally_and_each_their_result(
+async def test_two_viewers_answer_a_quiz_with_a_reward_see_the_tally_and_each_their_result(
     browser: Browser, sqlite_node: Node, viewport: dict[str, int], console_size: tuple[int, int]
 ) -> None:
     node = sqlite_node
@@ -239,13 +244,15 @@ async def test_two_viewers_answer_a_quiz_see_the_tally_and_each_their_result(
     host = await console(browser, node, errors, *console_size)
     a = await phone(browser, node, errors, "a", "小鹿", viewport)
     b = await phone(browser, node, errors, "b", "糖糖", viewport)
-    await start_poll(host, "这件是什么面料？", ["棉", "麻", "真丝"], answer=2)
+    await start_poll(host, "这件是什么面料？", ["棉", "麻", "真丝"], answer=2, reward="C01")
     for page in (a, b):
         card = page.locator(".poll-card")
         await expect(card).to_have_attribute("data-state", "open")
         await expect(card.locator(".poll-tag")).to_have_text("答题")
         await expect(card.locator(".poll-q")).to_have_text("这件是什么面料？")
         await expect(card.locator(".poll-opt")).to_have_count(3)
+        await expect(card.locator(".poll-reward")).to_have_text("答对送 直播间满199减20")
+    await expect(host.locator(".lp-reward")).to_have_text("答对送：直播间满199减20")
     await layout_is_usable(a)
 
     await a.locator('.poll-opt[data-index="2"]').click()
@@ -271,8 +278,11 @@ async def test_two_viewers_answer_a_quiz_see_the_tally_and_each_their_result(
         await expect(page.locator('.poll-opt[data-index="2"]')).to_have_class(re.compile(r"\bright\b"))
     await expect(a.locator('.poll-opt[data-index="2"]')).to_have_class(re.compile(r"\bmine\b"))
     await expect(b.locator('.poll-opt[data-index="0"]')).to_have_class(re.compile(r"\bwrong\b"))
-    await expect(a.locator(".poll-note")).to_have_text("回答正确 🎉")
+    await expect(a.locator(".poll-card")).to_have_attribute("data-rewarded", "true")  # quiz_rewarded
+    await expect(a.locator(".poll-note")).to_have_text("回答正确 🎉 券已放入我的券")
+    await expect(a.locator("#wallet-count")).to_have_text("1")
     await expect(b.locator(".poll-note")).to_have_text("答错了，正确答案：真丝")
+    await expect(b.locator(".poll-card")).to_have_attribute("data-rewarded", "false")
     await layout_is_usable(b)
     assert errors == []
 

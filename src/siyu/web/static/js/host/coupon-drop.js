@@ -1,6 +1,6 @@
 /**
  * @module host/coupon-drop
- * 发券 from the console: a dialog to pick one of the shop's coupons (GET /api/rooms/{id}/coupons), the
+ * 发券 from the console: a dialog to pick one of the shop's coupons (host/shop-coupons.js), the
  * quantity (default: the coupon's total), how long it can be claimed, and whether it goes to the whole
  * room or to one viewer seen in the room (a personal card, `to_user`); it sends `coupon_push`. Each
  * live room drop then shows in the strip above the composer (#acts-live): 已领 / 剩 from `coupon_left`,
@@ -17,6 +17,7 @@ import { couponCondition, couponDeal, couponRule, couponScope } from '../ui/coup
 import { setBar } from '../ui/tally.js';
 import { createDialog, field, select, DURATIONS } from './dialog.js';
 import { audienceOf } from './audience.js';
+import { shopCoupons } from './shop-coupons.js';
 
 const MAX_QUANTITY = 100000;
 const KEEP_ENDED = 3; // ended drops kept in the strip (the host closes them with ×)
@@ -69,7 +70,7 @@ export function installCouponDrop(ctx) {
     const cond = couponCondition(c);
     const parts = [couponRule(c), couponScope(c), '每人限领' + (c.per_user_limit || 1) + '张'];
     if (c.valid_minutes) parts.push('领取后' + c.valid_minutes + '分钟内有效');
-    if (cond) parts.push(cond + (c.condition && c.condition.includes('粉丝团') ? '（粉丝团未开通，暂时无人可领）' : ''));
+    if (cond) parts.push(cond);
     f.about.textContent = parts.join(' · ');
     if (!f.quantity.dataset.touched) f.quantity.value = String(c.total || 100);
   }
@@ -84,19 +85,12 @@ export function installCouponDrop(ctx) {
   }
 
   async function loadCoupons() {
-    try {
-      const resp = await fetch('/api/rooms/' + encodeURIComponent(room.roomId) + '/coupons', {
-        headers: { Authorization: 'Bearer ' + room.token, Accept: 'application/json' },
-        cache: 'no-store',
-      });
-      if (!resp.ok) throw new Error('HTTP ' + resp.status);
-      const body = await resp.json();
-      coupons = Array.isArray(body.items) ? body.items : [];
-    } catch (_e) {
-      coupons = null;
+    const list = await shopCoupons(room);
+    if (!list) {
       f.about.textContent = '优惠券加载失败，请关闭后重试';
       return;
     }
+    coupons = list;
     f.coupon.replaceChildren(...coupons.map((c) => h('option', { value: c.id }, c.name + ' · ' + couponDeal(c))));
     describe();
   }

@@ -6,7 +6,8 @@
  * (#acts-live): a bar per option with its votes and percentage (`poll_tally`), the countdown, and
  * 结束投票 (`poll_close`); `poll_result` shows the final counts, the winner and a quiz's answer. The
  * open poll on entry comes from `state.poll` (its counts with the `poll_tally` after the welcome).
- * Quizzes have no reward coupon: the server has none to give yet.
+ * A quiz may reward the right answer with one of the shop's coupons: after the start, `quiz_reward`
+ * (the server gives it to every right voter at the close); the card says 答对送….
  */
 
 import { $, h } from '../ui/dom.js';
@@ -17,6 +18,8 @@ import { serverClock } from '../core/clock.js';
 import { everySecond, fmtLeft } from '../ui/countdown.js';
 import { percents, setBar } from '../ui/tally.js';
 import { createDialog, field, select, DURATIONS } from './dialog.js';
+import { shopCoupons } from './shop-coupons.js';
+import { couponDeal } from '../ui/coupon-text.js';
 
 const KIND_LABEL = { poll: '投票', quiz: '答题', pick: '选款' };
 const MIN_OPTIONS = 2;
@@ -42,10 +45,12 @@ export function installPollCtl(ctx) {
   const productList = h('ol', { class: 'poll-products', id: 'poll-products' });
   const pickedCount = h('div', { class: 'dialog-hint' });
   const seconds = select('poll-secs', DURATIONS, 60);
+  const reward = select('poll-reward', [['', '不送券']]);
+  const rewardRow = field('答对送', reward);
   const optionsRow = field('选项', optionList, addBtn);
   const productsRow = field('商品', productList, pickedCount);
   const dialog = createDialog({ id: 'poll-dialog', title: '发起投票', action: '发起', onSubmit: start, onOpen: prepare });
-  dialog.body.append(field('类型', kinds), field('问题', question), optionsRow, productsRow, field('时长', seconds));
+  dialog.body.append(field('类型', kinds), field('问题', question), optionsRow, productsRow, rewardRow, field('时长', seconds));
 
   const kind = () => (kinds.querySelector('input:checked') || {}).value || 'poll';
 
@@ -65,6 +70,7 @@ export function installPollCtl(ctx) {
     const k = kind();
     optionsRow.hidden = k === 'pick';
     productsRow.hidden = k !== 'pick';
+    rewardRow.hidden = k !== 'quiz';
     dialog.el.dataset.kind = k;
     const rows = optionList.children.length;
     addBtn.disabled = rows >= MAX_OPTIONS;
@@ -101,9 +107,16 @@ export function installPollCtl(ctx) {
     drawForm();
   }
 
+  async function loadRewards() {
+    if (reward.options.length > 1) return;
+    const list = (await shopCoupons(room)) || [];
+    reward.append(...list.map((c) => h('option', { value: c.id }, c.name + ' · ' + couponDeal(c))));
+  }
+
   function prepare() {
     if (!optionList.children.length) optionList.append(optionRow(), optionRow());
     if (!products) loadProducts();
+    loadRewards();
     drawForm();
   }
 
@@ -146,7 +159,15 @@ export function installPollCtl(ctx) {
     dialog.busy(false);
     if (!res.ok) return toast(protocol.errorText(res.error), 'error');
     dialog.close();
-    toast('投票已发起', 'ok');
+    const started = res.ack && res.ack.msg;
+    if (k === 'quiz' && reward.value && started && started.poll_id) {
+      const r = await room.request({ type: 'quiz_reward', poll_id: started.poll_id, coupon_id: reward.value });
+      if (!r.ok) toast('答题已发起，奖励券没有设置成功：' + protocol.errorText(r.error), 'error', 4000);
+      else toast('答题已发起，答对送券', 'ok');
+    } else {
+      toast(k === 'quiz' ? '答题已发起' : '投票已发起', 'ok');
+    }
+    reward.value = '';
     question.value = '';
     optionList.replaceChildren();
     for (const box of productList.querySelectorAll('input:checked')) box.checked = false;
@@ -182,6 +203,7 @@ export function installPollCtl(ctx) {
     if (p.result && typeof p.result.winner === 'number') foot += ' · ' + p.options[p.result.winner].text + ' 胜出';
     if (p.result && typeof p.result.answer === 'number') foot += ' · 正确答案：' + p.options[p.result.answer].text;
     p.foot.textContent = foot;
+    p.reward.textContent = p.rewardCoupon ? '答对送：' + (p.rewardCoupon.name || p.rewardCoupon.id) : '';
   }
 
   function show(m) {
@@ -193,6 +215,8 @@ export function installPollCtl(ctx) {
     p.time = h('span', { class: 'lp-time' });
     p.closeBtn = h('button', { class: 'btn btn-sm btn-danger lp-close', type: 'button' }, '结束投票');
     p.foot = h('div', { class: 'lp-foot' });
+    p.reward = h('div', { class: 'lp-reward' });
+    p.rewardCoupon = rewards.get(m.poll_id) || null;
     p.rows = m.options.map((o, i) =>
       h('li', { class: 'lp-row', dataset: { index: i } }, h('span', { class: 'lp-text' }, o.text), h('span', { class: 'lp-count' }), h('span', { class: 'lp-pct' }))
     );
@@ -206,6 +230,7 @@ export function installPollCtl(ctx) {
         { class: 'la-main' },
         h('div', { class: 'la-title' }, h('span', { class: 'lp-tag' }, KIND_LABEL[kindOf]), h('span', { class: 'lp-q' }, m.question), p.time, p.closeBtn),
         h('ol', { class: 'lp-bars', dataset: { cols: p.rows.length > 3 ? '2' : '1' } }, p.rows),
+        p.reward,
         p.foot
       ),
       dismiss
@@ -233,10 +258,24 @@ export function installPollCtl(ctx) {
     draw();
   }
 
+  const rewards = new Map(); // poll id -> the coupon its right answer wins
+  function setReward(pollId, coupon) {
+    if (typeof pollId !== 'string' || !coupon) return;
+    rewards.set(pollId, coupon);
+    if (poll && poll.pollId === pollId) {
+      poll.rewardCoupon = coupon;
+      draw();
+    }
+  }
+
   everySecond(draw);
   room.on('state', (st) => {
+    if (st && st.quiz_rewards && typeof st.quiz_rewards === 'object') {
+      for (const [pollId, coupon] of Object.entries(st.quiz_rewards)) setReward(pollId, coupon);
+    }
     if (st && st.poll && typeof st.poll === 'object') show(st.poll);
   });
+  room.on('quiz_reward', (m) => setReward(m.poll_id, m.coupon));
   room.on('poll', (m) => show(m));
   room.on('poll_tally', (m) => {
     if (!poll || poll.pollId !== m.poll_id || poll.result || !Array.isArray(m.counts)) return;

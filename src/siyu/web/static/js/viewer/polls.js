@@ -6,8 +6,9 @@
  * percentage behind each option; my choice is highlighted. A vote is final (docs/protocol.md): once
  * voted the buttons are off, and a vote sent again (another tab, after a reload) is answered with the
  * first one, which is the one shown. `poll_result` shows the final counts and the winner; for a quiz
- * (`kind: "quiz"`) the right answer and whether mine was right. The open poll on entry comes from
- * `state.poll`.
+ * (`kind: "quiz"`) the right answer and whether mine was right, and the coupon a right answer wins
+ * (`quiz_reward`, `state.quiz_rewards`), which `quiz_rewarded` puts in 我的券. The open poll on entry comes
+ * from `state.poll`.
  */
 
 import { h } from '../ui/dom.js';
@@ -65,6 +66,7 @@ export function installPolls(ctx) {
       time: h('span', { class: 'poll-time' }),
       total: h('span', { class: 'poll-total' }),
       note: h('span', { class: 'poll-note' }),
+      reward: h('div', { class: 'poll-reward' }),
       chipText: h('span', { class: 'chip-text' }),
     };
     p.options = p.options.map((o) => Object.assign({}, o, optionButton(o)));
@@ -80,6 +82,7 @@ export function installPolls(ctx) {
         h('button', { class: 'act-collapse', type: 'button', 'aria-label': '收起', title: '收起' }, h('span', { 'aria-hidden': 'true' }, '⌄'))
       ),
       h('div', { class: 'poll-options', dataset: { cols: p.kind === 'pick' || p.options.length > 3 ? '2' : '1' } }, p.options.map((o) => o.btn)),
+      p.els.reward,
       h('div', { class: 'poll-foot' }, p.els.total, p.els.note)
     );
     const chip = h('button', { type: 'button', 'aria-label': KIND_LABEL[p.kind] || '投票' }, h('span', { class: 'chip-icon', 'aria-hidden': 'true' }, '票'), p.els.chipText);
@@ -93,7 +96,9 @@ export function installPolls(ctx) {
       if (p.kind === 'quiz' && typeof r.answer === 'number') {
         const right = p.options[r.answer] ? p.options[r.answer].text : '';
         if (mine == null) return '正确答案：' + right;
-        return mine === r.answer ? '回答正确 🎉' : '答错了，正确答案：' + right;
+        if (mine !== r.answer) return '答错了，正确答案：' + right;
+        if (p.rewarded) return '回答正确 🎉 券已放入我的券';
+        return p.reward ? '回答正确 🎉 奖励发放中' : '回答正确 🎉';
       }
       if (typeof r.winner === 'number' && p.options[r.winner]) return '结果：' + p.options[r.winner].text + ' 胜出';
       return '投票已结束';
@@ -135,6 +140,8 @@ export function installPolls(ctx) {
     p.els.total.textContent = (Number(total) || 0) + '人参与';
     p.els.time.textContent = closed ? '已结束' : fmtLeft(p.msLeft());
     p.els.note.textContent = note(p);
+    p.els.reward.textContent = p.reward ? '答对送 ' + (p.reward.name || p.reward.id) : '';
+    p.el.dataset.rewarded = p.rewarded ? 'true' : 'false';
     p.els.chipText.textContent = p.result ? (p.kind === 'quiz' ? '答题结果' : '投票结果') : p.mine != null ? '已投票 ' + fmtLeft(p.msLeft()) : (KIND_LABEL[p.kind] || '投票') + ' ' + fmtLeft(p.msLeft());
   }
 
@@ -152,6 +159,8 @@ export function installPolls(ctx) {
       mine: null,
       voting: false,
       result: null,
+      reward: rewards.get(m.poll_id) || null,
+      rewarded: false,
       msLeft: () => until - clock.now(),
     };
     const { full, chip } = build();
@@ -179,7 +188,29 @@ export function installPolls(ctx) {
     if (poll === p) draw();
   }
 
+  const rewards = new Map(); // poll id -> the coupon its right answer wins
+  function setReward(pollId, coupon) {
+    if (typeof pollId !== 'string' || !coupon) return;
+    rewards.set(pollId, coupon);
+    if (poll && poll.pollId === pollId) {
+      poll.reward = coupon;
+      draw();
+    }
+  }
+
+  room.on('quiz_reward', (m) => setReward(m.poll_id, m.coupon));
+  room.on('quiz_rewarded', (m) => {
+    if (m.grant && ctx.wallet) ctx.wallet.add(m.grant, m.coupon);
+    if (poll && poll.pollId === m.poll_id) {
+      poll.rewarded = true;
+      draw();
+    }
+    toast('答对了！' + ((m.coupon && m.coupon.name) || '奖励券') + '已放入我的券', 'ok', 3500);
+  });
   room.on('state', (st, info) => {
+    if (st && st.quiz_rewards && typeof st.quiz_rewards === 'object') {
+      for (const [pollId, coupon] of Object.entries(st.quiz_rewards)) setReward(pollId, coupon);
+    }
     if (st && st.poll && typeof st.poll === 'object') show(st.poll);
     else if (st && info && info.from === 'resync' && poll && !poll.result) {
       dock.remove(KEY); // closed while we were away too long to be told its result
