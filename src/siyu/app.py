@@ -19,7 +19,7 @@ from siyu.assistant.feature import AssistantFeature
 from siyu.auth import TokenSigner
 from siyu.config import ConfigError, Settings
 from siyu.events import Bus
-from siyu.interactions import Coupons, Polls
+from siyu.interactions import Coupons, Leaderboard, Polls, Topics
 from siyu.moderation.room import Moderation
 from siyu.realtime.broker import Broker, MemoryBroker
 from siyu.realtime.fanout import FanoutStats
@@ -88,7 +88,7 @@ def make_broker(settings: Settings) -> Broker:
 
 
 FEATURES: list[type[Feature]] = [
-    *CORE_FEATURES, Moderation, AssistantFeature, Recommendations, Coupons, Polls,
+    *CORE_FEATURES, Moderation, AssistantFeature, Recommendations, Coupons, Polls, Leaderboard, Topics,
 ]  # fmt: skip
 """The room features a node runs: the core's, then the wings' (a wing's feature may find core ones)."""
 

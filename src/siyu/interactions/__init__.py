@@ -1,6 +1,12 @@
-"""Interactions (issue 12): coupons — the `Coupons` room feature and its claim store — and `Polls`."""
+"""Interactions (issue 12): coupons — the `Coupons` room feature and its claim store — `Polls`, the
+contributor board (`Leaderboard`) and `Topics`."""
 
 from siyu.interactions.coupons import ClaimIn, CouponPushIn, Coupons
+from siyu.interactions.leaderboard import Leaderboard
 from siyu.interactions.polls import PollCloseIn, Polls, PollStartIn, VoteIn
+from siyu.interactions.topics import TopicPinIn, Topics, TopicUnpinIn
 
-__all__ = ["ClaimIn", "CouponPushIn", "Coupons", "PollCloseIn", "PollStartIn", "Polls", "VoteIn"]
+__all__ = [
+    "ClaimIn", "CouponPushIn", "Coupons", "Leaderboard", "PollCloseIn", "PollStartIn", "Polls", "TopicPinIn",
+    "TopicUnpinIn", "Topics", "VoteIn",
+]  # fmt: skip
