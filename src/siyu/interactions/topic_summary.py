@@ -16,7 +16,7 @@ Pure and bounded, so the topics feature can run it in a worker thread on a snaps
   "羽绒服！", "多讲讲羽绒服吧" are all {羽绒服}); items go largest first, each joining the first group whose
   seed's words match it with rapidfuzz's `token_set_ratio` >= `SIMILAR` (so {羽绒服, 便宜} joins {羽绒服}),
   else starting a group (up to `MAX_GROUPS` seeds: an item like no seed past that is left out). Largest
-  first makes the common subjects the seeds. A group's representative is the most repeated text of its
+  (then fewest words) first makes the common subjects the seeds. A group's representative is the most repeated text of its
   largest item; its examples are the other items' texts.
 """
 
@@ -55,7 +55,7 @@ STOP_WORDS = frozenset(
     姐妹们 家人 家人们 老师 亲 亲们 谢谢 喜欢 支持 加油 来 去 上 下 给 让 把 被 对 讲 讲讲 说 说说 搞 弄
     做 求 求求 求求了 多来 来点 几款 一款 就是 还是 但是 可是 所以 因为 如果 然后 而且 其实 应该 可能
     已经 一直 一起 比较 还有 没什么 直播 内容 东西 这种 哪个 哪些 啥 多少 几 怎么样 那种 一次 每次 一样
-    其他 别的 自己
+    其他 别的 自己 多发 多上 多讲 多来点 再讲 来个 安排 这里 那里
     """.split()
 )
 
@@ -179,7 +179,8 @@ def opinions(comments: Sequence[Said], n: int = OPINIONS, similar: int = SIMILAR
         item.shown.setdefault(form, c.text)
     groups: list[list[_Item]] = []
     seeds: list[str] = []
-    for item in sorted(items.values(), key=lambda i: -i.count):  # stable: equal counts keep arrival order
+    # the most said first, and of equally said the most general (fewer words): the seeds are the subjects
+    for item in sorted(items.values(), key=lambda i: (-i.count, len(i.words))):
         probe = " ".join(item.words)
         hit = process.extractOne(probe, seeds, scorer=fuzz.token_set_ratio, score_cutoff=similar)
         if hit is not None:

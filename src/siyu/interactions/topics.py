@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 
 from siyu.events import CommentPosted, Event, decode_payload, new_id, now_ms, payload
 from siyu.realtime import protocol as wire
@@ -202,7 +202,7 @@ class Topics(Feature):
             t = self._open(decode_payload(kind, body), int(seq), pinner or "", int(ts))
             after = events.c.seq > t.pin_seq
             t.count = int(await conn.scalar(select(func.count()).where(*window, after)) or 0)
-            users = await conn.execute(select(distinct(events.c.user_id)).where(*window, after))
+            users = await conn.execute(select(events.c.user_id).distinct().where(*window, after))
             t.users = {str(u) for (u,) in users if u is not None}
             q = select(events.c.seq, events.c.user_id, events.c.payload).where(*window, after)
             rows = (await conn.execute(q.order_by(events.c.seq.desc()).limit(KEEP))).all()
