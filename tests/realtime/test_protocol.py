@@ -10,7 +10,7 @@ import pytest
 
 from siyu.app import FEATURES
 from siyu.config import Limits
-from siyu.interactions import ClaimIn, CouponPushIn, PollCloseIn, PollStartIn, VoteIn
+from siyu.interactions import ClaimIn, CouponPushIn, PollCloseIn, PollStartIn, TopicPinIn, TopicUnpinIn, VoteIn
 from siyu.moderation.room import ModerateIn
 from siyu.realtime import protocol as wire
 from siyu.realtime.protocol import ErrorCode, PingIn, ProtocolError, ResumeIn
@@ -89,6 +89,8 @@ VALID: list[tuple[dict[str, Any], type[Any], dict[str, Any]]] = [
     ),
     ({"type": "vote", "poll_id": "pl1", "option": 1, "cid": "w1"}, VoteIn, {"poll_id": "pl1", "option": 1}),
     ({"type": "poll_close", "poll_id": "pl1"}, PollCloseIn, {"poll_id": "pl1", "cid": None}),
+    ({"type": "topic_pin", "text": "你们希望下次直播有什么内容？", "cid": "t1"}, TopicPinIn, {"cid": "t1"}),
+    ({"type": "topic_unpin"}, TopicUnpinIn, {"cid": None}),
     ({"type": "ping"}, PingIn, {"t": None}),
     ({"type": "ping", "t": 123.5}, PingIn, {"t": 123.5}),
     ({"type": "resume", "last_seq": 0}, ResumeIn, {"last_seq": 0, "epoch": None}),

@@ -13,11 +13,13 @@ Pure and bounded, so the topics feature can run it in a worker thread on a snaps
   from owning the list; jieba.analyse's TF-IDF would re-cut the whole corpus on every summary and weighs
   words by a news-corpus IDF that knows nothing of a live room.
 - **Opinions: greedy clustering.** Comments with the same set of content words are one item ("想看羽绒服",
-  "羽绒服！", "多讲讲羽绒服吧" are all {羽绒服}); items go largest first, each joining the first group whose
-  seed's words match it with rapidfuzz's `token_set_ratio` >= `SIMILAR` (so {羽绒服, 便宜} joins {羽绒服}),
-  else starting a group (up to `MAX_GROUPS` seeds: an item like no seed past that is left out). Largest
-  (then fewest words) first makes the common subjects the seeds. A group's representative is the most repeated text of its
-  largest item; its examples are the other items' texts.
+  "羽绒服！", "多讲讲羽绒服吧" are all {羽绒服}); items go largest first (then fewest words: the common
+  subjects become the seeds), each joining the first group whose seed's words match it with rapidfuzz's
+  `token_set_ratio` >= `SIMILAR` (so {羽绒服, 便宜} joins {羽绒服}), else starting a group (up to
+  `MAX_GROUPS` seeds: an item like no seed past that is left out). An item is compared only with the seeds
+  that share a pair of adjacent characters with it (an index), not with every seed, and a summary makes at
+  most `MAX_COMPARISONS` comparisons (the items said least are left out past that). A group's
+  representative is the most repeated text of its largest item; its examples are the other items' texts.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ import jieba
 from rapidfuzz import fuzz, process
 
 SIMILAR = 70  # token_set_ratio (0..100) for two comments to voice the same opinion
-MAX_GROUPS = 200  # seeds a summary compares each comment with (bounds the clustering: items x seeds)
+MAX_GROUPS = 200  # seeds (groups) a summary starts at most
+MAX_COMPARISONS = 50_000  # seed comparisons a summary makes at most (the least said items past it: left out)
 KEYWORDS = 8
 OPINIONS = 5
 EXAMPLES = 3
@@ -179,13 +182,24 @@ def opinions(comments: Sequence[Said], n: int = OPINIONS, similar: int = SIMILAR
         item.shown.setdefault(form, c.text)
     groups: list[list[_Item]] = []
     seeds: list[str] = []
+    by_gram: dict[str, list[int]] = {}  # a character pair of a seed's words -> the seeds that have it
+    budget = MAX_COMPARISONS
     # the most said first, and of equally said the most general (fewer words): the seeds are the subjects
     for item in sorted(items.values(), key=lambda i: (-i.count, len(i.words))):
         probe = " ".join(item.words)
-        hit = process.extractOne(probe, seeds, scorer=fuzz.token_set_ratio, score_cutoff=similar)
+        grams = {w[k : k + 2] for w in item.words for k in range(len(w) - 1)}
+        near = sorted({s for g in grams for s in by_gram.get(g, ())})  # seeds sharing a character pair
+        budget -= len(near)
+        if budget < 0:
+            break  # the rest are said least: bounded work
+        hit = process.extractOne(
+            probe, [seeds[s] for s in near], scorer=fuzz.token_set_ratio, score_cutoff=similar
+        )
         if hit is not None:
-            groups[hit[2]].append(item)
+            groups[near[hit[2]]].append(item)
         elif len(seeds) < MAX_GROUPS:
+            for g in grams:
+                by_gram.setdefault(g, []).append(len(seeds))
             seeds.append(probe)
             groups.append([item])
     groups.sort(key=lambda g: -sum(i.count for i in g))
