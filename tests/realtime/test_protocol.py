@@ -10,7 +10,8 @@ import pytest
 
 from siyu.app import FEATURES
 from siyu.config import Limits
-from siyu.interactions import ClaimIn, CouponPushIn, PollCloseIn, PollStartIn, TopicPinIn, TopicUnpinIn, VoteIn
+from siyu.interactions import ClaimIn, CouponPushIn, PollCloseIn, PollStartIn, VoteIn
+from siyu.interactions.topics import TopicPinIn, TopicUnpinIn
 from siyu.moderation.room import ModerateIn
 from siyu.realtime import protocol as wire
 from siyu.realtime.protocol import ErrorCode, PingIn, ProtocolError, ResumeIn
