@@ -28,6 +28,8 @@ import { installAssistant } from './host/assistant.js';
 import { installModeration } from './host/moderation.js';
 import { installLive } from './host/live.js';
 import { installComposer } from './host/composer.js';
+import { installLeaderboard } from './host/leaderboard.js';
+import { installTopics } from './host/topics.js';
 
 const MAX_STREAM = 500;
 
@@ -81,6 +83,8 @@ async function main() {
   installModeration(ctx);
   installLive(ctx);
   installComposer(ctx);
+  installLeaderboard(ctx);
+  installTopics(ctx);
   bindAlerts(room, els);
 
   room.connect();

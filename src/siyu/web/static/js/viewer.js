@@ -21,6 +21,8 @@ import { installModeration } from './viewer/moderation.js';
 import { installComposer } from './viewer/composer.js';
 import { installMyQuestions } from './viewer/my-questions.js';
 import { installCart } from './viewer/cart.js';
+import { installLeaderboard } from './viewer/leaderboard.js';
+import { installTopic } from './viewer/topic.js';
 
 const MAX_LINES = 200;
 
@@ -61,6 +63,8 @@ async function main() {
   installComments(ctx);
   installGifts(ctx);
   installCart(ctx);
+  installLeaderboard(ctx);
+  installTopic(ctx);
   installProducts(ctx);
   installAssistant(ctx);
   installMyQuestions(ctx);
