@@ -188,7 +188,7 @@ def opinions(comments: Sequence[Said], n: int = OPINIONS, similar: int = SIMILAR
     for item in sorted(items.values(), key=lambda i: (-i.count, len(i.words))):
         probe = " ".join(item.words)
         grams = {w[k : k + 2] for w in item.words for k in range(len(w) - 1)}
-        near = sorted({s for g in grams for s in by_gram.get(g, ())})  # seeds sharing a character pair
+        near = sorted({s for gram in grams for s in by_gram.get(gram, ())})  # seeds sharing a character pair
         budget -= len(near)
         if budget < 0:
             break  # the rest are said least: bounded work
@@ -198,17 +198,17 @@ def opinions(comments: Sequence[Said], n: int = OPINIONS, similar: int = SIMILAR
         if hit is not None:
             groups[near[hit[2]]].append(item)
         elif len(seeds) < MAX_GROUPS:
-            for g in grams:
-                by_gram.setdefault(g, []).append(len(seeds))
+            for gram in grams:
+                by_gram.setdefault(gram, []).append(len(seeds))
             seeds.append(probe)
             groups.append([item])
-    groups.sort(key=lambda g: -sum(i.count for i in g))
+    groups.sort(key=lambda group: -sum(i.count for i in group))
     out = []
-    for g in groups[:n]:
+    for group in groups[:n]:
         users: set[str] = set()
-        for i in g:
+        for i in group:
             users |= i.users
-        first, *rest = g[0].top_texts()
-        others = [i.top_texts()[0] for i in g[1:]] + rest
-        out.append(Opinion(first, sum(i.count for i in g), len(users), others[:EXAMPLES]))
+        first, *rest = group[0].top_texts()
+        others = [i.top_texts()[0] for i in group[1:]] + rest
+        out.append(Opinion(first, sum(i.count for i in group), len(users), others[:EXAMPLES]))
     return out
