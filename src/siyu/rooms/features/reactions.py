@@ -80,12 +80,12 @@ class Reactions(Feature):
         self.gifts = room.counter("gifts")
         self.gift_coins = room.counter("gift_coins")
         self.followed: set[str] = set()
-        self.catalog: dict[str, Gift] = dict(GIFTS)  # the shop's gifts (load() reads them)
+        self.shop_gifts: dict[str, Gift] = dict(GIFTS)  # the shop's gifts (load() reads them)
 
     async def load(self) -> None:
         room = self.room
         try:
-            self.catalog = shop_gifts(await room.service.catalog_document(room.info.shop_id))
+            self.shop_gifts = shop_gifts(await room.service.catalog_document(room.info.shop_id))
         except CatalogError as exc:  # stored before gifts were checked: the room still takes gifts
             log.warning("room %s: the shop's gifts do not load (%s): the default gifts", room.info.id, exc)
         if room.session is not None:
@@ -121,11 +121,11 @@ class Reactions(Feature):
 
     def gift_list(self) -> list[dict[str, Any]]:
         """The room's gifts as the gift picker shows them (GET /api/rooms/{id}/gifts)."""
-        return [gift_dict(g) for g in self.catalog.values()]
+        return [gift_dict(g) for g in self.shop_gifts.values()]
 
     @handles(GiftIn, rate="comment")
     def gift(self, m: Member, msg: GiftIn) -> None:
-        gift = self.catalog.get(msg.gift_id)
+        gift = self.shop_gifts.get(msg.gift_id)
         if gift is None:  # not in this room's shop catalogue
             m.send(wire.reject(msg.cid, ErrorCode.UNKNOWN_GIFT, f"没有这个礼物: {msg.gift_id}"))
             return
