@@ -19,7 +19,9 @@ from siyu.assistant.feature import AssistantFeature
 from siyu.auth import TokenSigner
 from siyu.config import ConfigError, Settings
 from siyu.events import Bus
-from siyu.interactions import Coupons, Leaderboard, Polls, Topics
+from siyu.interactions import Coupons, FanClub, Leaderboard, Polls, Topics
+from siyu.interactions.luckybag import LuckyBags
+from siyu.interactions.orders import Orders
 from siyu.moderation.room import Moderation
 from siyu.realtime.broker import Broker, MemoryBroker
 from siyu.realtime.fanout import FanoutStats
@@ -27,7 +29,7 @@ from siyu.realtime.gateway import Gateway
 from siyu.realtime.router import Router
 from siyu.recommend.room import Recommendations
 from siyu.rooms.feature import Feature, FeatureSet
-from siyu.rooms.features import CORE_FEATURES
+from siyu.rooms.features import CORE_FEATURES, Products
 from siyu.rooms.registry import RoomRegistry
 from siyu.rooms.report import SessionReport, session_report
 from siyu.rooms.room import RoomDeps
@@ -88,7 +90,8 @@ def make_broker(settings: Settings) -> Broker:
 
 
 FEATURES: list[type[Feature]] = [
-    *CORE_FEATURES, Moderation, AssistantFeature, Recommendations, Coupons, Polls, Leaderboard, Topics,
+    *CORE_FEATURES, Moderation, AssistantFeature, Recommendations, FanClub, Coupons, Polls, Orders, LuckyBags,
+    Leaderboard, Topics,
 ]  # fmt: skip
 """The room features a node runs: the core's, then the wings' (a wing's feature may find core ones)."""
 
@@ -190,9 +193,12 @@ class Node:
     ) -> None:
         """Load the shipped catalog, create the demo room and start a live session if none is on (or a new
         one with `new_session`: the demo counts each run as its own live session)."""
-        await self.rooms.load_catalog(shop_id, demo_catalog())
+        # a new demo session restocks the shelves (a stock take); a restart keeps the live counts
+        await self.rooms.load_catalog(shop_id, demo_catalog(), keep_stock=not new_session)
         await self.rooms.create_room(room_id, shop_id, "晚晚的衣橱·秋冬上新专场")
         room = await self.registry.get(room_id)
         assert room is not None
+        if new_session:
+            await room.feature(Products).reload_stock()
         if room.session is None or new_session:
             await room.start_session("秋冬上新专场")

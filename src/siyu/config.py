@@ -46,6 +46,8 @@ class Limits(BaseModel):
     # a like frame carries up to 100 taps (the pages batch them every 500 ms): the budget must fit one frame
     like_rate: str = "100/second"
     frame_rate: str = "40/second"
+    # orders, quotes and wallet reads of one user (a checkout page asks a quote per change of the basket)
+    order_rate: str = "10/10second"
     flood_strikes: int = Field(20, ge=1)
     history_size: int = Field(2000, ge=10)
 
@@ -115,6 +117,15 @@ class AssistantSettings(BaseModel):
     llm: LLMSettings = Field(default_factory=LLMSettings)
 
 
+class OrdersSettings(BaseModel):
+    """The shop's order webhook (POST /api/orders). SIYU_ORDERS__<NAME> or [orders]."""
+
+    # the secret the shop system signs its order posts with (HMAC-SHA256); empty: the webhook is off
+    webhook_secret: str = ""
+    # how old a signed timestamp may be (a replayed post older than this is refused)
+    webhook_tolerance_s: int = Field(300, ge=10, le=86400)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SIYU_", env_nested_delimiter="__", toml_file="siyu.toml", extra="forbid"
@@ -134,6 +145,7 @@ class Settings(BaseSettings):
     limits: Limits = Field(default_factory=Limits)
     fanout: FanoutSettings = Field(default_factory=FanoutSettings)
     assistant: AssistantSettings = Field(default_factory=AssistantSettings)
+    orders: OrdersSettings = Field(default_factory=OrdersSettings)
     redis_url: str | None = None
     # set for the processes of `siyu serve --workers N`: they share the ports (SO_REUSEPORT)
     reuse_port: bool = False

@@ -71,6 +71,7 @@ class CommentPosted:
     nickname: str
     level: int = 0
     role: str = "viewer"
+    badge: dict[str, Any] | None = None  # the badge the comment was shown with (the fan club's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +193,7 @@ class StockChanged:
     count: int
     delta: int
     reason: str
+    version: int = 0  # the SKU row's version after the change: nodes apply changes in version order
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,7 +87,7 @@ async def test_refusals_unknown_sold_out_expired_condition(room: Room) -> None:
     assert code(await claim(room, b, one, "b1")) == "coupon.sold_out"  # re-sent: refused again
 
     fans = (await push(room, host, "p2", coupon_id="C03"))["msg"]["batch_id"]
-    assert code(await claim(room, a, fans, "a3")) == "coupon.condition"  # 加入粉丝团: no fan clubs yet
+    assert code(await claim(room, a, fans, "a3")) == "coupon.condition"  # 加入粉丝团: not a member
     newbie = (await push(room, host, "p3", coupon_id="C05"))["msg"]["batch_id"]
     assert "grant" in await claim(room, a, newbie, "a4")  # 新客首单: nobody has an order yet
 

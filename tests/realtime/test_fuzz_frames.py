@@ -35,7 +35,30 @@ from siyu.rooms.feature import FeatureSet
 
 ROUTER = FeatureSet(FEATURES).fill(Router(), Limits())
 MODELS: dict[str, type[ClientMessage]] = {kind: ROUTER.route(kind).model for kind in ROUTER.types}
-SCHEMAS: dict[str, dict[str, Any]] = {kind: model.model_json_schema() for kind, model in MODELS.items()}
+
+
+def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with each `$ref` to its `$defs` replaced by the definition (a frame's nested parts, e.g.
+    a lucky bag's `prize`), so the oracle and the generators read one self-contained tree."""
+    defs = schema.get("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                target = defs[node["$ref"].removeprefix("#/$defs/")]
+                return walk({**target, **{k: v for k, v in node.items() if k != "$ref"}})
+            return {k: walk(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    tree: dict[str, Any] = walk(schema)
+    return tree
+
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    kind: inline_refs(model.model_json_schema()) for kind, model in MODELS.items()
+}
 ALL_FIELDS = sorted({name for schema in SCHEMAS.values() for name in schema["properties"]})
 PARSE_CODES = {ErrorCode.BAD_JSON, ErrorCode.BAD_MESSAGE, ErrorCode.UNKNOWN_TYPE}
 
@@ -63,7 +86,8 @@ def fuzz(max_examples: int) -> Any:
 _KNOWN_KEYWORDS = {
     "type", "const", "enum", "anyOf", "minLength", "maxLength", "minimum", "maximum", "default", "title",
     "description", "properties", "required", "additionalProperties", "pattern",
-    "items", "minItems", "maxItems",  # a list of strings (the options of a poll)
+    "items", "minItems", "maxItems",  # a list of strings (the options of a poll) or objects (order lines)
+    "exclusiveMinimum",  # a price > 0
 }  # fmt: skip
 
 
@@ -104,8 +128,10 @@ def matches(schema: dict[str, Any], value: Any) -> bool:
             "maximum", math.inf
         )
     if kind == "number":
-        return type(value) in (int, float) and schema.get("minimum", -math.inf) <= value <= schema.get(
-            "maximum", math.inf
+        return (
+            type(value) in (int, float)
+            and schema.get("minimum", -math.inf) <= value <= schema.get("maximum", math.inf)
+            and value > schema.get("exclusiveMinimum", -math.inf)
         )
     if kind == "null":
         return value is None
@@ -241,6 +267,11 @@ def valid_value(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         return st.integers(lo, hi)
     if kind == "number":
         lo, hi = schema.get("minimum"), schema.get("maximum")
+        if "exclusiveMinimum" in schema:
+            above = schema["exclusiveMinimum"]
+            return st.integers(math.floor(above) + 1, hi if hi is not None else INT_MAX) | st.floats(
+                above, hi, exclude_min=True, allow_nan=False, allow_infinity=False
+            )
         return st.integers(lo if lo is not None else INT_MIN, hi if hi is not None else INT_MAX) | st.floats(
             lo, hi, allow_nan=False, allow_infinity=False
         )
@@ -252,11 +283,20 @@ def valid_value(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
             min_size=schema.get("minItems", 0),
             max_size=schema.get("maxItems", 8),
         )
+    if kind == "object":  # a nested part of a frame (its optional fields left out, never null)
+        props, required = schema["properties"], set(schema.get("required", ()))
+        return st.fixed_dictionaries(
+            {name: valid_value(props[name]) for name in props if name in required},
+            optional={name: valid_value(props[name]) for name in props if name not in required},
+        )
     raise NotImplementedError(f"this fuzzer does not understand schema {schema}")
 
 
 def valid_frame(kind: str) -> st.SearchStrategy[dict[str, Any]]:
-    schema = SCHEMAS[kind]
+    return valid_object(SCHEMAS[kind])
+
+
+def valid_object(schema: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
     _check_keywords(schema)
     props, required = schema["properties"], set(schema.get("required", ()))
     return st.fixed_dictionaries(
@@ -300,6 +340,8 @@ def invalid_value(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
             candidates.append(st.integers(INT_MIN, branch["minimum"] - 1))
         if "maximum" in branch:
             candidates.append(st.integers(branch["maximum"] + 1, INT_MAX))
+        if "exclusiveMinimum" in branch:
+            candidates.append(st.sampled_from([branch["exclusiveMinimum"], -0.5, -1]))
         if "items" in branch:  # a list too short, too long, or with one bad item
             item = valid_value(branch["items"])
             if branch.get("minItems", 0) > 0:
@@ -309,11 +351,27 @@ def invalid_value(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
                     st.lists(item, min_size=branch["maxItems"] + 1, max_size=branch["maxItems"] + 3)
                 )
             candidates.append(st.lists(invalid_value(branch["items"]), min_size=1, max_size=3))
+        if branch.get("type") == "object":  # a nested part with one field wrong, missing, or unknown
+            candidates.append(st.builds(_break_part, valid_value(branch), st.just(branch), st.data()))
         if "const" in branch or "enum" in branch:
             known = [branch["const"]] if "const" in branch else branch["enum"]
             near = [v.upper() for v in known] + [v + " " for v in known] + [" " + v for v in known]
             candidates.append(st.sampled_from(near) | st.text(max_size=12))
     return st.one_of(candidates).filter(lambda v: not matches(schema, v))
+
+
+def _break_part(part: dict[str, Any], schema: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
+    props = schema["properties"]
+    how = data.draw(st.sampled_from(["replace", "drop", "extra"]), label="part how")
+    broken = dict(part)
+    if how == "drop" and schema.get("required"):
+        del broken[data.draw(st.sampled_from(schema["required"]), label="part dropped")]
+    elif how == "extra":
+        broken[data.draw(st.text(min_size=1, max_size=8).filter(lambda k: k not in props))] = 1
+    else:
+        name = data.draw(st.sampled_from(sorted(props)), label="part field")
+        broken[name] = data.draw(invalid_value(props[name]), label="part bad value")
+    return broken
 
 
 _SURROGATES = st.sampled_from(["\ud800", "\udfff", "a\udc00b", "\udc00\ud800", "x\ud83d"])
@@ -522,7 +580,11 @@ def _example(schema: dict[str, Any]) -> Any:
     if kind == "string":
         return "x" * max(1, min(schema.get("minLength", 1), schema.get("maxLength", 1)))
     if kind in ("integer", "number"):
-        return schema.get("minimum", 1)
+        return schema.get("minimum", math.floor(schema.get("exclusiveMinimum", 0)) + 1)
+    if kind == "array" and schema.get("minItems", 0) > 0:
+        return [_example(schema["items"])] * schema["minItems"]
+    if kind == "object":
+        return {name: _example(schema["properties"][name]) for name in schema.get("required", ())}
     return None
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from siyu.app import FEATURES
 from siyu.config import Limits
-from siyu.interactions import ClaimIn, CouponPushIn, PollCloseIn, PollStartIn, VoteIn
+from siyu.interactions import ClaimIn, CouponPushIn, FanJoinIn, PollCloseIn, PollStartIn, VoteIn
 from siyu.interactions.topics import TopicPinIn, TopicUnpinIn
 from siyu.moderation.room import ModerateIn
 from siyu.realtime import protocol as wire
@@ -90,6 +90,7 @@ VALID: list[tuple[dict[str, Any], type[Any], dict[str, Any]]] = [
     ),
     ({"type": "vote", "poll_id": "pl1", "option": 1, "cid": "w1"}, VoteIn, {"poll_id": "pl1", "option": 1}),
     ({"type": "poll_close", "poll_id": "pl1"}, PollCloseIn, {"poll_id": "pl1", "cid": None}),
+    ({"type": "fanclub_join", "cid": "f1"}, FanJoinIn, {"cid": "f1"}),
     ({"type": "topic_pin", "text": "你们希望下次直播有什么内容？", "cid": "t1"}, TopicPinIn, {"cid": "t1"}),
     ({"type": "topic_unpin"}, TopicUnpinIn, {"cid": None}),
     ({"type": "ping"}, PingIn, {"t": None}),

@@ -210,7 +210,7 @@ async def test_cart_lists_products_by_link_number_and_the_sheet_follows_stock(
     await expect(sku).to_be_visible()
     await expect(sku).to_have_attribute("data-product-id", "P01")
     await inside_viewport(page, "#sku-sheet .sheet-panel")
-    await inside_viewport(page, "#sku-wish")
+    await inside_viewport(page, "#sku-buy")
     colors = sku.locator("#sku-colors .chip")
     await expect(colors).to_have_count(2)
     await expect(colors.nth(0)).to_contain_text("碎花蓝")
@@ -239,11 +239,22 @@ async def test_cart_lists_products_by_link_number_and_the_sheet_follows_stock(
     await size("M").click()
     await expect(page.locator("#sku-picked")).to_contain_text("碎花黑 / M")
 
-    # ordering is not there yet, and the button says what happens instead
-    wish = page.locator("#sku-wish")
-    await expect(wish).to_contain_text("下单功能即将上线")
-    await wish.click()
-    await expect(page.locator("#toast")).to_contain_text("心愿单")
+    # the price the server quotes, then a real order: the chip counts down with the `stock` message
+    await expect(page.locator("#sku-quote")).to_contain_text("实付 ¥159")
+    await page.locator("#sku-plus").click()
+    await expect(page.locator("#sku-qty")).to_have_text("2")
+    await expect(page.locator("#sku-quote")).to_contain_text("实付 ¥318")
+    await expect(page.locator("#sku-buy")).to_have_text("立即购买 ¥318")
+    await page.locator("#sku-buy").click()
+    await expect(page.locator("#toast")).to_contain_text("下单成功")
+    await expect(page.locator("#toast")).to_contain_text("¥318")
+    await expect(sku).to_be_hidden()
+    async with httpx.AsyncClient(base_url=node.http_url, headers=auth) as http:
+        listing = (await http.get("/api/rooms/demo/products")).json()["items"]
+    assert next(p for p in listing if p["id"] == "P01")["stock"]["碎花黑/M"] == 3
+    await sheet.locator('li.cart-item[data-product-id="P01"] .cart-buy').click()  # the choice is kept
+    await expect(page.locator("#sku-picked")).to_contain_text("碎花黑 / M")
+    await expect(size("M")).to_contain_text("仅剩3件")
     assert "演示环境" not in await page.locator("body").inner_text()
 
     # the pinned card's 去抢购 opens the product being presented (P03 now)

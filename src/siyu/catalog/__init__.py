@@ -19,7 +19,7 @@ from siyu.catalog.load import meta_path_for
 from siyu.catalog.model import Product, SizeRow
 from siyu.catalog.shop import FaqEntry, ShopPolicy
 from siyu.catalog.sizes import LETTER_ORDER, ONE_SIZE, SKU_SEP, canonical_size, sku_key, split_sku
-from siyu.catalog.stock import StockChange
+from siyu.catalog.stock import StockChange, check_stock_change
 
 __all__ = [
     "LETTER_ORDER",
@@ -39,6 +39,7 @@ __all__ = [
     "UnknownProductError",
     "UnknownSkuError",
     "canonical_size",
+    "check_stock_change",
     "meta_path_for",
     "money",
     "sku_key",

@@ -13,7 +13,7 @@ from siyu.catalog.errors import OutOfStock, StockError, UnknownSkuError
 from siyu.catalog.model import Product
 from siyu.catalog.sizes import sku_key
 
-__all__ = ["StockChange", "change_stock"]
+__all__ = ["StockChange", "change_stock", "check_stock_change"]
 
 
 @dataclass(slots=True, frozen=True)
@@ -35,6 +35,16 @@ def _whole(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def check_stock_change(count: int | None, delta: int | None, what: str = "stock") -> None:
+    """Exactly one of `count` (a whole number >= 0) and `delta` (a whole number), else StockError."""
+    if (count is None) == (delta is None):
+        raise StockError(f"{what}: give exactly one of count and delta")
+    if count is not None and (not _whole(count) or count < 0):
+        raise StockError(f"{what} must be a whole number >= 0, got {count!r}")
+    if delta is not None and not _whole(delta):
+        raise StockError(f"stock change must be a whole number, got {delta!r}")
+
+
 def change_stock(
     product: Product, color: str, size: str, *, count: int | None = None, delta: int | None = None
 ) -> StockChange:
@@ -42,16 +52,11 @@ def change_stock(
     key = sku_key(color, size)
     if key not in product.stock:
         raise UnknownSkuError(product.id, color, size)
-    if (count is None) == (delta is None):
-        raise StockError(f"stock of {product.id} {key}: give exactly one of count and delta")
+    check_stock_change(count, delta, f"stock of {product.id} {key}")
     before = product.stock[key]
     if count is not None:
-        if not _whole(count) or count < 0:
-            raise StockError(f"stock of {product.id} {key} must be a whole number >= 0, got {count!r}")
         after = count
     else:
-        if not _whole(delta):
-            raise StockError(f"stock change must be a whole number, got {delta!r}")
         assert delta is not None
         after = before + delta
         if after < 0:

@@ -1,14 +1,15 @@
 """The `siyu` command line: a thin layer over the public API (Typer + rich).
 
 One module per command group: ``serve.py`` (serve, demo), ``tokens.py`` (token issue), ``bench.py``
-(bench ...), ``assistant.py`` (assistant ask | answer | eval | recommend-eval); ``common.py`` has what they
-share. The console script is ``siyu = "siyu.cli:main"``.
+(bench ...), ``assistant.py`` (assistant ask | answer | eval | recommend-eval), ``luckybag.py``
+(luckybag verify); ``common.py`` has what they share. The console script is ``siyu = "siyu.cli:main"``.
 """
 
 import typer
 
 from siyu.cli.assistant import assistant_app
 from siyu.cli.bench import bench_app
+from siyu.cli.luckybag import luckybag_app
 from siyu.cli.serve import demo, serve
 from siyu.cli.tokens import token_app
 
@@ -18,6 +19,7 @@ app = typer.Typer(help="siyu 私域: live-room interaction layer", no_args_is_he
 app.add_typer(token_app, name="token")
 app.add_typer(bench_app, name="bench")
 app.add_typer(assistant_app, name="assistant")
+app.add_typer(luckybag_app, name="luckybag")
 app.command()(serve)
 app.command()(demo)
 

@@ -127,6 +127,51 @@ def bench_claims(
         json_out.write_text(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+@bench_app.command("orders")
+def bench_orders(
+    buyers: Annotated[int, typer.Option(help="Concurrent buyers (real WebSocket clients)")] = 2000,
+    stock: Annotated[int, typer.Option(help="Pieces of the SKU left")] = 100,
+    db: DbOpt = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """BUYERS order the last STOCK pieces of one SKU at once: orders placed, order -> ack p50/p99,
+    orders/s; and a naive read-then-write order in the same run, which oversells."""
+    import asyncio
+
+    from siyu.bench.orders import run_orders
+
+    _print_result("siyu bench orders", asyncio.run(run_orders(buyers, stock, db)).as_dict(), json_out)
+
+
+def _print_result(title: str, data: dict[str, Any], json_out: Path | None) -> None:
+    from rich.table import Table
+
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in data.items():
+        table.add_row(key, f"{value:.2f}" if isinstance(value, float) else str(value))
+    console.print(table)
+    if json_out is not None:
+        json_out.write_text(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@bench_app.command("poll")
+def bench_poll(
+    viewers: ViewersOpt = 1000,
+    rate: Annotated[float, typer.Option(help="Votes per second (each viewer votes once)")] = 200.0,
+    db: DbOpt = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """VIEWERS vote once each at RATE votes/s: vote -> ack and vote -> tally p50/p99, tally frames, and the
+    frames a per-vote broadcast would cost."""
+    import asyncio
+
+    from siyu.bench.polls import run_poll
+
+    _print_result("siyu bench poll", asyncio.run(run_poll(viewers, rate, db)).as_dict(), json_out)
+
+
 @bench_app.command("fanout")
 def bench_fanout(
     viewers: ViewersOpt = 5000,

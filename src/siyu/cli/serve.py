@@ -90,7 +90,9 @@ def demo(
 ) -> None:
     """A live room on SQLite with a simulated audience; prints the viewer and host URLs."""
     from siyu.app import Node, tune_gc
+    from siyu.rooms.features import Products
     from siyu.sim.audience import Audience, AudienceConfig
+    from siyu.sim.host import DemoHost
 
     settings = load_or_exit(None, port=port, db_url=db)
     logging.basicConfig(level=logging.WARNING)
@@ -109,13 +111,19 @@ def demo(
         console.print(f"[b]主播控制台[/b]  {node.http_url}/host/{room}#token={host}", soft_wrap=True)
         console.print(f"API 文档      {node.http_url}/docs", soft_wrap=True)
         console.print("模拟观众正在进入直播间…  按 Ctrl-C 停止")
+        listing = (await node.services.room(room)).feature(Products).listing()
         audience = Audience(
             node.ws_url, node.signer, room,
             AudienceConfig(arrivals, max_online, mean_comment_gap_s=comment_gap, avoid_names=(nickname,)),
+            products={str(p["id"]): p for p in listing},
         )  # fmt: skip
+        # the host's interactions go to well-stocked products (the flash sale, the 选款 poll)
+        stocked = [str(p["id"]) for p in sorted(listing, key=lambda p: -sum((p.get("stock") or {}).values()))]
+        host_bot = DemoHost(node.ws_url, node.signer, room, stocked[:4])
         stop = asyncio.Event()
         sim = asyncio.create_task(audience.run(stop))
         showing = asyncio.create_task(_rotate_pins(node, room, stop))
+        hosting = asyncio.create_task(host_bot.run(stop))
         try:
             if duration > 0:
                 await asyncio.wait([asyncio.create_task(until_signalled())], timeout=duration)
@@ -125,6 +133,7 @@ def demo(
             stop.set()
             await sim
             await showing
+            await hosting
             await asyncio.sleep(0.3)  # the last leaves reach the log
             report = await node.session_report(room)
             await node.stop()
@@ -135,7 +144,8 @@ def demo(
             refused = "、".join(f"{code} {n} 次" for code, n in s.errors.items()) or "无"
             console.print(
                 f"其中模拟观众 {s.entered} 位：评论 {s.comments} 条（提问 {s.questions} 条），"
-                f"点赞 {s.likes} 次，礼物 {s.gifts} 个；被拒绝的操作：{refused}。"
+                f"点赞 {s.likes} 次，礼物 {s.gifts} 个，领券 {s.claims} 张，投票 {s.votes} 次，"
+                f"下单 {s.orders} 笔共 {s.gmv:.2f} 元；被拒绝的操作：{refused}。"
             )
 
     uvloop.run(main())

@@ -25,6 +25,8 @@ from siyu.realtime.protocol import Cid, ClientMessage, ErrorCode, RoomMessage, S
 from siyu.rooms.feature import Feature, follows, handles
 from siyu.rooms.room import Counter, Member
 
+from .fanclub import FanClub
+from .orders.store import OrderStore
 from .store import Batch, CouponStore, Grant, Refused
 
 log = logging.getLogger(__name__)
@@ -47,8 +49,8 @@ TEXT = {
 }
 wire.ERROR_TEXT.update(TEXT)  # pages read every code's text from GET /api/protocol
 
-FAN_CLUB = "粉丝团"  # 加入粉丝团: fan clubs do not exist yet, so nobody meets it
-NEW_BUYER = "新客首单"  # 店铺新客首单: nobody has an order yet, so everybody meets it
+FAN_CLUB = "粉丝团"  # 加入粉丝团: met by a member of the shop's fan club whose badge is lit
+NEW_BUYER = "新客首单"  # 店铺新客首单: met by a viewer without an order in the shop
 
 
 # --- events ------------------------------------------------------------------------------------------
@@ -326,6 +328,17 @@ class Coupons(Feature):
         else:
             self.room.acks.settle(key, grant_ack(msg.cid, grant))
 
+    async def meets(self, m: Member, condition: str) -> bool:
+        """A coupon's condition: 粉丝团 (an active member of the shop's club, as the database says now);
+        新客首单 (no order in the shop yet, in the room or from the shop system); anything else cannot be
+        checked (not met)."""
+        if FAN_CLUB in condition:
+            club = self.room.find(FanClub)
+            return club is not None and await club.is_active_member(m.user_id)
+        if NEW_BUYER in condition:
+            return not await OrderStore(self.room.service.db).has_ordered(self.room.info.shop_id, m.user_id)
+        return False
+
     async def decide(self, m: Member, msg: ClaimIn) -> Grant:
         """The claim's answer: the held grant of this cid, a new grant, or Refused."""
         room, store = self.room, self.store
@@ -335,8 +348,8 @@ class Coupons(Feature):
         coupon = self.coupon(batch.coupon_id)
         if coupon is None:
             raise Refused(CouponCode.UNKNOWN)
-        if coupon.condition is not None and NEW_BUYER not in coupon.condition:
-            raise Refused(CouponCode.CONDITION)  # 加入粉丝团 (no fan clubs yet), or one we cannot check
+        if coupon.condition is not None and not await self.meets(m, coupon.condition):
+            raise Refused(CouponCode.CONDITION)
         now = now_ms()
         expires = now + (coupon.valid_minutes or 30) * 60_000
 

@@ -224,7 +224,7 @@ class CouponStore:
             event = make_event(grant)
             await conn.execute(
                 insert(coupon_grants).values(
-                    id=grant.grant_id, batch_id=batch.id, user_id=user_id, n=n, ts=now
+                    id=grant.grant_id, batch_id=batch.id, user_id=user_id, n=n, ts=now, expires_at=expires_at
                 )
             )
             await conn.execute(insert(events).values(**event_row(event), wire=None, prio=None))

@@ -46,6 +46,10 @@ def _refusal(data: bytes, code: str, message: str, **extra: object) -> bytes:
 class RoomHandle(Protocol):
     """What the gateway needs of a room: membership, resume, and dispatch of a parsed frame."""
 
+    async def admit(self, m: Connection) -> None:
+        """Before the welcome: the room may set the member from its records (e.g. the level)."""
+        ...
+
     def enter(self, m: Connection) -> None: ...
 
     def leave(self, m: Connection, close_code: int) -> None: ...

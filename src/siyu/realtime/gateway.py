@@ -145,6 +145,7 @@ class Gateway:
                 conn.send(wire.error("room_not_found", f"no room {conn.room_id}"))
                 conn.close(CloseCode.ROOM_NOT_FOUND, "room_not_found")
                 return
+            await room.admit(conn)  # the room may set the member from its records (e.g. the fan level)
             room.enter(conn)
         except Exception:
             log.exception("joining room %s failed", conn.room_id)

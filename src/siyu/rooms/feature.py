@@ -16,9 +16,10 @@ other:
   `@committed(Payload)` methods run only on the node that committed the event (e.g. to answer the sender);
 - its events (payload dataclasses registered with siyu.events.payload).
 
-Hooks with defaults: `load()` (async, once before the room opens), `on_enter(m, returning)`,
-`on_leave(m)`, `on_session(session_id)` (a new live session starts), `tick(now_ms)` (once a second),
-`stop()`.
+Hooks with defaults: `load()` (async, once before the room opens), `admit(m)` (async, before the welcome:
+the member may be set from a record, e.g. its fan level), `personal(m)` (its part of the welcome's `me`),
+`on_enter(m, returning)`, `on_leave(m)`, `on_session(session_id)` (a new live session starts),
+`tick(now_ms)` (once a second), `stop()`.
 
 The gateway never imports a feature: app.py composes the feature list; `FeatureSet.fill(router)` registers
 their client messages and rate rules with the transport's Router.
@@ -105,6 +106,14 @@ class Feature:
 
     def staff_snapshot(self) -> dict[str, Any]:
         """This feature's part of the host console's snapshot (the `questions` message on entry)."""
+        return {}
+
+    async def admit(self, m: Member) -> None:
+        """Before the welcome (the gateway awaits it): set what the member shows from this feature's records
+        (e.g. the fan club's level instead of the token's claim). Keep it short: the welcome waits."""
+
+    def personal(self, m: Member) -> dict[str, Any]:
+        """This feature's part of the member's own state in the welcome (`me`), e.g. their fan membership."""
         return {}
 
     def on_enter(self, m: Member, returning: bool) -> None:

@@ -16,6 +16,7 @@ GIFTS: dict[str, Gift] = {
     g.id: g
     for g in (
         Gift("heart", "小心心", 1, "💗"),
+        Gift("fanclub_light", "粉丝团灯牌", 1, "🏮"),  # sending it joins the host's fan club (粉丝团)
         Gift("lightstick", "荧光棒", 10, "🪄"),
         Gift("rose", "玫瑰", 20, "🌹"),
         Gift("sportscar", "跑车", 1200, "🏎️"),

@@ -10,6 +10,7 @@ from siyu.events import ViewerEntered, ViewerLeft, now_ms
 from siyu.realtime import protocol as wire
 from siyu.realtime.fanout import Priority, batch_frame
 from siyu.realtime.protocol import UserRef
+from siyu.rooms.feature import Feature
 from siyu.rooms.messages import Resumed, Resync, RoomRef, StaffSnapshot, State, Welcome
 from siyu.rooms.presence import Presence
 from siyu.rooms.welcome import WelcomeContext, WelcomeRenderer, level_badge
@@ -74,6 +75,18 @@ class Membership:
         if len(self._refs) > 20_000:
             self._refs.pop(next(iter(self._refs)))
 
+    async def admit(self, m: Member) -> None:
+        """Before the welcome: the features that keep records about people set the member from them (the
+        fan club's level). A feature that fails here costs the member nothing but that record."""
+        room = self.room
+        for feature in room.features.values():
+            if type(feature).admit is Feature.admit:
+                continue  # the default does nothing: no await on the entry path
+            try:
+                await feature.admit(m)
+            except Exception:
+                log.exception("room %s: admitting %s in %s failed", room.info.id, m.user_id, feature.name)
+
     def enter(self, m: Member) -> None:
         """Send the personal welcome first (the latency that matters), then record the entry."""
         room = self.room
@@ -110,6 +123,8 @@ class Membership:
             epoch=room.channel.epoch,
             state=room.state(),
         )
+        for feature in room.features.values():
+            welcome.me.update(feature.personal(m))
         m.send(wire.encode(welcome))
         if m.is_staff:
             values: dict[str, Any] = {}

@@ -35,6 +35,7 @@ class Welcome(ServerMessage):
     seq: int
     epoch: str
     state: dict[str, Any]
+    me: dict[str, Any] = field(default_factory=dict)  # the member's own state, by feature (e.g. fanclub)
 
 
 @dataclass(slots=True, kw_only=True)

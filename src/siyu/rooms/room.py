@@ -169,10 +169,7 @@ class Room:
     async def stop(self) -> None:
         if self._ticker is not None:
             self._ticker.cancel()
-            try:
-                await self._ticker
-            except asyncio.CancelledError:
-                pass
+            await asyncio.gather(self._ticker, return_exceptions=True)  # its CancelledError is the result
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._broker.detach(self.info.id)
@@ -197,6 +194,9 @@ class Room:
         task.add_done_callback(self._tasks.discard)
 
     # --- what the gateway calls ----------------------------------------------------------------
+
+    async def admit(self, m: Member) -> None:
+        await self.members.admit(m)
 
     def enter(self, m: Member) -> None:
         self.members.enter(m)

@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from siyu.events import PAYLOAD_TYPES, Context, Event, decode_payload, new_id, now_ms
+from siyu.store import stock
 from siyu.store.db import Database
 from siyu.store.tables import events, live_sessions, products, rooms, shops, viewers
 
@@ -67,8 +68,9 @@ class RoomService:
             index_elements=keys, set_={c: getattr(stmt.excluded, c) for c in update_cols}
         )
 
-    async def load_catalog(self, shop_id: str, catalog: dict[str, Any]) -> int:
-        """Create or refresh a shop and its products from a catalog document; returns product count."""
+    async def load_catalog(self, shop_id: str, catalog: dict[str, Any], *, keep_stock: bool = False) -> int:
+        """Create or refresh a shop and its products from a catalog document; returns product count. Its
+        stock counts are a stock take, unless `keep_stock` (only SKUs without live stock take them)."""
         shop = catalog["shop"]
         prods = catalog.get("products", [])
         shop_row = {
@@ -96,6 +98,8 @@ class RoomService:
                 ]
                 cols = ["link_no", "name", "short_name", "price", "live_price", "data"]
                 await conn.execute(self._upsert(products, rows, ["shop_id", "id"], cols))
+                for p in prods:  # an upload is a stock take of the SKUs it names
+                    await stock.put_counts(conn, shop_id, p["id"], p.get("stock") or {}, keep=keep_stock)
         return len(prods)
 
     async def create_room(
@@ -151,23 +155,26 @@ class RoomService:
             q = select(shops.c.data).where(shops.c.id == shop_id)
             shop = (await conn.execute(q)).scalar_one_or_none()
             rows = (await conn.execute(select(products.c.data).where(products.c.shop_id == shop_id))).all()
+            counts = await stock.read_counts(conn, shop_id)
         doc = dict(shop or {})
-        doc["products"] = [r[0] for r in rows]
+        # the live counts are the `sku_stock` rows (orders take from them), not the uploaded document's
+        doc["products"] = [{**r[0], "stock": {**r[0].get("stock", {}), **counts.get(r[0]["id"], {})}}
+                           for r in rows]  # fmt: skip
         return doc
 
-    async def save_stock(self, shop_id: str, product_id: str, stock: dict[str, int]) -> None:
-        """Persist one product's stock map (the live counts are in each room's catalog)."""
+    async def stock_versions(self, shop_id: str) -> dict[tuple[str, str], int]:
+        """(product id, sku) -> the row's version: where a room's catalog starts following `stock`."""
+        async with self._db.engine.connect() as conn:
+            return await stock.read_versions(conn, shop_id)
+
+    async def change_stock(
+        self, shop_id: str, product_id: str, sku: str, *, count: int | None = None, delta: int | None = None
+    ) -> stock.Level | None:
+        """Set a SKU's count, or add `delta` to it; None when a negative delta takes more than is left."""
         async with self._db.engine.begin() as conn:
-            q = select(products.c.data).where(products.c.shop_id == shop_id, products.c.id == product_id)
-            data = (await conn.execute(q)).scalar_one_or_none()
-            if data is None:
-                raise NotFound(product_id)
-            data = {**data, "stock": stock}
-            await conn.execute(
-                update(products)
-                .where(products.c.shop_id == shop_id, products.c.id == product_id)
-                .values(data=data)
-            )
+            if count is not None:
+                return await stock.set_count(conn, shop_id, product_id, sku, count)
+            return await stock.take(conn, shop_id, product_id, sku, -(delta or 0))
 
     async def set_room_fields(self, room_id: str, **values: Any) -> None:
         async with self._db.engine.begin() as conn:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from siyu.catalog import StockChange
+from siyu.catalog import OutOfStock, StockChange, UnknownSkuError, check_stock_change, sku_key
 from siyu.events import AssistantAnswered, Context, StockChanged, now_ms, payload
 from siyu.realtime.fanout import Priority
 from siyu.realtime.protocol import RoomMessage, ServerMessage
@@ -19,6 +19,7 @@ from siyu.rooms.messages import AssistantSays, Notice
 from siyu.rooms.registry import RoomRegistry
 from siyu.rooms.room import Room
 from siyu.rooms.service import NotFound
+from siyu.store.stock import Level
 
 __all__ = [
     "AssistantToUser",
@@ -30,6 +31,7 @@ __all__ = [
     "push_card",
     "say",
     "say_to",
+    "stock_moved",
 ]
 
 
@@ -112,18 +114,49 @@ async def adjust_stock(
     actor: str | None = None,
     buyer: str | None = None,
 ) -> StockChange:
-    """The one path that changes stock: the room's catalog, the product row, a `stock.changed` event and
-    the room's `stock` message (every node's catalog follows it). Raises CatalogError (OutOfStock)."""
+    """A stock take (`count`) or a change (`delta`) of one SKU: the `sku_stock` row decides (a delta that
+    takes more than is left raises OutOfStock and changes nothing), then the `stock.changed` event and the
+    room's `stock` message carry the new count and version (every node's catalog follows it). Raises
+    CatalogError for an unknown product or SKU or an invalid number."""
     catalog = room.catalog
     if catalog is None:
         raise LookupError("this room has no usable catalog")
-    change = catalog.adjust(product_id, color, size, count=count, delta=delta)
-    await room.service.save_stock(room.info.shop_id, product_id, dict(catalog.product(product_id).stock))
-    changed = StockChanged(product_id, color, size, change.after, change.after - change.before, reason)
+    product = catalog.product(product_id)
+    key = sku_key(color, size)
+    if key not in product.stock:
+        raise UnknownSkuError(product_id, color, size)
+    check_stock_change(count, delta)
+    level = await room.service.change_stock(room.info.shop_id, product_id, key, count=count, delta=delta)
+    if level is None:
+        assert delta is not None
+        raise OutOfStock(product_id, color, size, product.stock[key], -delta)
+    return await stock_moved(room, product_id, color, size, level, reason, actor=actor, buyer=buyer)
+
+
+async def stock_moved(
+    room: Room, product_id: str, color: str, size: str, level: Level, reason: str, *,
+    delta: int | None = None, actor: str | None = None, buyer: str | None = None, cid: str | None = None,
+) -> StockChange:  # fmt: skip
+    """A change the database made (`level`): the `stock.changed` event (with `cid`: a re-sent one is logged
+    once) and, unless this node already holds a newer count (a late relay), the catalog and the room's
+    `stock` message."""
+    catalog = room.catalog
+    assert catalog is not None
+    versions = room.feature(Products).versions
+    key = (product_id, sku_key(color, size))
+    before = catalog.product(product_id).stock.get(key[1], 0)
+    newer = level.version > versions.get(key, 0)
+    if newer:
+        versions[key] = level.version
+        catalog.adjust(product_id, color, size, count=level.count)
+    moved = delta if delta is not None else level.count - before
+    change = StockChange(product_id, color, size, level.count - moved, level.count)
+    changed = StockChanged(product_id, color, size, level.count, change.delta, reason, level.version)
     event = room.event_for(None, changed)
     event.user_id = buyer
+    event.cid = cid
     event.context = Context(actor=actor)
-    message = Stock(product_id=product_id, color=color, size=size, count=change.after)
+    message = Stock(product_id=product_id, color=color, size=size, count=level.count) if newer else None
     await room.record(None, None, event, message, Priority.LOW)
     return change
 

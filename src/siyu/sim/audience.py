@@ -1,4 +1,5 @@
-"""A simulated audience of real WebSocket clients: viewers enter, comment, like, gift, follow and leave.
+"""A simulated audience of real WebSocket clients: viewers enter, comment, like, gift, follow, claim
+coupons, vote, buy (sim/shopper.py) and leave.
 
 Arrivals are a Poisson process; a share of viewers bounce within 3 s (the 三秒判断 the playbook is
 about); the rest stay an exponentially distributed time, commenting (some of it questions) and liking.
@@ -14,12 +15,15 @@ import asyncio
 import contextlib
 import random
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from siyu.auth import Role, TokenSigner
 from siyu.realtime.client import RoomClient, connect
 from siyu.sim.phrases import CHATTER, NICKNAMES, QUESTIONS
+from siyu.sim.shopper import Seen, ShopperConfig, next_action
 
 ACK_WAIT_S = 10.0
 
@@ -34,6 +38,7 @@ class AudienceConfig:
     question_share: float = 0.35
     seed: int | None = None
     avoid_names: tuple[str, ...] = ()  # real people's nicknames (the demo's viewer): never in a simulated one
+    shopper: ShopperConfig = field(default_factory=ShopperConfig)
 
 
 @dataclass
@@ -46,6 +51,11 @@ class AudienceStats:
     questions: int = 0
     likes: int = 0
     gifts: int = 0
+    claims: int = 0  # coupons granted
+    votes: int = 0
+    bag_entries: int = 0  # lucky bags entered with luckybag_join (a 口令 entry is a comment)
+    orders: int = 0
+    gmv: float = 0.0  # yuan, what the orders cost
     unacked: int = 0  # actions still without an answer when their viewer left (should stay 0)
     unacked_kinds: dict[str, int] = field(default_factory=dict)
     unacked_cids: list[str] = field(default_factory=list)
@@ -59,12 +69,14 @@ class Audience:
         signer: TokenSigner,
         room_id: str,
         config: AudienceConfig | None = None,
+        products: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         self._ws_url = ws_url
         self._signer = signer
         self._room = room_id
         self.config = config or AudienceConfig()
         self.stats = AudienceStats()
+        self.products = products or {}  # the 小黄车 listing (id -> item with colours, sizes, stock)
         self._rng = random.Random(self.config.seed)
         self._viewers: set[asyncio.Task[None]] = set()
         self._n = 0
@@ -89,7 +101,7 @@ class Audience:
             task.cancel()
         await asyncio.gather(*self._viewers, return_exceptions=True)
 
-    def _answered(self, pending: dict[str, tuple[str, int]], msg: dict[str, object]) -> None:
+    def _answered(self, pending: dict[str, tuple[str, int]], msg: dict[str, Any]) -> None:
         """An ack settles the action it names: counted as done, or as refused under its error code."""
         err = msg.get("error") if msg.get("type") == "ack" else msg if msg.get("type") == "error" else None
         if isinstance(err, dict):
@@ -109,6 +121,15 @@ class Audience:
             s.likes += n
         elif kind == "gift":
             s.gifts += 1
+        elif kind == "claim":
+            s.claims += 1
+        elif kind == "vote":
+            s.votes += 1
+        elif kind == "luckybag":
+            s.bag_entries += 1
+        elif kind == "order" and isinstance(msg.get("order"), dict):
+            s.orders += 1
+            s.gmv += float(msg["order"]["total"])
 
     async def _viewer(self) -> None:
         rng, cfg = self._rng, self.config
@@ -119,9 +140,13 @@ class Audience:
         level = rng.choice([0, 0, 0, 1, 2, 3, 5, 8, 12, 18])
         token = self._signer.issue(room=self._room, user=user, role=Role.VIEWER, nickname=nick, level=level)
         pending: dict[str, tuple[str, int]] = {}  # cid -> (kind, count) until its ack
-        client: RoomClient = await connect(
-            f"{self._ws_url(self._room)}?token={token}", lambda msg: self._answered(pending, msg)
-        )
+        seen = Seen()
+
+        def on_message(msg: dict[str, Any]) -> None:
+            seen.take(msg)
+            self._answered(pending, msg)
+
+        client: RoomClient = await connect(f"{self._ws_url(self._room)}?token={token}", on_message)
         self.stats.entered += 1
 
         def act(kind: str, frame: dict[str, object], n: int = 1) -> None:
@@ -138,6 +163,10 @@ class Audience:
             deadline = asyncio.get_running_loop().time() + rng.expovariate(1 / cfg.mean_stay_s)
             while asyncio.get_running_loop().time() < deadline:
                 await asyncio.sleep(rng.expovariate(1 / cfg.mean_comment_gap_s))
+                interaction = next_action(seen, self.products, cfg.shopper, rng, int(time.time() * 1000))
+                if interaction is not None:
+                    act(*interaction)
+                    continue
                 roll = rng.random()
                 if roll < 0.55:
                     question = rng.random() < cfg.question_share

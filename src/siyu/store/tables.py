@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 metadata = MetaData()
@@ -138,6 +140,111 @@ coupon_grants = Table(
     Column("user_id", String(64), nullable=False),
     Column("n", Integer, nullable=False),  # the user's 1st, 2nd … grant of the batch (<= per_user)
     Column("ts", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=True),
+    Column("order_id", String(64), nullable=True),  # the order that redeemed it (once: `order_id IS NULL`)
     # two concurrent claims of one user cannot both take the same n
     Index("ux_coupon_grants_batch_user_n", "batch_id", "user_id", "n", unique=True),
+    Index("ix_coupon_grants_user", "user_id", "order_id"),
+)
+
+# Orders (issue 12): live stock per SKU is a row, so an order takes it with one conditional UPDATE
+# (count >= qty) in the order's own transaction; `version` orders the `stock` messages of concurrent changes.
+sku_stock = Table(
+    "sku_stock",
+    metadata,
+    Column("shop_id", String(64), primary_key=True),
+    Column("product_id", String(64), primary_key=True),
+    Column("sku", String(130), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("version", BigInteger, nullable=False, server_default="0"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("shop_id", String(64), nullable=False),
+    Column("room_id", String(64), nullable=True),
+    Column("session_id", String(64), nullable=True),
+    Column("user_id", String(64), nullable=True),
+    Column("source", String(16), nullable=False),  # room (checkout in the room) / shop (the webhook)
+    Column("external_id", String(64), nullable=True),  # the shop's order id: one order per shop id
+    Column("items", JSON, nullable=False),
+    Column("subtotal_cents", BigInteger, nullable=False),
+    Column("discount_cents", BigInteger, nullable=False),
+    Column("total_cents", BigInteger, nullable=False),
+    Column("coupon_id", String(64), nullable=True),
+    Column("grant_id", String(32), nullable=True),
+    Column("flash_id", String(64), nullable=True),
+    Column("flash_qty", Integer, nullable=False, server_default="0"),
+    Column("via", String(80), nullable=True),  # the interaction that led to it (flash:<id>, card, poll:<id>…)
+    Column("status", String(16), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    # the outbox flag: its `order.placed` event is in the log (a node that died before logging it is
+    # relayed by the next node that loads the room)
+    Column("logged", Boolean, nullable=False, server_default=false()),
+    Index("ux_orders_shop_external", "shop_id", "external_id", unique=True),
+    Index("ix_orders_shop_user", "shop_id", "user_id", "created_at"),
+    Index("ix_orders_room_logged", "room_id", "logged"),
+    Index("ix_orders_flash_user", "flash_id", "user_id"),
+)
+
+flash_sales = Table(
+    "flash_sales",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("room_id", String(64), nullable=False),
+    Column("product_id", String(64), nullable=False),
+    Column("price_cents", BigInteger, nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("sold", Integer, nullable=False, server_default="0"),
+    Column("per_user", Integer, nullable=False),
+    Column("opens_at", BigInteger, nullable=False),
+    Column("closes_at", BigInteger, nullable=False),
+    Index("ix_flash_sales_room", "room_id", "opens_at"),
+)
+
+# Lucky bags (福袋, issue 12): the bag's secret seed lives here, never in the log (which may be exported),
+# until the draw reveals it; the first node to set `drawn_at` decides the draw (entries and winners kept
+# here, so the audit lists exactly the entries that were drawn), whichever node publishes the result.
+lucky_bags = Table(
+    "lucky_bags",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("room_id", String(64), nullable=False),
+    Column("starter", String(64), nullable=False),  # the staff user who started it (the draw's once-key)
+    Column("seed", String(64), nullable=False),  # 32 random bytes, hex: secret until the draw
+    Column("seed_hash", String(64), nullable=False),  # sha256(seed), hex: published at the start
+    Column("winners", Integer, nullable=False),  # how many may win
+    Column("opens_at", BigInteger, nullable=False),
+    Column("until", BigInteger, nullable=False),
+    Column("drawn_at", BigInteger, nullable=True),
+    Column("entries", JSON, nullable=True),  # the drawn entries (user ids) in draw order
+    Column("result", JSON, nullable=True),  # the winners in draw order: [{"id", "nick"}]
+    Column("awarded_at", BigInteger, nullable=True),  # every winner's prize recorded
+    Index("ix_lucky_bags_room", "room_id", "opens_at"),
+)
+
+# Fan clubs (issue 12): one membership per shop and user (the primary key: a join on two nodes at once makes
+# one row). XP is added in SQL, one UPDATE per member and flush with the daily caps (`*_today` count today's
+# units for `day`), so concurrent nodes never lose or double an award.
+fan_members = Table(
+    "fan_members",
+    metadata,
+    Column("shop_id", String(64), primary_key=True),
+    Column("user_id", String(64), primary_key=True),
+    Column("nickname", String(64), nullable=False),
+    Column("joined_at", BigInteger, nullable=False),
+    Column("via", String(16), nullable=False),  # free | gift
+    Column("xp", BigInteger, nullable=False, server_default="0"),
+    Column("level", Integer, nullable=False, server_default="1"),
+    Column("last_active_day", Integer, nullable=False),  # Beijing day number of the last activity
+    Column("day", Integer, nullable=False),  # the day the *_today counters are for
+    Column("watch_today", Integer, nullable=False, server_default="0"),  # minutes
+    Column("comment_today", Integer, nullable=False, server_default="0"),  # comments
+    Column("like_today", Integer, nullable=False, server_default="0"),  # likes
+    Column("gift_today", BigInteger, nullable=False, server_default="0"),  # coins
+    Column("purchase_today", BigInteger, nullable=False, server_default="0"),  # yuan
+    Column("watch_minute", BigInteger, nullable=False, server_default="0"),  # the last minute counted
+    Index("ix_fan_members_shop_xp", "shop_id", "xp"),
 )

@@ -23,6 +23,7 @@ from siyu.rooms.welcome import WelcomeRenderer, WelcomeTemplateError, compile_te
 from siyu.web.assistant_api import add_assistant_routes
 from siyu.web.errors import ApiError, install_error_handlers, responses
 from siyu.web.guards import Requirements
+from siyu.web.luckybag_api import add_luckybag_routes
 from siyu.web.models import (
     ID_PATTERN,
     CatalogDocument,
@@ -32,6 +33,7 @@ from siyu.web.models import (
     TokenPublic,
     TokenRequest,
 )
+from siyu.web.orders_api import add_order_routes
 from siyu.web.security import SecurityHeaders, page_policy
 from siyu.web.strict import StrictRoute
 
@@ -66,6 +68,8 @@ def create_api(node: "Node") -> FastAPI:
         return room
 
     add_assistant_routes(app, live_room, Staff)
+    add_order_routes(app, node, live_room)
+    add_luckybag_routes(app, live_room)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:

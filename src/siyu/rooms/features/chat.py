@@ -44,6 +44,13 @@ class Comment(RoomMessage):
 
 
 @dataclass(slots=True, kw_only=True)
+class BadgedComment(Comment):
+    """A comment whose author wears a badge (the fan club's {name, level, active}); others have no key."""
+
+    badge: dict[str, Any]
+
+
+@dataclass(slots=True, kw_only=True)
 class ReplyTo:
     seq: int
     user: UserRef
@@ -60,6 +67,9 @@ class Reply(RoomMessage):
 
 CommentGuard = Callable[[Member, str, str, bool, Comment], bool]
 """(member, cid, text, question, message) -> True when the guard took the comment over (refused or hid it)."""
+
+Badger = Callable[[Member], dict[str, Any] | None]
+"""member -> the badge their comment carries (the first feature that gives one wins), or None."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -80,6 +90,7 @@ class Chat(Feature):
     def __init__(self, room: Any) -> None:
         super().__init__(room)
         self.guards: list[CommentGuard] = []
+        self.badges: list[Badger] = []
         # recent comments by seq, so replies can quote them and moderators can act on them
         self.recent: OrderedDict[int, Recent] = OrderedDict()
         self.comments = room.counter("comments")  # this live session's comments
@@ -118,9 +129,15 @@ class Chat(Feature):
             return
         question = is_question(text)
         room = self.room
-        payload = CommentPosted(text, msg.cid, question, m.nickname, m.level, m.role.value)
+        badge = next((b for badger in self.badges if (b := badger(m)) is not None), None)
+        payload = CommentPosted(text, msg.cid, question, m.nickname, m.level, m.role.value, badge)
         event = room.event_for(m, payload)
-        message = Comment(user=member_ref(m), text=text, question=question, cid=msg.cid, eid=event.id)
+        ref = member_ref(m)
+        message = (
+            Comment(user=ref, text=text, question=question, cid=msg.cid, eid=event.id)
+            if badge is None
+            else BadgedComment(user=ref, text=text, question=question, cid=msg.cid, eid=event.id, badge=badge)
+        )
         for guard in self.guards:
             if guard(m, msg.cid, text, question, message):
                 return

@@ -9,12 +9,13 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from siyu.catalog import Catalog, CatalogError
+from siyu.catalog import Catalog, CatalogError, sku_key
 from siyu.events import Event, ProductPinned, StockChanged
 from siyu.realtime import protocol as wire
 from siyu.realtime.protocol import Cid, ClientMessage, ErrorCode, RoomMessage
 from siyu.rooms.feature import Feature, committed, follows, handles
 from siyu.rooms.room import Member
+from siyu.store.stock import Level
 from siyu.zh import cn_int
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,33 @@ class Products(Feature):
         super().__init__(room)
         pinned = room.info.pinned_product_id
         self.pinned: dict[str, Any] | None = room.products.get(pinned) if pinned else None
+        # (product id, sku) -> the version of the count this node's catalog holds (see store/stock.py)
+        self.versions: dict[tuple[str, str], int] = {}
+
+    async def load(self) -> None:
+        """The catalog was read with the current counts: follow `stock` changes newer than these."""
+        self.versions = await self.room.service.stock_versions(self.room.info.shop_id)
+
+    def learn(self, product_id: str, color: str, size: str, level: Level) -> None:
+        """A count the database showed (e.g. to an order it refused): taken if newer than what is held."""
+        key = (product_id, sku_key(color, size))
+        if self.room.catalog is not None and level.version > self.versions.get(key, 0):
+            self.versions[key] = level.version
+            self.room.catalog.adjust(product_id, color, size, count=level.count)
+
+    async def reload_stock(self) -> None:
+        """Take the counts of the database again (after a stock take that sent no `stock` messages)."""
+        catalog = self.room.catalog
+        if catalog is None:
+            return
+        doc = await self.room.service.catalog_document(self.room.info.shop_id)
+        for p in doc.get("products", []):
+            product = catalog.get(p["id"])
+            if product is not None:
+                for key, count in (p.get("stock") or {}).items():
+                    if key in product.stock:
+                        product.stock[key] = int(count)
+        self.versions = await self.room.service.stock_versions(self.room.info.shop_id)
 
     @property
     def pinned_id(self) -> str | None:
@@ -135,8 +163,15 @@ class Products(Feature):
 
     @follows(StockChanged)
     def _stock(self, event: Event[StockChanged]) -> None:
-        """Every node's catalog takes the count the change committed (idempotent on the node that made it)."""
+        """Every node's catalog takes the count the change committed (idempotent on the node that made it),
+        unless it holds a newer one (concurrent orders on two nodes may commit in one order and be
+        sequenced in the other; a replay after a restart is older than the catalog it loaded)."""
         p = event.payload
+        key = (p.product_id, sku_key(p.color, p.size))
+        if p.version and p.version <= self.versions.get(key, 0):
+            return
+        if p.version:
+            self.versions[key] = p.version
         if self.room.catalog is not None:
             try:
                 self.room.catalog.adjust(p.product_id, p.color, p.size, count=p.count)

@@ -28,6 +28,9 @@ import { installAssistant } from './host/assistant.js';
 import { installModeration } from './host/moderation.js';
 import { installLive } from './host/live.js';
 import { installComposer } from './host/composer.js';
+import { installFlash } from './host/flash.js';
+import { installLuckyBag } from './host/luckybag.js';
+import { installFanClub } from './host/fanclub.js';
 import { installLeaderboard } from './host/leaderboard.js';
 import { installTopics } from './host/topics.js';
 
@@ -75,6 +78,7 @@ async function main() {
   installStream(ctx);
   installGifts(ctx);
   installProducts(ctx);
+  installFlash(ctx);
   installQuestions(ctx);
   installGroups(ctx);
   installPresence(ctx);
@@ -83,6 +87,8 @@ async function main() {
   installModeration(ctx);
   installLive(ctx);
   installComposer(ctx);
+  installLuckyBag(ctx);
+  installFanClub(ctx);
   installLeaderboard(ctx);
   installTopics(ctx);
   bindAlerts(room, els);

@@ -21,6 +21,10 @@ import { installModeration } from './viewer/moderation.js';
 import { installComposer } from './viewer/composer.js';
 import { installMyQuestions } from './viewer/my-questions.js';
 import { installCart } from './viewer/cart.js';
+import { installFlash } from './viewer/flash.js';
+import { installPurchases } from './viewer/purchases.js';
+import { installLuckyBag } from './viewer/luckybag.js';
+import { installFanClub } from './viewer/fanclub.js';
 import { installLeaderboard } from './viewer/leaderboard.js';
 import { installTopic } from './viewer/topic.js';
 
@@ -37,7 +41,8 @@ function pageElements() {
     myQBtn: 'my-q-btn', myQCount: 'my-q-count', myQSheet: 'my-q-sheet', myQList: 'my-q-list', myQEmpty: 'my-q-empty',
     myQaPin: 'my-qa-pin', cartBtn: 'cart-btn', cartCount: 'cart-count', cartSheet: 'cart-sheet', cartList: 'cart-list',
     cartEmpty: 'cart-empty', cartTotal: 'cart-total', skuSheet: 'sku-sheet', skuThumb: 'sku-thumb', skuName: 'sku-name',
-    skuPrices: 'sku-prices', skuPicked: 'sku-picked', skuColors: 'sku-colors', skuSizes: 'sku-sizes', skuWish: 'sku-wish',
+    skuPrices: 'sku-prices', skuPicked: 'sku-picked', skuColors: 'sku-colors', skuSizes: 'sku-sizes', skuBuy: 'sku-buy',
+    skuQty: 'sku-qty', skuMinus: 'sku-minus', skuPlus: 'sku-plus', skuQuote: 'sku-quote', flashCard: 'flash-card',
   };
   return Object.fromEntries(Object.entries(ids).map(([k, id]) => [k, $(id)]));
 }
@@ -63,6 +68,9 @@ async function main() {
   installComments(ctx);
   installGifts(ctx);
   installCart(ctx);
+  installFlash(ctx);
+  installPurchases(ctx);
+  installFanClub(ctx);
   installLeaderboard(ctx);
   installTopic(ctx);
   installProducts(ctx);
@@ -70,6 +78,7 @@ async function main() {
   installMyQuestions(ctx);
   installModeration(ctx);
   installComposer(ctx);
+  installLuckyBag(ctx);
   bindAlerts(room, els, () => {
     for (const b of [els.send, els.like, els.follow, els.input]) b.disabled = true;
     for (const b of els.giftRow.querySelectorAll('button')) b.disabled = true;

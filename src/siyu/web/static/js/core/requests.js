@@ -2,8 +2,8 @@
  * @module core/requests
  * Actions that carry a client id (`cid`) and resolve with their `ack`.
  *
- * A request never rejects: it resolves `{ok: true, cid, seq}` or `{ok: false, cid, error: {code,
- * message}}`. While disconnected it waits and is (re)sent after the next welcome; the server answers
+ * A request never rejects: it resolves `{ok: true, cid, seq, ack}` or `{ok: false, cid, error: {code,
+ * message}, ack}` (`ack`: the whole answer, e.g. with the `order` an order made). While disconnected it waits and is (re)sent after the next welcome; the server answers
  * a retried cid with the first answer, so nothing is posted twice. No ack within the timeout gives
  * `timeout`; a connection closed for good gives `not_connected`.
  */
@@ -81,10 +81,11 @@ export class Requests {
     if (!p) return;
     this._pending.delete(msg.cid);
     clearTimeout(p.timer);
+    // `ack` is the whole answer: some carry what the action made (`order`, `quote`, `wallet`, `grant` …)
     p.resolve(
       msg.error
-        ? { ok: false, cid: msg.cid, error: msg.error }
-        : { ok: true, cid: msg.cid, seq: typeof msg.seq === 'number' ? msg.seq : null }
+        ? { ok: false, cid: msg.cid, error: msg.error, ack: msg }
+        : { ok: true, cid: msg.cid, seq: typeof msg.seq === 'number' ? msg.seq : null, ack: msg }
     );
   }
 

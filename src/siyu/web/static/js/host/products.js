@@ -39,7 +39,7 @@ export function installProducts(ctx) {
         const on = !!(current && current.id === it.id);
         return h(
           'li',
-          { class: 'catalog-item', dataset: { productId: it.id, linkNo: it.link_no, explaining: String(on) } },
+          { class: 'catalog-item', dataset: { productId: it.id, linkNo: it.link_no, livePrice: it.live_price, explaining: String(on) } },
           h('span', { class: 'link-no' }, it.link_no + '号'),
           h(
             'div',

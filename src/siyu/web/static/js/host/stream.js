@@ -61,7 +61,7 @@ export function installStream(ctx) {
       { seq: m.seq, type: 'comment', userId: m.user && m.user.id },
       m.ts,
       m.question ? h('span', { class: 'q-tag' }, '问') : null,
-      userBadge(m.user),
+      userBadge(m.user, m.badge),
       h('span', { class: 'sep' }, '：'),
       h('span', { class: 'text' }, m.text),
       isStaff(room.me) && !mine && !isStaff(m.user) && m.user && m.user.id ? ctx.moderation.actions(target) : null
@@ -98,6 +98,11 @@ export function installStream(ctx) {
 
   room.on('follow', (m) => {
     list.add(line('follow', { seq: m.seq, type: 'follow' }, m.ts, userBadge(m.user), ' 关注了主播'), false);
+  });
+
+  room.on('purchase', (m) => {
+    const items = (m.items || []).map((i) => (i.short_name || i.product_id) + (i.qty > 1 ? ' ×' + i.qty : '')).join('、');
+    list.add(line('system purchase', { seq: m.seq, type: 'purchase' }, m.ts, '🛒 ' + (m.nickname || '有人') + ' 下单了 ' + items), false);
   });
 
   room.on('live', (m) => {

@@ -34,7 +34,7 @@ export function installComments(ctx) {
       h(
         'li',
         { class: cls, dataset: { seq: m.seq, type: 'comment', userId: m.user && m.user.id, cid: mine ? m.cid : null } },
-        userBadge(m.user),
+        userBadge(m.user, m.badge),
         h('span', { class: 'sep' }, '：'),
         h('span', { class: 'text' }, m.text)
       ),

@@ -2,14 +2,14 @@
  * @module viewer/product-sheet
  * One product's sheet (from 去抢购): colours and sizes as chips with the stock of each (a sold-out
  * chip is disabled, 仅剩N件 when 10 or fewer are left), kept live by `stock` messages through
- * stockChanged(). Ordering comes in a later release: the final button says so and keeps the choice
- * in a wish list on this device.
+ * stockChanged(); the buying part (quantity, price with the best coupon, 立即购买) is viewer/checkout.js.
+ * A product on a live flash sale shows its 秒杀价.
  */
 
 import { h } from '../ui/dom.js';
 import { fmtPrice } from '../ui/format.js';
 import { createSheet } from '../ui/sheet.js';
-import { toast } from '../ui/toast.js';
+import { createCheckout } from './checkout.js';
 
 const LOW = 10;
 
@@ -35,6 +35,7 @@ function stockNote(n) {
 export function installProductSheet(ctx) {
   const { els, room } = ctx;
   const sheet = createSheet(els.skuSheet);
+  const checkout = createCheckout(ctx, sheet);
   let product = null;
   let color = null;
   let size = null;
@@ -67,10 +68,13 @@ export function installProductSheet(ctx) {
     els.skuThumb.replaceChildren(h('span', { class: 'pin-thumb-no' }, p.link_no + '号'));
     els.skuName.textContent = p.short_name || p.name || p.id;
     els.skuName.title = p.name || '';
-    els.skuPrices.replaceChildren(
-      h('span', { class: 'pin-live-price' }, '直播价 ¥', h('b', null, fmtPrice(p.live_price != null ? p.live_price : p.price))),
-      p.live_price != null && p.live_price !== p.price ? h('span', { class: 'pin-price' }, '原价 ', h('s', null, '¥' + fmtPrice(p.price))) : null
-    );
+    const flash = ctx.flash ? ctx.flash.live(p.id) : null;
+    const prices = [
+      flash ? h('span', { class: 'pin-live-price flash-price' }, '秒杀价 ¥', h('b', null, fmtPrice(flash.price))) : null,
+      h(flash ? 's' : 'span', { class: 'pin-live-price' }, '直播价 ¥', h('b', null, fmtPrice(p.live_price != null ? p.live_price : p.price))),
+      p.live_price != null && p.live_price !== p.price ? h('span', { class: 'pin-price' }, '原价 ', h('s', null, '¥' + fmtPrice(p.price))) : null,
+    ];
+    els.skuPrices.replaceChildren(...prices.filter(Boolean));
     els.skuColors.replaceChildren(...colors.map((c) => chip('color', c, stockOf(p, c, null))));
     els.skuSizes.replaceChildren(...sizes.map((s) => chip('size', s, stockOf(p, color, s))));
     const picked = [color, size].filter((x) => x != null);
@@ -78,6 +82,7 @@ export function installProductSheet(ctx) {
     els.skuPicked.textContent = picked.length
       ? '已选：' + picked.join(' / ') + (left != null ? '（' + stockNote(left) + '）' : '')
       : '请选择颜色和尺码';
+    checkout.choose(p, color, size);
   }
 
   function onPick(e) {
@@ -90,25 +95,6 @@ export function installProductSheet(ctx) {
   }
   els.skuColors.addEventListener('click', onPick);
   els.skuSizes.addEventListener('click', onPick);
-
-  els.skuWish.addEventListener('click', () => {
-    if (!product) return;
-    const needs = (product.colors || []).length && color == null ? '颜色' : (product.sizes || []).length && size == null ? '尺码' : '';
-    if (needs) {
-      toast('请先选择' + needs);
-      return;
-    }
-    const key = 'siyu.wishlist.' + room.roomId;
-    try {
-      const list = JSON.parse(localStorage.getItem(key) || '[]');
-      list.push({ product_id: product.id, color, size, at: Date.now() });
-      localStorage.setItem(key, JSON.stringify(list.slice(-50)));
-    } catch (_e) {
-      /* private mode: nothing kept, the toast still tells what would happen */
-    }
-    const what = [product.short_name || product.name, color, size].filter(Boolean).join(' ');
-    toast('已加入心愿单：' + what + '。下单功能上线后就能直接购买', 'ok', 3500);
-  });
 
   return {
     open(p) {
