@@ -37,12 +37,13 @@ SHOP_GIFTS = [
 ]
 
 
-def test_the_default_six_and_their_tiers() -> None:
-    assert list(GIFTS) == ["heart", "lightstick", "rose", "sportscar", "rocket", "carnival"]
+def test_the_default_list_and_its_tiers() -> None:
+    assert list(GIFTS) == ["heart", "fanclub_light", "lightstick", "rose", "sportscar", "rocket", "carnival"]
     assert {g.id: g.tier for g in GIFTS.values()} == {
-        "heart": 1, "lightstick": 1, "rose": 1, "sportscar": 3, "rocket": 3, "carnival": 3,
+        "heart": 1, "fanclub_light": 1, "lightstick": 1, "rose": 1,
+        "sportscar": 3, "rocket": 3, "carnival": 3,
     }  # fmt: skip
-    assert [g.effect for g in GIFTS.values()] == [None, None, None, "fullscreen", "fullscreen", "fullscreen"]
+    assert [g.effect for g in GIFTS.values()] == [None] * 4 + ["fullscreen"] * 3
     assert (tier_for(99), tier_for(100), tier_for(999), tier_for(1000)) == (1, 2, 2, 3)
     assert Gift("x", "x", 5, "x", tier=3).effect == "fullscreen" and EFFECT_TIER == 3
     assert parse_gifts(None, GIFTS.values()) == tuple(GIFTS.values())  # no `gifts`: the defaults
@@ -161,7 +162,7 @@ async def test_the_http_side(node_factory: Any) -> None:
     async with httpx.AsyncClient(base_url=node.http_url) as http:
         default = (await http.get("/api/rooms/demo/gifts")).json()
         assert [g["id"] for g in default["items"]] == list(GIFTS) and default["effect_tier"] == EFFECT_TIER
-        assert default["items"][4] == {"id": "rocket", "name": "火箭", "coins": 5000, "icon": "🚀", "tier": 3}
+        assert default["items"][5] == {"id": "rocket", "name": "火箭", "coins": 5000, "icon": "🚀", "tier": 3}
         protocol = (await http.get("/api/protocol")).json()
         assert protocol["gifts"] == default["items"]  # the global list stays the default
 
