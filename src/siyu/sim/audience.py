@@ -83,6 +83,13 @@ class Audience:
         # a cid is the client's id for one action, forever: this run's cids differ from an earlier run's,
         # whose simulated viewers had the same user ids (the log would answer those with the first ack)
         self._run_tag = secrets.token_hex(3)
+        self._stopping = asyncio.Event()
+
+    async def _pause(self, seconds: float) -> bool:
+        """Wait `seconds`, or less if the run stops: True if the viewer should go on."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        return not self._stopping.is_set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Keep viewers arriving until `stop` is set, then let everyone leave."""
@@ -97,8 +104,9 @@ class Audience:
                 task = asyncio.create_task(self._viewer())
                 self._viewers.add(task)
                 task.add_done_callback(self._viewers.discard)
-        for task in list(self._viewers):
-            task.cancel()
+        # everyone leaves the way a viewer leaves (stops acting, waits for the acks it is owed, closes):
+        # cancelling them would cut a leaving viewer's wait short and count its acks as missing
+        self._stopping.set()
         await asyncio.gather(*self._viewers, return_exceptions=True)
 
     def _answered(self, pending: dict[str, tuple[str, int]], msg: dict[str, Any]) -> None:
@@ -158,11 +166,12 @@ class Audience:
         try:
             if rng.random() < cfg.bounce_share:
                 self.stats.bounced += 1
-                await asyncio.sleep(rng.uniform(0.3, 2.9))
+                await self._pause(rng.uniform(0.3, 2.9))
                 return
             deadline = asyncio.get_running_loop().time() + rng.expovariate(1 / cfg.mean_stay_s)
             while asyncio.get_running_loop().time() < deadline:
-                await asyncio.sleep(rng.expovariate(1 / cfg.mean_comment_gap_s))
+                if not await self._pause(rng.expovariate(1 / cfg.mean_comment_gap_s)):
+                    break
                 interaction = next_action(seen, self.products, cfg.shopper, rng, int(time.time() * 1000))
                 if interaction is not None:
                     act(*interaction)

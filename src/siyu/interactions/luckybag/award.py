@@ -9,18 +9,16 @@ each winner one prize.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy.exc import IntegrityError
+from typing import TYPE_CHECKING
 
 from siyu.catalog import Coupon, money
-from siyu.events import Event, now_ms
+from siyu.events import now_ms
 from siyu.realtime.fanout import Priority
 
-from ..coupons import CouponClaimed, Coupons
-from ..store import Batch, CouponStore, Grant, Refused
+from ..coupons import Coupons
+from ..grants import give_coupon
+from ..store import CouponStore, Grant
 from .model import BagWon, LuckyBagWon, Prize
 from .store import BagRow, BagStore
 
@@ -28,7 +26,6 @@ if TYPE_CHECKING:
     from siyu.rooms.room import Room
 
 log = logging.getLogger(__name__)
-PERSONAL_DROP_MS = 24 * 3600 * 1000  # the winner's one-coupon drop: claimed at once, kept open for retries
 
 
 def coupon_text(c: Coupon) -> str:
@@ -86,27 +83,4 @@ class Awards:
         if coupon is None:  # the catalog lost it since the start: the win is recorded, without a grant
             log.warning("room %s: bag %s prize coupon %s is gone", self.room.info.id, row.id, prize.id)
             return None
-        room_id, now = self.room.info.id, now_ms()
-        batch_id = hashlib.sha256(f"{room_id}\x00{row.id}\x00{user_id}".encode()).hexdigest()[:32]
-        await self.coupons.create_batch(
-            Batch(id=batch_id, room_id=room_id, coupon_id=coupon.id, quantity=1, claimed=0, per_user=1,
-                  opens_at=now, closes_at=now + PERSONAL_DROP_MS, to_user=user_id)
-        )  # fmt: skip
-        batch = await self.coupons.get_batch(batch_id)
-        assert batch is not None
-        cid = f"~luckybag-prize:{row.id}"
-        expires = now + (coupon.valid_minutes or 30) * 60_000
-
-        def claimed(grant: Grant) -> Event[Any]:
-            event = self.room.event_for(None, CouponClaimed(batch_id, coupon.id, grant.grant_id, grant.n,
-                                                            grant.expires_at))  # fmt: skip
-            event.user_id, event.cid = user_id, cid
-            return event
-
-        try:
-            return await self.coupons.claim(batch, user_id, now, expires, claimed)
-        except (IntegrityError, Refused):  # granted before (a retry, another node): the grant it holds
-            held = await self.coupons.held_grant(room_id, user_id, cid)
-            if held is None:
-                raise
-            return held
+        return await give_coupon(self.room, self.coupons, coupon, user_id, f"luckybag-prize:{row.id}")
