@@ -22,6 +22,7 @@ from siyu.events import Bus
 from siyu.interactions import Coupons, FanClub, Leaderboard, Polls, Topics
 from siyu.interactions.luckybag import LuckyBags
 from siyu.interactions.orders import Orders
+from siyu.interactions.quiz import QuizRewards
 from siyu.moderation.room import Moderation
 from siyu.realtime.broker import Broker, MemoryBroker
 from siyu.realtime.fanout import FanoutStats
@@ -90,8 +91,8 @@ def make_broker(settings: Settings) -> Broker:
 
 
 FEATURES: list[type[Feature]] = [
-    *CORE_FEATURES, Moderation, AssistantFeature, Recommendations, FanClub, Coupons, Polls, Orders, LuckyBags,
-    Leaderboard, Topics,
+    *CORE_FEATURES, Moderation, AssistantFeature, Recommendations, FanClub, Coupons, Polls, QuizRewards,
+    Orders, LuckyBags, Leaderboard, Topics,
 ]  # fmt: skip
 """The room features a node runs: the core's, then the wings' (a wing's feature may find core ones)."""
 

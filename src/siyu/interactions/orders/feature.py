@@ -115,6 +115,7 @@ class Orders(Feature):
         self.flashes: dict[str, LiveFlash] = {}
         self._relay_due = True
         self._loaded_at = now_ms()
+        self._logged: list[str] = []  # relayed orders whose `logged` flag is not set yet
 
     async def load(self) -> None:
         for flash in await self.store.live_flashes(self.room.info.id, now_ms()):
@@ -141,6 +142,9 @@ class Orders(Feature):
                          left=left, per_user=f.per_user, until=f.closes_at)  # fmt: skip
 
     def tick(self, now_ms: int) -> None:
+        if self._logged:  # a crash before this only costs a relay that logs nothing twice
+            done, self._logged = self._logged, []
+            self.room.spawn(self.store.mark_logged(*done))
         if self._relay_due:  # orders a dead node committed but never logged (the outbox)
             self._relay_due = False
             self.room.spawn(self._relay_unlogged())
@@ -150,6 +154,10 @@ class Orders(Feature):
             elif live.left != live.shown:
                 live.shown = live.left
                 self.room.post(FlashLeft(flash_id=flash_id, left=live.left), Priority.NORMAL)
+
+    async def stop(self) -> None:
+        done, self._logged = self._logged, []
+        await self.store.mark_logged(*done)
 
     @committed(OrderPlaced)
     def _purchase_xp(self, event: Event[OrderPlaced]) -> None:
@@ -364,7 +372,7 @@ class Orders(Feature):
                                           delta=-i["qty"], actor=order.user_id, buyer=order.user_id,
                                           cid=f"o:{order.id}:{n}"))  # fmt: skip
         await asyncio.gather(*writes)
-        await self.store.mark_logged(order.id)
+        self._logged.append(order.id)  # the flag is set for the orders of a tick at once (see tick)
 
     async def _relay_unlogged(self) -> None:
         try:

@@ -173,9 +173,12 @@ class OrderStore:
         async with self._db.engine.connect() as conn:
             return (await conn.execute(q)).first() is not None
 
-    async def mark_logged(self, order_id: str) -> None:
-        async with self._db.engine.begin() as conn:
-            await conn.execute(update(orders).where(orders.c.id == order_id).values(logged=True))
+    async def mark_logged(self, *order_ids: str) -> None:
+        """The orders' events are in the log (one statement for the orders of a tick)."""
+        if not order_ids:
+            return
+        async with self._gate, self._db.engine.begin() as conn:
+            await conn.execute(update(orders).where(orders.c.id.in_(order_ids)).values(logged=True))
 
     async def unlogged(self, room_id: str) -> list[OrderRow]:
         """The room's orders whose `order.placed` may be missing (their node died before logging it)."""
