@@ -19,7 +19,7 @@ from siyu.assistant.feature import AssistantFeature
 from siyu.auth import TokenSigner
 from siyu.config import ConfigError, Settings
 from siyu.events import Bus
-from siyu.interactions import Coupons, FanClub, Polls
+from siyu.interactions import Coupons, FanClub, Leaderboard, Polls, Topics
 from siyu.interactions.luckybag import LuckyBags
 from siyu.interactions.orders import Orders
 from siyu.interactions.quiz import QuizRewards
@@ -92,7 +92,7 @@ def make_broker(settings: Settings) -> Broker:
 
 FEATURES: list[type[Feature]] = [
     *CORE_FEATURES, Moderation, AssistantFeature, Recommendations, FanClub, Coupons, Polls, QuizRewards,
-    Orders, LuckyBags,
+    Orders, LuckyBags, Leaderboard, Topics,
 ]  # fmt: skip
 """The room features a node runs: the core's, then the wings' (a wing's feature may find core ones)."""
 

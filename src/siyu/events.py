@@ -107,6 +107,7 @@ class GiftSent:
     coins: int
     nickname: str
     level: int = 0
+    role: str = "viewer"
 
 
 @dataclass(frozen=True, slots=True)

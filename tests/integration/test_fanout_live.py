@@ -108,7 +108,7 @@ async def send_burst(sender: Client, n_comments: int, gift_every: int, text: Cal
     for i in range(n_comments):
         await sender.send({"type": "comment", "cid": f"c{i}", "text": text(i)})
         if (i + 1) % gift_every == 0 or i == n_comments - 1:
-            await sender.send({"type": "gift", "cid": f"g{gifts}", "gift_id": "rose", "count": 1})
+            await sender.send({"type": "gift", "cid": f"g{gifts}", "gift_id": "rocket", "count": 1})
             gifts += 1
     return gifts
 
@@ -324,10 +324,11 @@ async def flood_until_evicted(node: Node, sender: Tap, sent_c: list[str], sent_g
             cid = f"c{len(sent_c)}"
             sent_c.append(cid)
             await sender.client.send({"type": "comment", "cid": cid, "text": f"{COAT}{len(sent_c)}"})
-        # high priority too: a consumer parked between drop_normal_bytes and max_buffer_bytes still grows
+        # high priority too (a tier-3 gift): a consumer parked between drop_normal_bytes and max_buffer_bytes
+        # still grows
         cid = f"g{len(sent_g)}"
         sent_g.append(cid)
-        await sender.client.send({"type": "gift", "cid": cid, "gift_id": "heart", "count": 1})
+        await sender.client.send({"type": "gift", "cid": cid, "gift_id": "rocket", "count": 1})
         await sender.until("burst acked", lambda: all(c in sender.acks for c in (*sent_c, *sent_g)))
 
 

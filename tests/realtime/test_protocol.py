@@ -11,6 +11,10 @@ import pytest
 from siyu.app import FEATURES
 from siyu.config import Limits
 from siyu.interactions import ClaimIn, CouponPushIn, FanJoinIn, PollCloseIn, PollStartIn, VoteIn
+from siyu.interactions.luckybag.model import LuckyBagDrawIn, LuckyBagJoinIn, LuckyBagStartIn
+from siyu.interactions.orders import FlashPushIn, OrderIn, QuoteIn, WalletIn
+from siyu.interactions.quiz import QuizRewardIn
+from siyu.interactions.topics import TopicPinIn, TopicUnpinIn
 from siyu.moderation.room import ModerateIn
 from siyu.realtime import protocol as wire
 from siyu.realtime.protocol import ErrorCode, PingIn, ProtocolError, ResumeIn
@@ -90,6 +94,39 @@ VALID: list[tuple[dict[str, Any], type[Any], dict[str, Any]]] = [
     ({"type": "vote", "poll_id": "pl1", "option": 1, "cid": "w1"}, VoteIn, {"poll_id": "pl1", "option": 1}),
     ({"type": "poll_close", "poll_id": "pl1"}, PollCloseIn, {"poll_id": "pl1", "cid": None}),
     ({"type": "fanclub_join", "cid": "f1"}, FanJoinIn, {"cid": "f1"}),
+    ({"type": "topic_pin", "text": "你们希望下次直播有什么内容？", "cid": "t1"}, TopicPinIn, {"cid": "t1"}),
+    ({"type": "topic_unpin"}, TopicUnpinIn, {"cid": None}),
+    (
+        {"type": "order", "items": [{"product_id": "P01", "color": "碎花蓝", "size": "M", "qty": 2}],
+         "cid": "o1"},
+        OrderIn,
+        {"coupon": "best", "flash_id": None, "via": None},
+    ),
+    (
+        {"type": "quote", "items": [{"product_id": "P01", "color": "碎花蓝", "size": "M", "qty": 1}],
+         "coupon": "none", "cid": "qu1"},
+        QuoteIn,
+        {"coupon": "none", "flash_id": None},
+    ),
+    ({"type": "wallet", "cid": "wa1"}, WalletIn, {"cid": "wa1"}),
+    (
+        {"type": "flash_push", "product_id": "P02", "price": 9.9, "quantity": 50},
+        FlashPushIn,
+        {"seconds": 60, "per_user": 1, "cid": None},
+    ),
+    (
+        {"type": "quiz_reward", "poll_id": "pl1", "coupon_id": "C01", "cid": "x2"},
+        QuizRewardIn,
+        {"poll_id": "pl1", "coupon_id": "C01"},
+    ),
+    (
+        {"type": "luckybag_start", "prize": {"kind": "coupon", "coupon_id": "C01"},
+         "entry": {"kind": "phrase", "phrase": "福袋来了"}, "winners": 3, "cid": "b1"},
+        LuckyBagStartIn,
+        {"winners": 3},
+    ),
+    ({"type": "luckybag_join", "bag_id": "bg1", "cid": "b2"}, LuckyBagJoinIn, {"bag_id": "bg1"}),
+    ({"type": "luckybag_draw", "bag_id": "bg1"}, LuckyBagDrawIn, {"bag_id": "bg1", "cid": None}),
     ({"type": "ping"}, PingIn, {"t": None}),
     ({"type": "ping", "t": 123.5}, PingIn, {"t": 123.5}),
     ({"type": "resume", "last_seq": 0}, ResumeIn, {"last_seq": 0, "epoch": None}),

@@ -1,5 +1,6 @@
-"""The pages take the protocol catalogue from GET /api/protocol (gifts, close-code texts, sequenced types)
-instead of copying it, in real headless Chromium (Debian's)."""
+"""The pages take the protocol catalogue from GET /api/protocol (close-code texts, sequenced types) and the
+room's gift list from GET /api/rooms/{id}/gifts instead of copying them, in real headless Chromium
+(Debian's)."""
 
 from __future__ import annotations
 
@@ -24,25 +25,33 @@ async def catalogue(node: Node) -> dict[str, Any]:
         return doc
 
 
-async def test_gift_row_comes_from_the_catalogue_once_it_loads(browser: Browser, sqlite_node: Node) -> None:
+async def test_gift_row_comes_from_the_rooms_gift_list_once_it_loads(
+    browser: Browser, sqlite_node: Node
+) -> None:
+    """The page waits for the protocol catalogue (retrying), and its gift row is the room's own gift list
+    (GET /api/rooms/{id}/gifts: the shop's gifts), not a copy."""
     node = sqlite_node
     errors: list[str] = []
     token = node.signer.issue(room="demo", user="v1", role=Role.VIEWER, nickname="小鹿")
     page = watch(await browser.new_page(), errors)
     calls: list[int] = []
 
-    async def serve(route: Route) -> None:
+    async def serve_protocol(route: Route) -> None:
         calls.append(1)
         if len(calls) == 1:  # the server is not ready yet: the page retries with back-off
             await route.fulfill(status=503, body="starting")
             return
+        await route.continue_()
+
+    async def serve_gifts(route: Route) -> None:
         resp = await route.fetch()
         doc = await resp.json()
-        kept = [g for g in doc["gifts"] if g["id"] != "rocket"]
-        doc["gifts"] = [dict(g, icon="🧪") if g["id"] == "heart" else g for g in kept]
+        kept = [g for g in doc["items"] if g["id"] != "rocket"]
+        doc["items"] = [dict(g, icon="🧪") if g["id"] == "heart" else g for g in kept]
         await route.fulfill(response=resp, json=doc)
 
-    await page.route("**/api/protocol", serve)
+    await page.route("**/api/protocol", serve_protocol)
+    await page.route("**/api/rooms/demo/gifts", serve_gifts)
     await page.goto(f"{node.http_url}/room/demo#token={token}")
     await expect(page.locator("#conn-status")).to_have_attribute("data-state", "open", timeout=10000)
     gifts = (await catalogue(node))["gifts"]

@@ -17,6 +17,7 @@ from typing import Any
 
 from siyu.catalog.coupons import Coupon, CouponQuote, best_quote, total
 from siyu.catalog.errors import CatalogError, UnknownProductError
+from siyu.catalog.gifts import Gift, gift_dict, parse_gifts
 from siyu.catalog.load import read_document, write_csv
 from siyu.catalog.model import Product
 from siyu.catalog.shop import ShopPolicy
@@ -28,10 +29,14 @@ __all__ = ["Catalog"]
 class Catalog:
     """Shop policy, products and coupons, with lookups and live stock."""
 
-    def __init__(self, shop: ShopPolicy, products: Sequence[Product], coupons: Sequence[Coupon]) -> None:
+    def __init__(
+        self, shop: ShopPolicy, products: Sequence[Product], coupons: Sequence[Coupon],
+        gifts: Sequence[Gift] = (),
+    ) -> None:  # fmt: skip
         self.shop = shop
         self.products: list[Product] = list(products)
         self.coupons: list[Coupon] = list(coupons)
+        self.gifts: tuple[Gift, ...] = tuple(gifts)  # the shop's own gift list; empty: the default gifts
         self._by_id: dict[str, Product] = {}
         self._by_link: dict[int, Product] = {}
         self._by_short: dict[str, Product] = {}
@@ -60,7 +65,8 @@ class Catalog:
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> Catalog:
-        """Build from the catalog.json structure: ``{"shop": {...}, "products": [...], "coupons": [...]}``."""
+        """Build from the catalog.json structure: ``{"shop": {...}, "products": [...], "coupons": [...]}``
+        and optionally ``"gifts": [...]`` (checked by :func:`siyu.catalog.gifts.parse_gifts`)."""
         if not isinstance(doc, Mapping):
             raise CatalogError("catalog document must be an object")
         shop_raw = doc.get("shop") or {}
@@ -80,6 +86,7 @@ class Catalog:
             ShopPolicy.from_dict(shop_raw),
             [Product.from_dict(p) for p in products_raw],
             [Coupon.from_dict(c) for c in coupons_raw],
+            parse_gifts(doc.get("gifts"), ()),
         )
 
     @classmethod
@@ -88,15 +95,20 @@ class Catalog:
         return cls.from_document(read_document(path, meta=meta))
 
     def to_document(self) -> dict[str, Any]:
-        return {
+        doc = {
             "shop": self.shop.to_dict(),
             "products": [p.to_dict() for p in self.products],
             "coupons": [c.to_dict() for c in self.coupons],
         }
+        if self.gifts:
+            doc["gifts"] = [gift_dict(g) for g in self.gifts]
+        return doc
 
     def write_csv(self, path: str | Path, *, meta: str | Path | None = None) -> Path:
         """Write the SKU table to `path` and shop + coupons to the meta side file; returns the meta path."""
-        doc = {"shop": self.shop.to_dict(), "coupons": [c.to_dict() for c in self.coupons]}
+        doc: dict[str, Any] = {"shop": self.shop.to_dict(), "coupons": [c.to_dict() for c in self.coupons]}
+        if self.gifts:
+            doc["gifts"] = [gift_dict(g) for g in self.gifts]
         return write_csv(path, self.products, doc, meta=meta)
 
     # -- lookups -----------------------------------------------------------------------------------

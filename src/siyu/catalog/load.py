@@ -17,9 +17,9 @@ header row and these columns::
 - ``presale_ship_days``: empty for items in stock, else the number of days a presale item ships within.
 - An empty cell is ``null`` (``filling``/``fill_weight_g``/``fill_note`` for non-down items, ``pilling``).
 
-The shop policy and the coupons do not fit a SKU table: they live in a JSON side file
-``<name>.meta.json`` next to ``<name>.csv`` (``{"shop": {...}, "coupons": [...]}``, same shapes as in
-``catalog.json``), or any file given as ``meta=``. :func:`write_csv` writes both files.
+The shop policy, the coupons and the gifts do not fit a SKU table: they live in a JSON side file
+``<name>.meta.json`` next to ``<name>.csv`` (``{"shop": {...}, "coupons": [...], "gifts"?: [...]}``, same
+shapes as in ``catalog.json``), or any file given as ``meta=``. :func:`write_csv` writes both files.
 """
 
 from __future__ import annotations
@@ -102,6 +102,7 @@ def read_document(path: str | Path, *, meta: str | Path | None = None) -> dict[s
                 "shop": meta_doc.get("shop") or {},
                 "products": products,
                 "coupons": meta_doc.get("coupons"),
+                **({"gifts": meta_doc["gifts"]} if "gifts" in meta_doc else {}),
             }
     except json.JSONDecodeError as exc:
         raise CatalogError(f"{path}: invalid JSON: {exc}") from exc

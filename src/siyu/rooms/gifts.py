@@ -1,17 +1,16 @@
-"""The gift catalogue (id -> Chinese name, coin value and icon); pages read it from GET /api/protocol."""
+"""The default gift catalogue (id -> Chinese name, coin value, icon; the tier follows the coins unless given).
+
+A shop's catalog document may list its own (`gifts`, see siyu.catalog.gifts); a shop without one gets these.
+Pages read this list from GET /api/protocol and a room's own from GET /api/rooms/{id}/gifts.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any
 
+from siyu.catalog.gifts import BANNER_TIER, EFFECT_TIER, Gift, gift_dict, parse_gifts
 
-@dataclass(frozen=True, slots=True)
-class Gift:
-    id: str
-    name: str
-    coins: int
-    icon: str
-
+__all__ = ["BANNER_TIER", "EFFECT_TIER", "GIFTS", "Gift", "gift_dict", "shop_gifts"]
 
 GIFTS: dict[str, Gift] = {
     g.id: g
@@ -25,3 +24,8 @@ GIFTS: dict[str, Gift] = {
         Gift("carnival", "嘉年华", 30000, "🎡"),
     )
 }
+
+
+def shop_gifts(doc: dict[str, Any]) -> dict[str, Gift]:
+    """A shop's gifts by id, from its catalog document (CatalogError when its `gifts` are invalid)."""
+    return {g.id: g for g in parse_gifts(doc.get("gifts"), GIFTS.values())}

@@ -1,5 +1,6 @@
 """The demo's host at work: a real WebSocket client with a host token that runs the room's interactions
-on a schedule (coupon drops, a 选款 poll, a flash sale, a lucky bag, each round), so a demo shows them live.
+on a schedule (a topic, coupon drops, a 选款 poll, a flash sale, a lucky bag, each round), so a demo shows
+them live.
 Issue 13 turns schedules like this into playbooks."""
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ def rounds(products: list[str]) -> list[tuple[float, dict[str, Any]]]:
     """(seconds into the round, frame without cid): what the host does in each round."""
     picks = products[:2] if len(products) >= 2 else []
     steps: list[tuple[float, dict[str, Any]]] = [
+        (3, {"type": "topic_pin", "text": "你们希望下次直播有什么内容？"}),  # the comments until 85 s are its
+        (85, {"type": "topic_unpin"}),
         (8, {"type": "coupon_push", "coupon_id": "C01", "quantity": 30, "seconds": 60}),
         (50, {"type": "coupon_push", "coupon_id": "C02", "quantity": 15, "seconds": 45}),
         (60, {"type": "luckybag_start", "prize": {"kind": "coupon", "coupon_id": "C02"}, "winners": 3,

@@ -17,8 +17,8 @@ from siyu import __version__
 from siyu.auth import AuthError, Claims, Role
 from siyu.realtime import protocol as wire
 from siyu.realtime.protocol import RoomMessage, message_types
-from siyu.rooms.features import Products, Questions
-from siyu.rooms.gifts import GIFTS
+from siyu.rooms.features import Products, Questions, Reactions
+from siyu.rooms.gifts import EFFECT_TIER, GIFTS, gift_dict
 from siyu.rooms.welcome import WelcomeRenderer, WelcomeTemplateError, compile_template
 from siyu.web.assistant_api import add_assistant_routes
 from siyu.web.errors import ApiError, install_error_handlers, responses
@@ -112,7 +112,7 @@ def create_api(node: "Node") -> FastAPI:
                 str(code): {"name": name, "text": text, "fatal": fatal}
                 for code, (name, text, fatal) in wire.CLOSE_TEXT.items()
             },
-            "gifts": [{"id": g.id, "name": g.name, "coins": g.coins, "icon": g.icon} for g in GIFTS.values()],
+            "gifts": [gift_dict(g) for g in GIFTS.values()],
             "limits": {
                 "max_frame_bytes": node.settings.limits.max_frame_bytes,
                 "max_comment_chars": node.settings.limits.max_comment_chars,
@@ -148,8 +148,13 @@ def create_api(node: "Node") -> FastAPI:
         """Create or refresh a shop and its products (the format of the shipped demo catalog). `assistant`
         says whether the room assistant can answer from it (else `problem` says why; rooms still work)."""
         from siyu.catalog import Catalog, CatalogError
+        from siyu.catalog.gifts import parse_gifts
 
         doc = body.model_dump()
+        try:
+            parse_gifts(doc.get("gifts"), ())
+        except CatalogError as exc:  # the rooms would refuse gifts they show: not stored
+            raise ApiError(422, "catalog.gifts", str(exc)) from exc
         count = await node.rooms.load_catalog(shop_id, doc)
         try:
             Catalog.from_document(doc)
@@ -192,6 +197,13 @@ def create_api(node: "Node") -> FastAPI:
         `explaining` (the pinned one). Public, like the room state."""
         room = await live_room(room_id)
         return {"items": room.feature(Products).listing()}
+
+    @app.get("/api/rooms/{room_id}/gifts", responses=responses(404))
+    async def room_gifts(room_id: str) -> dict[str, Any]:
+        """The gifts this room takes (its shop's catalogue, else the default list): what the gift picker
+        shows. `effect_tier`: from this tier up a gift has a full-screen effect. Public."""
+        room = await live_room(room_id)
+        return {"items": room.feature(Reactions).gift_list(), "effect_tier": EFFECT_TIER}
 
     @app.post("/api/rooms/{room_id}/live", status_code=201, responses=responses(400, 401, 403, 404, 413, 422))
     async def start_live(room_id: str, body: SessionStart, _c: Staff) -> dict[str, Any]:

@@ -1,19 +1,23 @@
-"""Likes (a session counter, no room message per like), gifts and follows."""
+"""Likes (a session counter, no room message per like), gifts (the shop's gift catalogue) and follows."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field
 
+from siyu.catalog import CatalogError
 from siyu.events import Event, Followed, GiftSent, LikeSent
 from siyu.realtime import protocol as wire
 from siyu.realtime.fanout import Priority
 from siyu.realtime.protocol import Cid, ClientMessage, ErrorCode, RoomMessage, UserRef
 from siyu.rooms.feature import Feature, committed, follows, handles
-from siyu.rooms.gifts import GIFTS, Gift
+from siyu.rooms.gifts import BANNER_TIER, GIFTS, Gift, gift_dict, shop_gifts
 from siyu.rooms.room import Member, member_ref
+
+log = logging.getLogger(__name__)
 
 
 class LikeIn(ClientMessage):
@@ -36,7 +40,7 @@ class FollowIn(ClientMessage):
 
 @dataclass(slots=True, frozen=True)
 class GiftRef:
-    """A gift on the wire (its icon is in the catalogue pages load from GET /api/protocol)."""
+    """A gift on the wire (its icon and tier are in the room's list, GET /api/rooms/{id}/gifts)."""
 
     id: str
     name: str
@@ -53,6 +57,7 @@ class GiftMessage(RoomMessage):
     user: UserRef
     gift: GiftRef
     count: int
+    effect: str | None = None  # "fullscreen" for a gift of EFFECT_TIER or above
 
 
 @dataclass(slots=True, kw_only=True)
@@ -75,9 +80,14 @@ class Reactions(Feature):
         self.gifts = room.counter("gifts")
         self.gift_coins = room.counter("gift_coins")
         self.followed: set[str] = set()
+        self.shop_gifts: dict[str, Gift] = dict(GIFTS)  # the shop's gifts (load() reads them)
 
     async def load(self) -> None:
         room = self.room
+        try:
+            self.shop_gifts = shop_gifts(await room.service.catalog_document(room.info.shop_id))
+        except CatalogError as exc:  # stored before gifts were checked: the room still takes gifts
+            log.warning("room %s: the shop's gifts do not load (%s): the default gifts", room.info.id, exc)
         if room.session is not None:
             self.followed = await room.service.followers_in_session(room.info.id, room.session.id)
             figures = await room.service.session_figures(room.info.id, room.session.id)
@@ -109,16 +119,22 @@ class Reactions(Feature):
         self.gifts.add(event.payload.count)
         self.gift_coins.add(event.payload.coins)
 
+    def gift_list(self) -> list[dict[str, Any]]:
+        """The room's gifts as the gift picker shows them (GET /api/rooms/{id}/gifts)."""
+        return [gift_dict(g) for g in self.shop_gifts.values()]
+
     @handles(GiftIn, rate="comment")
     def gift(self, m: Member, msg: GiftIn) -> None:
-        gift = GIFTS.get(msg.gift_id)
-        if gift is None:
+        gift = self.shop_gifts.get(msg.gift_id)
+        if gift is None:  # not in this room's shop catalogue
             m.send(wire.reject(msg.cid, ErrorCode.UNKNOWN_GIFT, f"没有这个礼物: {msg.gift_id}"))
             return
-        message = GiftMessage(user=member_ref(m), gift=GiftRef.of(gift), count=msg.count)
-        sent = GiftSent(gift.id, msg.count, gift.coins * msg.count, m.nickname, m.level)
+        message = GiftMessage(user=member_ref(m), gift=GiftRef.of(gift), count=msg.count, effect=gift.effect)
+        sent = GiftSent(gift.id, msg.count, gift.coins * msg.count, m.nickname, m.level, m.role.value)
         event = self.room.event_for(m, sent)
-        self.room.record(m, msg.cid, event, message)
+        # a small gift travels like a comment (sampled for viewers under load); a banner or effect goes first
+        prio = Priority.HIGH if gift.tier >= BANNER_TIER else Priority.NORMAL
+        self.room.record(m, msg.cid, event, message, prio)
 
     @handles(FollowIn, rate="comment")
     def follow(self, m: Member, msg: FollowIn) -> None:

@@ -33,6 +33,8 @@ import { installLuckyBag } from './host/luckybag.js';
 import { installFanClub } from './host/fanclub.js';
 import { installCouponDrop } from './host/coupon-drop.js';
 import { installPollCtl } from './host/poll-ctl.js';
+import { installLeaderboard } from './host/leaderboard.js';
+import { installTopics } from './host/topics.js';
 
 const MAX_STREAM = 500;
 
@@ -91,6 +93,8 @@ async function main() {
   installFanClub(ctx);
   installCouponDrop(ctx);
   installPollCtl(ctx);
+  installLeaderboard(ctx);
+  installTopics(ctx);
   bindAlerts(room, els);
 
   room.connect();

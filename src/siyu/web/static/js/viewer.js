@@ -28,6 +28,8 @@ import { installFanClub } from './viewer/fanclub.js';
 import { installWallet } from './viewer/wallet.js';
 import { installCoupons } from './viewer/coupons.js';
 import { installPolls } from './viewer/polls.js';
+import { installLeaderboard } from './viewer/leaderboard.js';
+import { installTopic } from './viewer/topic.js';
 
 const MAX_LINES = 200;
 
@@ -72,6 +74,8 @@ async function main() {
   installFlash(ctx);
   installPurchases(ctx);
   installFanClub(ctx);
+  installLeaderboard(ctx);
+  installTopic(ctx);
   installProducts(ctx);
   installAssistant(ctx);
   installMyQuestions(ctx);
