@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,11 @@ def documented_http_codes() -> dict[str, set[int]]:
     for m in re.finditer(r"^\| `([a-z_.]+)` \| ([0-9, ]+) \|", section, re.MULTILINE):
         codes[m.group(1)] = {int(s) for s in m.group(2).replace(" ", "").split(",")}
     return codes
+
+
+@pytest.fixture(autouse=True)
+def _collect_after() -> Iterator[None]:
+    """Collect garbage after each page test, so a resource a test left open is reported at that test's
+    teardown (filterwarnings = error) instead of at a random later test."""
+    yield
+    gc.collect()
