@@ -19,6 +19,7 @@ class ShopperConfig:
     flash_share: float = 0.3  # of viewers who see a live flash sale, who try to buy it
     buy_share: float = 0.04  # chance per step of buying the product being presented
     bag_share: float = 0.7  # of viewers who see an open lucky bag, who enter it
+    fan_share: float = 0.03  # chance per step of joining the fan club (once)
 
 
 @dataclass
@@ -107,6 +108,9 @@ def next_action(seen: Seen, products: dict[str, dict[str, Any]], cfg: ShopperCon
             if sku is not None and rng.random() < cfg.flash_share:
                 return "order", {"type": "order", "flash_id": flash_id, "items": [
                     {"product_id": product_id, "color": sku[0], "size": sku[1], "qty": 1}]}  # fmt: skip
+    if "fanclub" not in seen.done and rng.random() < cfg.fan_share:
+        seen.done.add("fanclub")
+        return "fanclub", {"type": "fanclub_join"}
     if seen.pinned is not None and rng.random() < cfg.buy_share:
         sku = pick_sku(products.get(seen.pinned, {}), rng)
         if sku is not None:
