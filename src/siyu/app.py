@@ -145,6 +145,7 @@ class Node:
             machine = socket.gethostname()
             others = [m for m in await self.broker.announce("sqlite-machine", machine) if m != machine]
             if others:
+                await self.broker.stop()  # a refused start leaves no connection behind
                 raise ConfigError(
                     "config.sqlite_shared",
                     f"nodes on {', '.join(sorted(set(others)))} serve the same Redis on SQLite; "

@@ -85,6 +85,7 @@ class Gateway:
         return self.port
 
     async def stop(self) -> None:
+        await self.ratelimits.close()
         if self._server is None:
             return
         self._server.close()

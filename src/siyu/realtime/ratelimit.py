@@ -7,6 +7,7 @@ across every node serving the room; if Redis cannot answer, the node's own in-me
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -38,9 +39,18 @@ class RateLimits:
         self._limiter = MovingWindowRateLimiter(self._storage)
         self._rules: dict[str, RateLimitItem] = {name: parse(rule) for name, rule in rules.items()}
         self._global: AsyncMovingWindow | None = None
+        self._redis: RedisStorage | None = None
         if redis_url:
             uri = "async+" + redis_url if not redis_url.startswith("async+") else redis_url
-            self._global = AsyncMovingWindow(RedisStorage(uri, implementation="redispy", socket_timeout=1.0))
+            self._redis = RedisStorage(uri, implementation="redispy", socket_timeout=1.0)
+            self._global = AsyncMovingWindow(self._redis)
+
+    async def close(self) -> None:
+        """Close the Redis connections of the global rules (a stopped node leaves none open)."""
+        client = getattr(getattr(self._redis, "bridge", None), "storage", None)
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.aclose()
 
     @property
     def is_global(self) -> bool:

@@ -309,7 +309,12 @@ class RedisBroker(Broker):
         pubsub = self._redis.pubsub()
         rooms = list(self._channels)
         # get_message needs at least one subscription; the node channel also names this node
-        await pubsub.subscribe(f"siyu:node:{self.node_id}", *[_chan(r) for r in rooms])
+        try:
+            await pubsub.subscribe(f"siyu:node:{self.node_id}", *[_chan(r) for r in rooms])
+        except BaseException:  # Redis went away again (or we are stopping): close its connection now
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+            raise
         was_degraded = not self._healthy and not first
         self._pubsub = pubsub
         self._subscribed = set(rooms)
