@@ -10,9 +10,11 @@ claimers directly against the same database, on a fresh drop: it oversells.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import tempfile
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +62,29 @@ async def _client(node: Node, user: str, role: Role = Role.VIEWER) -> RoomClient
     return c
 
 
+async def crowd(node: Node, n: int, prefix: str) -> list[RoomClient]:
+    """`n` viewers (`<prefix>0`, `<prefix>1` …) in the demo room, connected 250 at a time."""
+    clients: list[RoomClient] = []
+    for start in range(0, n, 250):
+        k = min(250, n - start)
+        clients += await asyncio.gather(*(_client(node, f"{prefix}{start + i}") for i in range(k)))
+    return clients
+
+
+@contextlib.asynccontextmanager
+async def demo_node(name: str, db_url: str | None) -> AsyncIterator[Node]:
+    """A node with the demo room, on `db_url` or a temp SQLite file, stopped on exit (the room benchmarks)."""
+    raise_fd_limit()
+    url = db_url or f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp(prefix=f'siyu-{name}-')) / f'{name}.db'}"
+    node = Node(load_settings(db_url=url, port=0, ws_port=0))
+    await node.start()
+    try:
+        await node.ensure_demo_room("demo")
+        yield node
+    finally:
+        await node.stop()
+
+
 async def _ack(c: RoomClient, cid: str) -> tuple[dict[str, Any], float]:
     while True:
         msg = await c.recv(120)
@@ -94,18 +119,9 @@ async def naive_claims(db: Database, room_id: str, claimers: int, quantity: int)
 
 
 async def run_claims(claimers: int = 5000, quantity: int = 100, db_url: str | None = None) -> ClaimsResult:
-    raise_fd_limit()
-    tmp = tempfile.mkdtemp(prefix="siyu-claims-")
-    url = db_url or f"sqlite+aiosqlite:///{Path(tmp) / 'claims.db'}"
-    node = Node(load_settings(db_url=url, port=0, ws_port=0))
-    await node.start()
-    try:
-        await node.ensure_demo_room("demo")
+    async with demo_node("claims", db_url) as node:
         host = await _client(node, "host", Role.HOST)
-        clients: list[RoomClient] = []
-        for start in range(0, claimers, 250):
-            n = min(250, claimers - start)
-            clients += await asyncio.gather(*(_client(node, f"u{start + i}") for i in range(n)))
+        clients = await crowd(node, claimers, "u")
         host.send({"type": "coupon_push", "cid": "drop", "coupon_id": "C01", "quantity": quantity,
                    "seconds": 600})  # fmt: skip
         batch = (await _ack(host, "drop"))[0]["msg"]["batch_id"]
@@ -127,5 +143,3 @@ async def run_claims(claimers: int = 5000, quantity: int = 100, db_url: str | No
             claims_per_s=claimers / took if took > 0 else 0.0, naive_granted=naive,
             naive_oversold=max(0, naive - quantity),
         )  # fmt: skip
-    finally:
-        await node.stop()

@@ -8,21 +8,15 @@ read-then-write order (read the count, then write count - 1 in a second transact
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
 
-from siyu.app import Node
-from siyu.bench.claims import _ack, _client, _pct
-from siyu.bench.harness import raise_fd_limit
+from siyu.bench.claims import _ack, _pct, crowd, demo_node
 from siyu.catalog import sku_key
-from siyu.config import load_settings
-from siyu.realtime.client import RoomClient
 from siyu.store.db import Database
 from siyu.store.tables import sku_stock
 
@@ -70,19 +64,10 @@ async def naive_orders(db: Database, shop_id: str, buyers: int, stock: int) -> i
 
 
 async def run_orders(buyers: int = 2000, stock: int = 100, db_url: str | None = None) -> OrdersResult:
-    raise_fd_limit()
-    tmp = tempfile.mkdtemp(prefix="siyu-orders-")
-    url = db_url or f"sqlite+aiosqlite:///{Path(tmp) / 'orders.db'}"
-    node = Node(load_settings(db_url=url, port=0, ws_port=0))
-    await node.start()
-    try:
-        await node.ensure_demo_room("demo")
+    async with demo_node("orders", db_url) as node:
         room = await node.services.room("demo")
         await node.services.adjust_stock("demo", PRODUCT, COLOR, SIZE, count=stock)
-        clients: list[RoomClient] = []
-        for start in range(0, buyers, 250):
-            n = min(250, buyers - start)
-            clients += await asyncio.gather(*(_client(node, f"b{start + i}") for i in range(n)))
+        clients = await crowd(node, buyers, "b")
         line = {"product_id": PRODUCT, "color": COLOR, "size": SIZE, "qty": 1}
         frame = {"type": "order", "cid": "buy", "items": [line]}
         began = time.perf_counter()
@@ -107,5 +92,3 @@ async def run_orders(buyers: int = 2000, stock: int = 100, db_url: str | None = 
             orders_per_s=buyers / took if took > 0 else 0.0, left=left, naive_sold=naive,
             naive_oversold=max(0, naive - stock),
         )  # fmt: skip
-    finally:
-        await node.stop()

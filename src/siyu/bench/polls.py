@@ -10,17 +10,12 @@ per-vote broadcast costs in frames at this rate and audience), against the frame
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
-from siyu.app import Node
 from siyu.auth import Role
-from siyu.bench.claims import _client, _pct
-from siyu.bench.harness import raise_fd_limit
-from siyu.config import load_settings
+from siyu.bench.claims import _client, _pct, crowd, demo_node
 from siyu.realtime.client import RoomClient
 
 
@@ -48,18 +43,9 @@ def _unpack(frame: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def run_poll(viewers: int = 1000, rate: float = 200.0, db_url: str | None = None) -> PollResult:
-    raise_fd_limit()
-    tmp = tempfile.mkdtemp(prefix="siyu-poll-")
-    url = db_url or f"sqlite+aiosqlite:///{Path(tmp) / 'poll.db'}"
-    node = Node(load_settings(db_url=url, port=0, ws_port=0))
-    await node.start()
-    try:
-        await node.ensure_demo_room("demo")
+    async with demo_node("poll", db_url) as node:
         host = await _client(node, "host", Role.HOST)
-        clients: list[RoomClient] = []
-        for start in range(0, viewers, 250):
-            n = min(250, viewers - start)
-            clients += await asyncio.gather(*(_client(node, f"v{start + i}") for i in range(n)))
+        clients = await crowd(node, viewers, "v")
         host.send({"type": "poll_start", "cid": "p", "question": "想看哪款", "options": ["A", "B", "C"],
                    "seconds": 600})  # fmt: skip
         poll_id = ""
@@ -127,5 +113,3 @@ async def run_poll(viewers: int = 1000, rate: float = 200.0, db_url: str | None 
             tallies_per_s_per_viewer=len(tallies) / span if span > 0 else 0.0,
             frames_to_viewers=len(tallies) * viewers, per_vote_broadcast_frames=viewers * viewers,
         )  # fmt: skip
-    finally:
-        await node.stop()
