@@ -107,14 +107,23 @@ class WelcomeRenderer:
             return self._fallback.render(ctx.as_dict()).strip()
 
 
+def check_safe(source: str) -> None:
+    """Refuse what a sandboxed template may not use (loops, assignments, calls …): SecurityError."""
+    for kind, what in _REFUSED.items():
+        if next(_env.parse(source).find_all(kind), None) is not None:
+            raise SecurityError(f"unsafe template: {what} are not allowed in a welcome")
+
+
+SANDBOX = _env
+"""The environment of every operator-written template (welcomes, playbook messages)."""
+
+
 def compile_template(source: str) -> Template:
     """Compile and smoke-render a template so errors surface when it is saved, not on entry."""
     if len(source) > 2000:
         raise WelcomeTemplateError("template longer than 2000 characters")
     try:
-        for kind, what in _REFUSED.items():
-            if next(_env.parse(source).find_all(kind), None) is not None:
-                raise SecurityError(f"unsafe template: {what} are not allowed in a welcome")
+        check_safe(source)
         template = _env.from_string(source)
         template.render(WelcomeContext("测试", 3, True, 2, "直播间", "主播", "店铺").as_dict())
     except TemplateError as exc:

@@ -248,3 +248,54 @@ fan_members = Table(
     Column("watch_minute", BigInteger, nullable=False, server_default="0"),  # the last minute counted
     Index("ix_fan_members_shop_xp", "shop_id", "xp"),
 )
+
+# Playbooks (issue 13): one YAML document per room (its version and paused playbooks), the fire-once claims
+# of timer triggers (the node whose insert wins runs), the run traces, the per-viewer contact budget (one
+# row per shop and viewer, changed by compare-and-set on `version`) and the viewer tags playbooks set.
+playbook_files = Table(
+    "playbook_files",
+    metadata,
+    Column("room_id", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("paused", JSON, nullable=False),  # playbook ids the operator paused
+    Column("updated_at", BigInteger, nullable=False),
+    Column("updated_by", String(64), nullable=False),
+)
+playbook_fires = Table(
+    "playbook_fires",
+    metadata,
+    Column("room_id", String(64), primary_key=True),
+    Column("playbook_id", String(64), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("at", BigInteger, nullable=False),
+)
+playbook_runs = Table(
+    "playbook_runs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("room_id", String(64), nullable=False),
+    Column("session_id", String(64), nullable=True),
+    Column("playbook_id", String(64), nullable=False),
+    Column("user_id", String(64), nullable=True),
+    Column("status", String(32), nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+    Column("trace", JSON, nullable=False),
+    Index("ix_playbook_runs_room", "room_id", "started_at"),
+)
+contact_budget = Table(
+    "contact_budget",
+    metadata,
+    Column("shop_id", String(64), primary_key=True),
+    Column("user_id", String(64), primary_key=True),
+    Column("state", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+viewer_tags = Table(
+    "viewer_tags",
+    metadata,
+    Column("shop_id", String(64), primary_key=True),
+    Column("user_id", String(64), primary_key=True),
+    Column("tag", String(30), primary_key=True),
+    Column("at", BigInteger, nullable=False),
+)

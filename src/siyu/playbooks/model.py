@@ -1,0 +1,245 @@
+"""A playbook file: pydantic models (discriminated unions on `type`) and the loader that names what is wrong.
+
+A file holds one room's or one shop's playbooks:
+
+    version: 1
+    scenario: ecommerce            # optional: which shipped template it came from
+    planned_minutes: 120           # the live session's planned length (schedule `before_end_s`, wait bound)
+    quiet_hours: {start: "23:00", end: "08:00"}   # no personal contact then (Asia/Shanghai)
+    welcome: "欢迎{{ nickname }}…"  # optional: the room's personal welcome template
+    playbooks:
+      - id: welcome_gift
+        trigger: {type: dwell, seconds: 20}
+        conditions: [{type: viewer, new: true}]
+        actions: [{type: send_private, text: "…"}]
+
+Triggers, conditions and actions are registered by their modules (`register_trigger`, ...); the unions are
+built from the registries when `load_file` first runs, so a later issue adds a trigger by adding a module.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+MAX_PLAYBOOKS = 200
+MAX_ACTIONS = 40
+Id = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_\-]*$")]
+Clock = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
+class Strict(BaseModel):
+    """Every playbook model: unknown keys are errors (a typo must not silently do nothing)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class QuietHours(Strict):
+    start: Clock
+    end: Clock
+
+
+class Variant(Strict):
+    name: Id
+    weight: float = Field(1.0, gt=0, le=1000)
+    actions: list[Any] | None = None  # validated as actions by the Playbook validator
+
+
+class Experiment(Strict):
+    """Weighted variants and a holdout, assigned by sha256(viewer, experiment id): stable everywhere."""
+
+    id: Id
+    holdout: float = Field(0.0, ge=0, lt=1)
+    variants: list[Variant] = Field(default_factory=list, max_length=10)
+
+
+class PlaybookIssue(ValueError):
+    """A playbook file does not validate: `errors` name the path inside the document and what was expected."""
+
+    code = "playbook.invalid"
+
+    def __init__(self, source: str, errors: list[dict[str, str]]) -> None:
+        self.source = source
+        self.errors = errors
+        lines = "; ".join(f"{e['path']}: {e['message']}" for e in errors[:5])
+        super().__init__(f"{source}: {lines}")
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    """One trigger, condition or action type: its model and what it is (`subject`: viewer/room/any)."""
+
+    type: str
+    model: type[BaseModel]
+    subject: str = "any"
+
+
+TRIGGERS: dict[str, Registered] = {}
+CONDITIONS: dict[str, Registered] = {}
+ACTIONS: dict[str, Registered] = {}
+
+
+def _register(table: dict[str, Registered], subject: str) -> Any:
+    def add(model: type[BaseModel]) -> type[BaseModel]:
+        name = model.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
+        if name in table:
+            raise ValueError(f"{name!r} is registered twice")
+        table[name] = Registered(name, model, subject)
+        _union_cache.clear()
+        return model
+
+    return add
+
+
+def register_trigger(subject: str) -> Any:
+    """A trigger model; `subject` is "viewer" (it fires about one viewer) or "room"."""
+    return _register(TRIGGERS, subject)
+
+
+def register_condition(model: type[BaseModel]) -> type[BaseModel]:
+    return _register(CONDITIONS, "any")(model)  # type: ignore[no-any-return]
+
+
+def register_action(subject: str) -> Any:
+    """An action model; `subject` "viewer" needs a viewer (a personal message), "any" works for both."""
+    return _register(ACTIONS, subject)
+
+
+_union_cache: dict[str, TypeAdapter[Any]] = {}
+
+
+def adapter(kind: str) -> TypeAdapter[Any]:
+    """The discriminated union of every registered model of one kind (trigger / condition / action)."""
+    got = _union_cache.get(kind)
+    if got is None:
+        table = {"trigger": TRIGGERS, "condition": CONDITIONS, "action": ACTIONS}[kind]
+        models = tuple(r.model for r in table.values())
+        union: Any = models[0] if len(models) == 1 else Annotated[Union[models], Field(discriminator="type")]  # noqa: UP007
+        got = _union_cache[kind] = TypeAdapter(union)
+    return got
+
+
+class Playbook(Strict):
+    id: Id
+    name: str = Field("", max_length=60)
+    description: str = Field("", max_length=500)
+    stage: Literal["entry", "immersion", "conversion", "any"] = "any"
+    enabled: bool = True
+    mode: Literal["single", "restart", "queued", "parallel"] = "single"
+    max: int = Field(10, ge=1, le=10_000)
+    max_runs_per_viewer: int | None = Field(None, ge=1, le=1000)
+    cooldown_s: float = Field(0, ge=0, le=86_400)
+    trigger: list[Any] = Field(min_length=1, max_length=10)
+    conditions: list[Any] = Field(default_factory=list, max_length=20)
+    actions: list[Any] = Field(min_length=1, max_length=MAX_ACTIONS)
+    experiment: Experiment | None = None
+
+    @field_validator("trigger", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, dict) else v
+
+    @field_validator("trigger")
+    @classmethod
+    def _triggers(cls, v: list[Any]) -> list[Any]:
+        return [adapter("trigger").validate_python(t) for t in v]
+
+    @field_validator("conditions")
+    @classmethod
+    def _conditions(cls, v: list[Any]) -> list[Any]:
+        return [adapter("condition").validate_python(c) for c in v]
+
+    @field_validator("actions")
+    @classmethod
+    def _actions(cls, v: list[Any]) -> list[Any]:
+        return [adapter("action").validate_python(a) for a in v]
+
+    @property
+    def subject(self) -> str:
+        """"viewer" when every trigger fires about a viewer, "room" when none does, else "mixed"."""
+        kinds = {TRIGGERS[t.type].subject for t in self.trigger}
+        return kinds.pop() if len(kinds) == 1 else "mixed"
+
+
+class PlaybookFile(Strict):
+    version: Literal[1] = 1
+    scenario: str | None = Field(None, max_length=40)
+    title: str = Field("", max_length=60)
+    planned_minutes: int = Field(240, ge=5, le=24 * 60)
+    quiet_hours: QuietHours | None = None
+    welcome: str | None = Field(None, max_length=2000)
+    playbooks: list[Playbook] = Field(default_factory=list, max_length=MAX_PLAYBOOKS)
+
+
+_LOC_INT = re.compile(r"^\d+$")
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    """A pydantic error location as a document path: `playbooks[2].actions[0].text`."""
+    out = ""
+    for part in loc:
+        text = str(part)
+        if isinstance(part, int) or _LOC_INT.match(text):
+            out += f"[{text}]"
+        elif text.startswith("function-") or text in ("list", "dict"):
+            continue
+        else:
+            out += ("." if out else "") + text
+    return out or "(document)"
+
+
+def errors_of(exc: ValidationError) -> list[dict[str, str]]:
+    return [{"path": _path(e["loc"]), "message": e["msg"], "type": e["type"]} for e in exc.errors()]
+
+
+def parse_file(text: str, source: str = "<playbook>") -> PlaybookFile:
+    """Parse and validate a playbook document (YAML or JSON), then the checks across fields (semantics.py).
+    Raises PlaybookIssue naming `source`, each path and what was expected."""
+    from siyu.playbooks import registry  # noqa: F401 - the trigger/condition/action modules register
+    from siyu.playbooks.semantics import check
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "(document)"
+        raise PlaybookIssue(source, [{"path": where, "message": f"not YAML: {exc}", "type": "yaml"}]) from exc
+    if not isinstance(data, dict):
+        raise PlaybookIssue(source, [{"path": "(document)", "message": "expected a mapping", "type": "type"}])
+    try:
+        doc = PlaybookFile.model_validate(data)
+    except ValidationError as exc:
+        raise PlaybookIssue(source, errors_of(exc)) from exc
+    problems = check(doc)
+    if problems:
+        raise PlaybookIssue(source, problems)
+    return doc
+
+
+def load_file(path: str) -> PlaybookFile:
+    with open(path, encoding="utf-8") as f:
+        return parse_file(f.read(), path)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a playbook file (for editor completion), with every registered type."""
+    from siyu.playbooks import registry  # noqa: F401
+
+    schema = PlaybookFile.model_json_schema()
+    defs = schema.setdefault("$defs", {})
+    for kind, field in (("trigger", "trigger"), ("condition", "conditions"), ("action", "actions")):
+        sub = adapter(kind).json_schema(ref_template="#/$defs/{model}")
+        defs.update(sub.pop("$defs", {}))
+        pb = defs["Playbook"]["properties"]
+        if kind == "trigger":
+            pb[field] = {"anyOf": [sub, {"type": "array", "items": sub}]}
+        else:
+            pb[field] = {"type": "array", "items": sub}
+    defs["Variant"]["properties"]["actions"] = {"type": "array", "items": defs["Playbook"]["properties"]["actions"]["items"]}
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "siyu playbook file"
+    return schema

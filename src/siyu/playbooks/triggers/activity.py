@@ -1,0 +1,273 @@
+"""Triggers on what people do: comment, question_unanswered, many_asked, like_count, gift, follow,
+fanclub_join, coupon_claimed, poll_voted, order_placed, product_changed.
+
+They fire on the node that committed the event (one node per event), except like_count (a room counter:
+every node watches it and claims the crossing) and question_unanswered (a timer on the asker's node that
+the room stream cancels when anyone answers).
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from siyu.events import Event
+from siyu.playbooks.model import register_trigger
+from siyu.playbooks.runtime import Fire, FireFn, Scope, Unsubscribe, combine
+from siyu.playbooks.triggers.base import Trigger
+
+Keyword = Field(min_length=1, max_length=20)
+
+
+def _simple(type_name: str, event_type: str, why: str, variables: frozenset[str] = frozenset()) -> Any:
+    """A trigger that fires on every committed event of one type about a viewer."""
+
+    class Simple(Trigger):
+        __doc__ = why
+
+        def attach(self, scope: Scope, fire: FireFn) -> Unsubscribe:
+            def seen(event: Event[Any]) -> None:
+                if event.user_id and not event.user_id.startswith("pb:") and self.matches(event):
+                    fire(Fire(self.type, event.user_id, event.ts, event, self.vars(event), why=why))
+
+            return scope.on(event_type, seen)
+
+        def matches(self, event: Event[Any]) -> bool:
+            return True
+
+        def vars(self, event: Event[Any]) -> dict[str, Any]:
+            return {}
+
+    Simple.variables = variables
+    return Simple
+
+
+@register_trigger("viewer")
+class Comment(_simple("comment", "comment.posted", "评论命中")):  # type: ignore[misc]
+    """A viewer's comment containing one of `keywords`, matching `regex`, or read by the assistant as `intent`
+    (size, stock, price, … : the intent of its answer). At least one of the three."""
+
+    type: Literal["comment"]
+    keywords: list[str] = Field(default_factory=list, max_length=50)
+    regex: str | None = Field(None, max_length=200)
+    intent: str | None = Field(None, max_length=40)
+    variables: ClassVar[frozenset[str]] = frozenset({"comment"})
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"regex does not compile: {exc}") from exc
+        return v
+
+    @model_validator(mode="after")
+    def _one(self) -> Comment:
+        if not self.keywords and self.regex is None and self.intent is None:
+            raise ValueError("comment needs keywords, regex or intent")
+        return self
+
+    def attach(self, scope: Scope, fire: FireFn) -> Unsubscribe:
+        if self.intent is None:
+            return super().attach(scope, fire)  # type: ignore[no-any-return]
+
+        def answered(event: Event[Any]) -> None:
+            p = event.payload
+            if p.to == "user" and p.intent == self.intent and p.to_user:
+                fire(Fire(self.type, p.to_user, event.ts, event, {"comment": ""}, why=f"意图 {self.intent}"))
+
+        return scope.on("assistant.answered", answered)
+
+    def matches(self, event: Event[Any]) -> bool:
+        p = event.payload
+        if p.role != "viewer":
+            return False
+        text = p.text
+        if any(k in text for k in self.keywords):
+            return True
+        return self.regex is not None and re.search(self.regex, text) is not None
+
+    def vars(self, event: Event[Any]) -> dict[str, Any]:
+        return {"comment": event.payload.text}
+
+
+@register_trigger("viewer")
+class Gift(_simple("gift", "gift.sent", "送出礼物", frozenset({"gift_id", "coins"}))):  # type: ignore[misc]
+    """A viewer sends a gift worth at least `min_coins` (of `gift_id`, if given)."""
+
+    type: Literal["gift"]
+    min_coins: int = Field(0, ge=0, le=10_000_000)
+    gift_id: str | None = Field(None, max_length=40)
+
+    def matches(self, event: Event[Any]) -> bool:
+        p = event.payload
+        return p.coins >= self.min_coins and (self.gift_id is None or p.gift_id == self.gift_id)
+
+    def vars(self, event: Event[Any]) -> dict[str, Any]:
+        return {"gift_id": event.payload.gift_id, "coins": event.payload.coins}
+
+
+@register_trigger("viewer")
+class Follow(_simple("follow", "viewer.followed", "关注了主播")):  # type: ignore[misc]
+    """A viewer follows the room (once per session)."""
+
+    type: Literal["follow"]
+
+
+@register_trigger("viewer")
+class FanClubJoin(_simple("fanclub_join", "fanclub.joined", "加入粉丝团")):  # type: ignore[misc]
+    """A viewer joins the shop's fan club (粉丝团)."""
+
+    type: Literal["fanclub_join"]
+
+
+@register_trigger("viewer")
+class CouponClaimed(_simple("coupon_claimed", "coupon.claimed", "领取了优惠券", frozenset({"coupon_id"}))):  # type: ignore[misc]
+    """A viewer claims (or is given) a coupon (`coupon_id`, if given)."""
+
+    type: Literal["coupon_claimed"]
+    coupon_id: str | None = Field(None, max_length=64)
+
+    def matches(self, event: Event[Any]) -> bool:
+        return self.coupon_id is None or event.payload.coupon_id == self.coupon_id
+
+    def vars(self, event: Event[Any]) -> dict[str, Any]:
+        return {"coupon_id": event.payload.coupon_id}
+
+
+@register_trigger("viewer")
+class PollVoted(_simple("poll_voted", "poll.voted", "参与了投票")):  # type: ignore[misc]
+    """A viewer votes in a poll."""
+
+    type: Literal["poll_voted"]
+
+
+@register_trigger("viewer")
+class OrderPlaced(_simple("order_placed", "order.placed", "下单了", frozenset({"total_yuan"}))):  # type: ignore[misc]
+    """A viewer places an order of at least `min_total_yuan`."""
+
+    type: Literal["order_placed"]
+    min_total_yuan: float = Field(0, ge=0, le=10_000_000)
+
+    def matches(self, event: Event[Any]) -> bool:
+        return bool(event.payload.total_cents >= self.min_total_yuan * 100)
+
+    def vars(self, event: Event[Any]) -> dict[str, Any]:
+        return {"total_yuan": event.payload.total_cents / 100}
+
+
+@register_trigger("room")
+class ProductChanged(Trigger):
+    """The host pins another product (讲解卡)."""
+
+    type: Literal["product_changed"]
+    variables: ClassVar[frozenset[str]] = frozenset({"product_id"})
+
+    def attach(self, scope: Scope, fire: FireFn) -> Unsubscribe:
+        def pinned(event: Event[Any]) -> None:
+            pid = event.payload.product_id
+            if pid is not None:
+                fire(Fire(self.type, None, event.ts, event, {"product_id": pid}, why="换品讲解"))
+
+        return scope.on("product.pinned", pinned)
+
+
+@register_trigger("room")
+class LikeCount(Trigger):
+    """The session's likes reach `at` (once), or each multiple of `every`."""
+
+    type: Literal["like_count"]
+    at: int | None = Field(None, ge=1, le=10**9)
+    every: int | None = Field(None, ge=10, le=10**9)
+    variables: ClassVar[frozenset[str]] = frozenset({"likes"})
+
+    @model_validator(mode="after")
+    def _one(self) -> LikeCount:
+        if (self.at is None) == (self.every is None):
+            raise ValueError("like_count needs exactly one of at, every")
+        return self
+
+    def attach(self, scope: Scope, fire: FireFn) -> Unsubscribe:
+        last = {"mark": 0}
+
+        def clock(now: int) -> None:
+            step = self.every or self.at or 1
+            mark = scope.likes // step if self.every else int(scope.likes >= step)
+            if mark > last["mark"]:
+                last["mark"] = mark
+                key = f"likes:{step}:{mark}:{scope.session_id}"
+                fire(Fire(self.type, None, now, None, {"likes": scope.likes}, key=key,
+                          why=f"点赞达到 {mark * step if self.every else step}"))  # fmt: skip
+
+        return scope.every(clock)
+
+
+@register_trigger("viewer")
+class QuestionUnanswered(Trigger):
+    """A viewer's question has had no answer (host reply, assistant answer, dismissal) for `seconds`."""
+
+    type: Literal["question_unanswered"]
+    seconds: int = Field(ge=5, le=3600)
+    variables: ClassVar[frozenset[str]] = frozenset({"question"})
+
+    def attach(self, scope: Scope, fire: FireFn) -> Unsubscribe:
+        due: list[tuple[int, int, str, str]] = []  # (at, seq, user, text)
+        answered: set[int] = set()
+
+        def asked(event: Event[Any]) -> None:
+            p = event.payload
+            if p.question and p.role == "viewer" and event.seq is not None and event.user_id:
+                heapq.heappush(due, (event.ts + self.seconds * 1000, event.seq, event.user_id, p.text))
+
+        def done(event: Event[Any]) -> None:
+            p = event.payload
+            seq = getattr(p, "to_seq", None) or getattr(p, "question_seq", None) or getattr(p, "seq", None)
+            if isinstance(seq, int):
+                answered.add(seq)
+
+        def clock(now: int) -> None:
+            while due and due[0][0] <= now:
+                at, seq, user, text = heapq.heappop(due)
+                if seq not in answered:
+                    fire(Fire(self.type, user, at, None, {"question": text}, key=f"unanswered:{seq}",
+                              why=f"提问 {self.seconds} 秒无人回复"))  # fmt: skip
+
+        return combine(
+            scope.on("comment.posted", asked),
+            *(scope.on(t, done, everywhere=True)
+              for t in ("host.replied", "question.dismissed", "assistant.answered")),  # fmt: skip
+            scope.every(clock),
+        )
+
+
+@register_trigger("room")
+class ManyAsked(Trigger):
+    """At least `count` viewers asked the same thing (the assistant's question group), then again each
+    time the group grew after `every_s`. Needs the assistant (its `question.grouped` signal)."""
+
+    type: Literal["many_asked"]
+    count: int = Field(3, ge=2, le=10_000)
+    every_s: int = Field(60, ge=5, le=3600)
+    variables: ClassVar[frozenset[str]] = frozenset({"question", "answer", "asked", "intent"})
+
+    def attach(self, scope: Scope, fire: FireFn) -> Unsubscribe:
+        last: dict[str, int] = {}
+
+        def grouped(event: Event[Any]) -> None:
+            p = event.payload
+            if p.asked < self.count:
+                return
+            at = last.get(p.key)
+            if at is not None and event.ts - at < self.every_s * 1000:
+                return
+            last[p.key] = event.ts
+            fire(Fire(self.type, None, event.ts, event, {
+                "question": p.question, "answer": p.answer, "asked": p.asked, "intent": p.intent, "key": p.key,
+                "product_id": p.product_id}, why=f"{p.asked} 人在问"))  # fmt: skip
+
+        return scope.on("question.grouped", grouped)
