@@ -302,6 +302,38 @@ def decode_event(data: bytes) -> Event[Any]:
     )
 
 
+def event_to_json(event: Event[Any]) -> dict[str, Any]:
+    """One event as a JSON object, as `siyu events export` writes it (one per line), keys in this order:
+    type, id, room, user, session, ts (ms), seq, cid, ctx, parent, actor, payload (the dataclass's fields)."""
+    c = event.context
+    return {
+        "type": event.type, "id": event.id, "room": event.room_id, "user": event.user_id,
+        "session": event.session_id, "ts": event.ts, "seq": event.seq, "cid": event.cid, "ctx": c.id,
+        "parent": c.parent_id, "actor": c.actor, "payload": dataclasses.asdict(event.payload),
+    }  # fmt: skip
+
+
+def event_from_json(d: dict[str, Any]) -> Event[Any]:
+    """The inverse of event_to_json. `type`, `room`, `ts` and `payload` are required (KeyError, also for a
+    type no module registered: import siyu.app first for the wings' types); the other keys may be left out
+    (null, or a new id for `id` and `ctx`). A payload that is not an object or misses a required field
+    raises TypeError."""
+    body = d["payload"]
+    if not isinstance(body, dict):
+        raise TypeError(f"payload of {d['type']!r} is not an object")
+    return Event(
+        room_id=str(d["room"]),
+        user_id=d.get("user"),
+        payload=decode_payload(str(d["type"]), body),
+        session_id=d.get("session"),
+        context=Context(id=d.get("ctx") or new_id(), parent_id=d.get("parent"), actor=d.get("actor")),
+        id=d.get("id") or new_id(),
+        ts=int(d["ts"]),
+        seq=None if d.get("seq") is None else int(d["seq"]),
+        cid=d.get("cid"),
+    )
+
+
 Handler = Callable[[Event[P]], Awaitable[None] | None]
 
 

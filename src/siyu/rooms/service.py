@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, func, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from siyu.events import PAYLOAD_TYPES, Context, Event, decode_payload, new_id, now_ms
@@ -214,6 +214,38 @@ class RoomService:
             )
         return ended
 
+    async def session(self, room_id: str, session_id: str | None = None) -> SessionInfo:
+        """A live session of the room, ended or not: `session_id`, or the latest; NotFound if none."""
+        q = select(live_sessions).where(live_sessions.c.room_id == room_id)
+        if session_id is not None:
+            q = q.where(live_sessions.c.id == session_id)
+        q = q.order_by(live_sessions.c.started_at.desc()).limit(1)
+        async with self._db.engine.connect() as conn:
+            row = (await conn.execute(q)).mappings().first()
+        if row is None:
+            raise NotFound(session_id or room_id)
+        return SessionInfo(**dict(row))
+
+    @staticmethod
+    def _of_session(session: SessionInfo) -> tuple[ColumnElement[bool], ...]:
+        return (events.c.room_id == session.room_id, events.c.session_id == session.id)
+
+    async def session_size(self, session: SessionInfo) -> int:
+        """How many events the log holds for a live session (every kind, room messages or not)."""
+        async with self._db.engine.connect() as conn:
+            value = await conn.scalar(select(func.count()).where(*self._of_session(session)))
+        return int(value or 0)
+
+    async def session_events(self, session: SessionInfo) -> AsyncGenerator[tuple[str, Event[Any] | None]]:
+        """Every event of a live session, in the log's order, streamed: (type, the event decoded, or None for
+        a type this node does not know). On SQLite the order is the insertion order (rowid), which is also
+        the seq order of the room messages; PostgreSQL keeps none, so there it is (ts, seq, id)."""
+        order = (literal_column("rowid"),) if self._db.is_sqlite else (events.c.ts, events.c.seq, events.c.id)
+        q = select(events).where(*self._of_session(session)).order_by(*order)
+        async with self._db.engine.connect() as conn:
+            async for r in (await conn.stream(q)).mappings():
+                yield str(r["type"]), _decode(r)
+
     async def max_seq(self, room_id: str) -> int:
         async with self._db.engine.connect() as conn:
             value = await conn.scalar(select(func.max(events.c.seq)).where(events.c.room_id == room_id))
@@ -327,5 +359,5 @@ def _decode(r: Any) -> Event[Any] | None:
         return None
     ctx = Context(id=r["ctx_id"], parent_id=r["ctx_parent"], actor=r["actor"])
     event = Event(r["room_id"], r["user_id"], body, r["session_id"], ctx, r["id"], int(r["ts"]))
-    event.seq, event.cid = int(r["seq"]), r["cid"]
+    event.seq, event.cid = None if r["seq"] is None else int(r["seq"]), r["cid"]
     return event
