@@ -24,6 +24,7 @@ from siyu.interactions.luckybag import LuckyBags
 from siyu.interactions.orders import Orders
 from siyu.interactions.quiz import QuizRewards
 from siyu.moderation.room import Moderation
+from siyu.playbooks.feature import Playbooks
 from siyu.realtime.broker import Broker, MemoryBroker
 from siyu.realtime.fanout import FanoutStats
 from siyu.realtime.gateway import Gateway
@@ -92,7 +93,7 @@ def make_broker(settings: Settings) -> Broker:
 
 FEATURES: list[type[Feature]] = [
     *CORE_FEATURES, Moderation, AssistantFeature, Recommendations, FanClub, Coupons, Polls, QuizRewards,
-    Orders, LuckyBags, Leaderboard, Topics,
+    Orders, LuckyBags, Leaderboard, Topics, Playbooks,
 ]  # fmt: skip
 """The room features a node runs: the core's, then the wings' (a wing's feature may find core ones)."""
 

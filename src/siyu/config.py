@@ -111,9 +111,6 @@ class AssistantSettings(BaseModel):
     """The room assistant (docs/architecture.md). SIYU_ASSISTANT__<NAME> or [assistant]."""
 
     enabled: bool = True
-    room_answer_at: int = Field(3, ge=2, le=1000)  # viewers asking the same thing -> one room answer
-    room_answer_every_s: float = Field(60.0, gt=0)
-    companion_every_s: float = Field(30.0, gt=0)  # companion mode: one line at most this often
     llm: LLMSettings = Field(default_factory=LLMSettings)
 
 

@@ -208,6 +208,20 @@ class ProductInterest:
     kind: str
 
 
+@dataclass(frozen=True, slots=True)
+class QuestionGrouped:
+    """Viewers asked the same thing (the assistant's question group `key` now has `asked` askers): signalled
+    on the node that committed the latest question, not logged (derived from the comments, which are)."""
+
+    TYPE: ClassVar[str] = "question.grouped"
+    key: str
+    asked: int
+    question: str
+    answer: str
+    intent: str
+    product_id: str | None
+
+
 PAYLOAD_TYPES: dict[str, type[Any]] = {}
 """Event type name -> payload class: every payload the log can hold (core ones below, wings' on import)."""
 
@@ -246,6 +260,7 @@ for _core in (
     HostStatusChanged,
     StockChanged,
     ProductInterest,
+    QuestionGrouped,
 ):
     payload(_core)
 

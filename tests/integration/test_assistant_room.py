@@ -12,6 +12,8 @@ from sqlalchemy import func, select
 
 from siyu.app import Node
 from siyu.auth import Role
+from siyu.playbooks.feature import shipped
+from siyu.playbooks.service import put_document
 from siyu.store.tables import events
 
 pytestmark = pytest.mark.integration
@@ -19,8 +21,12 @@ pytestmark = pytest.mark.integration
 RELAXED = {"comment_rate": "1000/second", "frame_rate": "1000/second"}
 
 
-async def pinned_room(node_factory: Any, connect: Any, product: str = "P01", **overrides: Any) -> Any:
+async def pinned_room(
+    node_factory: Any, connect: Any, product: str = "P01", playbooks: str | None = None, **overrides: Any
+) -> Any:
     node: Node = await node_factory(limits=RELAXED, **overrides)
+    if playbooks is not None:  # the room's own document instead of the default (assistant template)
+        await put_document(node.services, "demo", playbooks, "test")
     host = await connect(node, user="host", role=Role.HOST, nickname="晚晚")
     await host.send({"type": "pin", "cid": "p", "product_id": product})
     await host.expect("ack", cid="p")
@@ -146,7 +152,8 @@ async def test_moderators_hide_mute_and_ban(node_factory: Any, connect: Any) -> 
 async def test_companion_mode_keeps_the_room_company_while_the_host_is_away(
     node_factory: Any, connect: Any
 ) -> None:
-    node, host = await pinned_room(node_factory, connect, assistant={"companion_every_s": 0.5})
+    every_second = shipped("assistant").replace("every_s: 30", "every_s: 1")  # companion mode is a playbook
+    node, host = await pinned_room(node_factory, connect, playbooks=every_second)
     v = await connect(node, user="v3")
     await host.send({"type": "host_status", "cid": "away", "status": "away"})
     status = await v.expect("host_status")

@@ -6,8 +6,10 @@
   asked the same thing, the room once (services.say). Handoffs get the 客服 pointer; what the rules are
   unsure of stays with the host (or goes to the optional LLM).
 - A host reply to one question of a group answers the whole group.
-- Companion mode: while the host is busy or away, a catalog-grounded line every `companion_every_s`, and
-  every chitchat comment (主播去哪了, 主播好美, 已拍) gets a short companion line instead of silence.
+- Companion mode: while the host is busy or away every chitchat comment (主播去哪了, 主播好美, 已拍) gets a
+  short companion line instead of silence. The periodic companion line and "many asked -> answer the room"
+  are playbooks (the shipped `assistant` template): this feature offers them as named services
+  (`assistant.companion`, `assistant.answer_group`) and signals `question.grouped` when a group grows.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from typing import Any
 
 from siyu.assistant.engine import Answer
 from siyu.assistant.room_state import Group, RoomAssistant
-from siyu.events import AssistantAnswered, CommentPosted, Event, HostReplied, ProductInterest, now_ms
+from siyu.events import (
+    CommentPosted,
+    Event,
+    HostReplied,
+    ProductInterest,
+    QuestionGrouped,
+    now_ms,
+)
 from siyu.rooms.feature import Feature, committed, follows
 from siyu.rooms.features.host import HostStatus
 from siyu.rooms.features.products import Products
@@ -35,6 +44,8 @@ class AssistantFeature(Feature):
         self.questions = room.feature(Questions)
         self.host = room.feature(HostStatus)
         self.questions.annotators.append(self.annotate)
+        room.provided["assistant.companion"] = self.companion
+        room.provided["assistant.answer_group"] = self.answer_group
 
     def staff_snapshot(self) -> dict[str, Any]:
         return {"groups": self.ra.snapshot()}
@@ -101,11 +112,11 @@ class AssistantFeature(Feature):
         elif not unsure:
             send(answer.answer, "rules")
         ra.note_question(seq, user, answer)  # a no-op when the stream has counted it already
-        group = ra.room_answer_due(answer.key)
-        if group is not None:
-            # clients show "N 人在问：<question>" from `asked` and `question`
-            say(room, answer.answer, answer.intent, key=group.key, product_id=answer.product_id,
-                asked=len(group.users), question=p.text)  # fmt: skip
+        group = ra.groups.get(answer.key) if answer.key else None
+        if group is not None and not group.answered and group.priority != "high" and len(group.users) >= 2:
+            grouped = QuestionGrouped(group.key, len(group.users), p.text, answer.answer, answer.intent,
+                                      answer.product_id)  # fmt: skip
+            room.signal(Event(room_id=room.info.id, user_id=None, payload=grouped, ts=event.ts))
 
     @follows(HostReplied)
     def _host_replied(self, event: Event[HostReplied]) -> None:
@@ -120,18 +131,26 @@ class AssistantFeature(Feature):
                 self.questions.answer(other, event.seq, event.payload.nickname)
         self.room.to_staff(group.to_wire())
 
-    @follows(AssistantAnswered)
-    def _room_answered(self, event: Event[AssistantAnswered]) -> None:
-        key = event.payload.key
-        group = self.ra.groups.get(key) if event.payload.to == "room" and key else None
-        if group is not None:
-            group.broadcast_at = max(group.broadcast_at, _monotonic_at(event.ts))
-
     def tick(self, now_ms: int) -> None:
+        self.ra.host_status = self.host.status
+
+    def companion(self) -> str | None:
+        """`assistant.companion`: say a catalog-grounded line to the room while the host is busy or away."""
         self.ra.host_status = self.host.status
         line = self.ra.companion_line(self.products.pinned_id)
         if line is not None:
             say(self.room, line, "companion")
+        return line
+
+    def answer_group(self, key: str, question: str, product_id: str | None = None) -> str | None:
+        """`assistant.answer_group`: the answer of question group `key` to the whole room (clients show
+        "N 人在问：<question>" from `asked` and `question`); None when the group is gone or answered."""
+        group = self.ra.groups.get(key)
+        if group is None or group.answered or not group.suggested:
+            return None
+        say(self.room, group.suggested, group.intent, key=key, product_id=product_id, asked=len(group.users),
+            question=question)  # fmt: skip
+        return group.suggested
 
     async def stop(self) -> None:
         await self.ra.aclose()

@@ -58,7 +58,6 @@ class Group:
     users: set[str] = field(default_factory=set)
     last: float = 0.0
     answered: bool = False
-    broadcast_at: float = 0.0
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -101,7 +100,6 @@ class RoomAssistant:
 
             self.llm = ChatClient(self.settings.llm)
             self._tools = catalog_tools(catalog)
-        self._companion_at: float | None = None
         self._companion_turn = 0
 
     # --- answers ---------------------------------------------------------------------------------
@@ -163,17 +161,6 @@ class RoomAssistant:
             self.groups.popitem(last=False)
         return g
 
-    def room_answer_due(self, key: str, now: float | None = None) -> Group | None:
-        """The group when enough viewers asked the same thing and the room was not answered lately."""
-        now = time.monotonic() if now is None else now
-        g = self.groups.get(key)
-        if g is None or g.answered or g.priority == "high" or len(g.users) < self.settings.room_answer_at:
-            return None
-        if g.broadcast_at and now - g.broadcast_at < self.settings.room_answer_every_s:
-            return None
-        g.broadcast_at = now  # claimed here; the room message confirms it on every node
-        return g
-
     def answered_group(self, question_seq: int) -> Group | None:
         """A host reply to one question answers its whole group."""
         key = self._group_of.get(question_seq)
@@ -220,14 +207,11 @@ class RoomAssistant:
 
     # --- companion mode --------------------------------------------------------------------------
 
-    def companion_line(self, current: str | None, now: float | None = None) -> str | None:
-        """While the host is busy or away: a line that keeps the room going, from catalog facts only."""
+    def companion_line(self, current: str | None) -> str | None:
+        """While the host is busy or away: a line that keeps the room going, from catalog facts only (how
+        often is the playbook's schedule)."""
         if self.host_status == "live" or self.catalog is None:
             return None
-        now = time.monotonic() if now is None else now
-        if self._companion_at is not None and now - self._companion_at < self.settings.companion_every_s:
-            return None
-        self._companion_at = now
         lines = self._companion_lines(self.catalog.get(current))
         line = lines[self._companion_turn % len(lines)]
         self._companion_turn += 1

@@ -81,6 +81,7 @@ class Engine:
                 prev = old[pb.id]
                 compiled.runs, compiled.last, compiled.counts = prev.runs, prev.last, prev.counts
                 compiled.runner.exposed, compiled.last_trace = prev.runner.exposed, prev.last_trace
+                compiled.runner.exposures = prev.runner.exposures
             self.playbooks[pb.id] = compiled
             if not pb.enabled:
                 continue

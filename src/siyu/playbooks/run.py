@@ -62,6 +62,10 @@ class Runner:
         self.checks: list[tuple[str, Checker]] = [(c.type, compile_condition(c)) for c in pb.conditions]
         self.budget_left = budget_left
         self.exposed: set[tuple[str, str]] = set()
+        self.exposures: dict[str, dict[str, int]] = {}  # experiment -> variant -> viewers (this node)
+
+    def exposure_counts(self) -> dict[str, dict[str, int]]:
+        return {k: dict(v) for k, v in self.exposures.items()}
 
     def arm(self, user_id: str | None) -> str | None:
         exp = self.pb.experiment
@@ -178,6 +182,8 @@ class Runner:
         if key in self.exposed:
             return
         self.exposed.add(key)
+        counts = self.exposures.setdefault(experiment, {})
+        counts[variant] = counts.get(variant, 0) + 1
         body = {"experiment": experiment, "variant": variant, "playbook": self.pb.id}
         await ctx.effects.record(ctx, "experiment.exposed", body, ctx.viewer.user_id)
 

@@ -89,6 +89,8 @@ class Room:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ticker: asyncio.Task[None] | None = None
         self._unsubscribe: list[Callable[[], None]] = []
+        # named services a feature offers others without being imported (the assistant's companion line)
+        self.provided: dict[str, Callable[..., Any]] = {}
         # in order: a feature may find the ones before it in its __init__ (e.g. to add a comment guard)
         self.features: dict[type[Feature], Feature] = {}
         for kind in deps.features.features:
@@ -156,6 +158,12 @@ class Room:
         got = self.features[kind]
         assert isinstance(got, kind)
         return got
+
+    def follow(self, payload: type[Any], handler: Callable[[Event[Any]], None]) -> Callable[[], None]:
+        """`@follows` at run time (e.g. a type another wing defines); returns the unsubscribe."""
+        handlers = self._follow.setdefault(payload, [])
+        handlers.append(handler)
+        return lambda: handlers.remove(handler) if handler in handlers else None
 
     def find(self, kind: type[FT]) -> FT | None:
         got = self.features.get(kind)
@@ -240,18 +248,10 @@ class Room:
         return self.members.ref_of(user_id)
 
     # --- the durable path ------------------------------------------------------------------------
-
     def record(
-        self,
-        m: Member | None,
-        cid: str | None,
-        event: Event[Any],
-        message: RoomMessage | None,
-        prio: Priority = Priority.HIGH,
-        after: Callable[[int | None], None] | None = None,
-        once: str | None = None,
-        echo: RoomMessage | None = None,
-    ) -> asyncio.Future[None]:
+        self, m: Member | None, cid: str | None, event: Event[Any], message: RoomMessage | None, prio: Priority = Priority.HIGH,
+        after: Callable[[int | None], None] | None = None, once: str | None = None, echo: RoomMessage | None = None,
+    ) -> asyncio.Future[None]:  # fmt: skip
         """Append `event`; once committed, publish `message` under the seq the log gave it and ack `cid`.
 
         The ack of an action that made a room message carries that message (`msg`): the sender's own
@@ -340,7 +340,6 @@ class Room:
                 log.exception("room %s: following %s failed", self.info.id, event.type)
 
     # --- sending -------------------------------------------------------------------------------
-
     def to_staff(self, msg: ServerMessage | dict[str, Any]) -> None:
         """A host-console message to the staff connected to this node."""
         self.channel.to_staff(wire.encode(msg))

@@ -66,13 +66,16 @@ class Card(RoomMessage):
     product: dict[str, Any]
     title: str
     until: int | None = None
+    seconds: int | None = None  # a countdown each viewer starts when the card shows (instead of `until`)
 
 
 def say(room: Room, text: str, intent: str, **extra: Any) -> None:
     """A room-wide assistant message (companion lines, answers many viewers asked for), logged."""
     key = extra.get("key")
+    actor = extra.pop("actor", None)
     answered = AssistantAnswered(None, "", intent, extra.get("product_id"), text, False, 1.0, "room", key)
-    event = room.event_for(None, answered)
+    event = room.event_for(None, answered, parent=extra.pop("parent", None))
+    event.context = Context(parent_id=event.context.parent_id, actor=actor)
     room.record(None, None, event, AssistantSays(text=text, intent=intent, **extra), Priority.HIGH)
 
 
@@ -81,9 +84,12 @@ def say_to(room: Room, user_id: str, text: str, intent: str = "playbook", *, par
     """A personal assistant message to one viewer (on this node if they are connected here, else on
     whichever node they are), logged as `assistant.answered` to "user"."""
     reply_to = extra.get("reply_to") or {}
+    actor = extra.pop("actor", None)
     payload_ = AssistantAnswered(reply_to.get("seq"), user_id, intent, extra.get("product_id"), text,
                                  bool(extra.get("handoff")), confidence, "user")  # fmt: skip
-    room.log(room.event_for(None, payload_, parent=parent))
+    event = room.event_for(None, payload_, parent=parent)
+    event.context = Context(parent_id=parent, actor=actor)
+    room.log(event)
     room.to_user(user_id, AssistantToUser(text=text, intent=intent, **extra))
 
 
@@ -92,13 +98,16 @@ def notify_staff(room: Room, text: str, level: Literal["info", "warn"] = "info")
     room.to_staff_everywhere(Notice(text=text, level=level, ts=now_ms()))
 
 
-def push_card(room: Room, product_id: str, title: str = "", until: int | None = None) -> bool:
+def push_card(room: Room, product_id: str, title: str = "", until: int | None = None, *,
+              seconds: int | None = None, actor: str | None = None) -> bool:  # fmt: skip
     """Push a product card to the room; False when the shop has no such product."""
     card = room.products.get(product_id)
     if card is None:
         return False
     event = room.event_for(None, CardPushed(product_id, title, until))
-    room.record(None, None, event, Card(product=card, title=title or str(card["short_name"]), until=until))
+    event.context = Context(actor=actor)
+    title = title or str(card["short_name"])
+    room.record(None, None, event, Card(product=card, title=title, until=until, seconds=seconds))
     return True
 
 

@@ -19,7 +19,7 @@ class Schedule(Trigger):
 
     type: Literal["schedule"]
     after_start_s: int | None = Field(None, ge=0, le=24 * 3600)
-    every_s: int | None = Field(None, ge=10, le=24 * 3600)
+    every_s: int | None = Field(None, ge=1, le=24 * 3600)
     offset_s: int | None = Field(None, ge=0, le=24 * 3600)
     before_end_s: int | None = Field(None, ge=1, le=24 * 3600)
     variables: ClassVar[frozenset[str]] = frozenset({"minutes_live", "minutes_left"})

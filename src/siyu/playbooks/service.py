@@ -1,0 +1,46 @@
+"""What the API, the CLI and tests call: put a room's playbook document, pause one, read the runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from siyu.playbooks.feature import Playbooks
+from siyu.playbooks.model import PlaybookFile, parse_file
+from siyu.playbooks.store import PlaybookStore
+from siyu.rooms.services import RoomServices
+
+
+async def put_document(services: RoomServices, room_id: str, source: str, by: str) -> tuple[int, PlaybookFile]:
+    """Validate (PlaybookIssue), store as the room's next version, and make every node run it."""
+    doc = parse_file(source, f"room {room_id}")
+    room = await services.room(room_id)
+    feature = room.feature(Playbooks)
+    version = await feature.store.save(room_id, source, by)
+    feature.changed(version, None, by)
+    return version, doc
+
+
+async def pause(services: RoomServices, room_id: str, playbook_id: str, paused: bool, by: str) -> int:
+    """Pause or resume one playbook on every node (LookupError when the room has no such playbook)."""
+    room = await services.room(room_id)
+    feature = room.feature(Playbooks)
+    if playbook_id not in feature.engine.playbooks:
+        raise LookupError(playbook_id)
+    store: PlaybookStore = feature.store
+    if await store.get(room_id) is None:  # the default document: store it so the pause has a row
+        await store.save(room_id, feature.source, by)
+    version = await store.set_paused(room_id, playbook_id, paused, by)
+    feature.engine.pause(playbook_id, paused)
+    feature.changed(version, None, by)
+    return version
+
+
+async def overview(services: RoomServices, room_id: str) -> dict[str, Any]:
+    room = await services.room(room_id)
+    feature = room.feature(Playbooks)
+    problem = feature.problem
+    return {
+        "room_id": room_id, "version": feature.version, "source": feature.source,
+        "playbooks": feature.summary(), "traces": [t.wire() for t in list(feature.engine.traces)[-50:]],
+        "problem": None if problem is None else {"message": str(problem), "errors": problem.errors},
+    }  # fmt: skip
