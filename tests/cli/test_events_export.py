@@ -177,6 +177,8 @@ def test_a_missing_or_foreign_database_exits_2(tmp_path: Path) -> None:
                                   f"sqlite+aiosqlite:///{tmp_path}/other.db"])  # fmt: skip
     assert foreign.exit_code == 2 and "无法读取事件日志" in foreign.stderr
     assert foreign.exception is None or isinstance(foreign.exception, SystemExit)
+    odd = runner.invoke(app, ["events", "export", "--room", "demo", "--db", "not a url"])
+    assert odd.exit_code == 2 and "数据库地址无效" in odd.stderr
 
 
 def test_event_json_round_trip_and_unknown_types() -> None:

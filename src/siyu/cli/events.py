@@ -64,8 +64,12 @@ def export(
 
 def _sqlite_file(url: str) -> str | None:
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ExportError(f"数据库地址无效: {url}") from exc
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     return str(parsed.database)
