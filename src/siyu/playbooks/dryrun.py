@@ -32,7 +32,9 @@ class RecordingEffects:
         self._products = products or {}
 
     def _would(self, run: RunCtx, what: str, **detail: Any) -> None:
-        self.done.append({"run": run.run_id, "playbook": run.playbook_id, "at": run.now, "what": what, **detail})
+        self.done.append(
+            {"run": run.run_id, "playbook": run.playbook_id, "at": run.now, "what": what, **detail}
+        )
 
     async def claim(self, playbook_id: str, key: str) -> bool:
         if (playbook_id, key) in self.claims:
@@ -60,12 +62,20 @@ class RecordingEffects:
         run.scope.pinned = product_id
         return True
 
-    async def invite(self, run: RunCtx, user_id: str, channel: str, incentive: str, text: str) -> dict[str, Any]:
-        self._would(run, "invite_private_domain", user=user_id, channel=channel, incentive=incentive, text=text)
+    async def invite(
+        self, run: RunCtx, user_id: str, channel: str, incentive: str, text: str
+    ) -> dict[str, Any]:
+        self._would(
+            run, "invite_private_domain", user=user_id, channel=channel, incentive=incentive, text=text
+        )
         return {"state": "(dry-run)"}
 
     async def assistant(self, run: RunCtx, kind: str, to: str) -> str | None:
-        answer = run.vars.get("answer") if kind == "answer_group" else f"（助手陪伴：{run.vars.get('current_product') or '本场好物'}）"
+        answer = (
+            run.vars.get("answer")
+            if kind == "answer_group"
+            else f"（助手陪伴：{run.vars.get('current_product') or '本场好物'}）"
+        )
         if not answer:
             raise ActionFailed("assistant.nothing", "没有可说的")
         self._would(run, "ask_assistant", kind=kind, text=answer)
@@ -80,9 +90,12 @@ class RecordingEffects:
     async def record(self, run: RunCtx, type_name: str, body: dict[str, Any], user_id: str | None) -> None:
         self._would(run, "record", event=type_name, user=user_id, **body)
 
-    async def spend(self, run: RunCtx, user_id: str, kind: str, *, value_felt: bool, override: bool) -> str | None:
-        return await self.budget.spend("dry", user_id, kind, run.now, run.scope.session_id,
-                                       value_felt=value_felt, override=override)  # fmt: skip
+    async def spend(
+        self, run: RunCtx, user_id: str, kind: str, *, value_felt: bool, override: bool
+    ) -> str | None:
+        return await self.budget.spend(
+            "dry", user_id, kind, run.now, run.scope.session_id, value_felt=value_felt, override=override
+        )
 
     def products(self) -> list[str]:
         return list(self._products)
@@ -104,13 +117,18 @@ def read_events(lines: Iterable[str | bytes]) -> list[Event[Any]]:
     return out
 
 
-async def dry_run(doc: PlaybookFile, events: list[Event[Any]], products: dict[str, str] | None = None,
-                  tick_ms: int = 1000) -> tuple[list[Trace], list[dict[str, Any]]]:  # fmt: skip
+async def dry_run(
+    doc: PlaybookFile, events: list[Event[Any]], products: dict[str, str] | None = None, tick_ms: int = 1000
+) -> tuple[list[Trace], list[dict[str, Any]]]:
     """Replay `events` through `doc`'s playbooks: the traces (in order) and what would have been done."""
     effects = RecordingEffects(products)
-    engine = Engine(effects, shop_id="dry",
-                    budget_left=lambda v, kind, now: effects.budget.peek("dry", v.user_id, kind, now, None,
-                                                                          value_felt=v.value_felt(now)))  # fmt: skip
+    engine = Engine(
+        effects,
+        shop_id="dry",
+        budget_left=lambda v, kind, now: effects.budget.peek(
+            "dry", v.user_id, kind, now, None, value_felt=v.value_felt(now)
+        ),
+    )
     engine.room_vars = {"room_title": "直播间", "host_name": "主播", "shop_name": "店铺"}
     engine.load(doc)
     clock = None

@@ -44,9 +44,13 @@ class Compiled:
 
 class Engine:
     def __init__(
-        self, effects: Effects, *, shop_id: str, budget_left: Callable[[Viewer, str, int], bool] | None = None,
+        self,
+        effects: Effects,
+        *,
+        shop_id: str,
+        budget_left: Callable[[Viewer, str, int], bool] | None = None,
         on_trace: Callable[[Trace], None] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.effects = effects
         self.shop_id = shop_id
         self.viewers = ViewerBook()
@@ -113,7 +117,11 @@ class Engine:
         t = event.type
         if t == "session.started":
             self.viewers.reset()
-            self.scope.session_id, self.scope.session_started_at, self.scope.likes = event.session_id, event.ts, 0
+            self.scope.session_id, self.scope.session_started_at, self.scope.likes = (
+                event.session_id,
+                event.ts,
+                0,
+            )
             for compiled in self.playbooks.values():
                 compiled.runs.clear()
         elif t == "like.sent" and self.likes_from_events:
@@ -167,7 +175,11 @@ class Engine:
             depth = self._depth.get(actor[3:], 1) + 1
             if depth > MAX_CHAIN:
                 return self._skip(c, f, "chain_too_deep", f"剧本连锁超过 {MAX_CHAIN} 层")
-        if f.user_id is not None and pb.max_runs_per_viewer is not None and c.runs.get(subject, 0) >= pb.max_runs_per_viewer:
+        if (
+            f.user_id is not None
+            and pb.max_runs_per_viewer is not None
+            and c.runs.get(subject, 0) >= pb.max_runs_per_viewer
+        ):
             self.skipped += 1
             return  # capped: not traced (every later event of this viewer would be)
         last = c.last.get(subject)
@@ -203,8 +215,14 @@ class Engine:
 
     def _trace(self, c: Compiled, f: Fire) -> Trace:
         ev = f.event
-        trigger = {"type": f.trigger, "why": f.why, "event": {"type": ev.type, "id": ev.id, "seq": ev.seq} if ev else None}
-        return Trace(new_id(), c.pb.id, f.user_id, trigger, f.ts, {"id": new_id(), "parent_id": ev.id if ev else None})
+        trigger = {
+            "type": f.trigger,
+            "why": f.why,
+            "event": {"type": ev.type, "id": ev.id, "seq": ev.seq} if ev else None,
+        }
+        return Trace(
+            new_id(), c.pb.id, f.user_id, trigger, f.ts, {"id": new_id(), "parent_id": ev.id if ev else None}
+        )
 
     async def _run(self, c: Compiled, index: int, f: Fire) -> None:
         subject = f.user_id or "room"
@@ -214,8 +232,16 @@ class Engine:
                 c.runs[subject] = max(0, c.runs.get(subject, 1) - 1)
                 return  # another node runs it
             viewer = self.viewers.get(f.user_id) if f.user_id else None
-            ctx = RunCtx(self.effects, self.scope, c.pb.id, trace.context["id"], viewer, max(f.ts, self.scope.now),
-                         parent=f.event.id if f.event else None, vars=self._vars(viewer, f))  # fmt: skip
+            ctx = RunCtx(
+                self.effects,
+                self.scope,
+                c.pb.id,
+                trace.context["id"],
+                viewer,
+                max(f.ts, self.scope.now),
+                parent=f.event.id if f.event else None,
+                vars=self._vars(viewer, f),
+            )
             await c.runner.run(ctx, trace, self.sleep)
         except asyncio.CancelledError:
             trace.status, trace.note = "cancelled", "restart: 新的触发取代了这次运行"
@@ -232,15 +258,24 @@ class Engine:
 
     def _done(self, c: Compiled, trace: Trace) -> None:
         c.counts[trace.status] = c.counts.get(trace.status, 0) + 1
-        c.last_trace = {"id": trace.id, "status": trace.status, "at": trace.started_at, "user_id": trace.user_id}
+        c.last_trace = {
+            "id": trace.id,
+            "status": trace.status,
+            "at": trace.started_at,
+            "user_id": trace.user_id,
+        }
         self.traces.append(trace)
         if self.on_trace is not None:
             self.on_trace(trace)
 
     def _vars(self, viewer: Viewer | None, f: Fire) -> dict[str, Any]:
         s = self.scope
-        values: dict[str, Any] = {"current_product": self.effects.product_name(s.pinned) if s.pinned else None,
-                                  "online": s.online, "likes": s.likes, "incentive": ""}  # fmt: skip
+        values: dict[str, Any] = {
+            "current_product": self.effects.product_name(s.pinned) if s.pinned else None,
+            "online": s.online,
+            "likes": s.likes,
+            "incentive": "",
+        }
         values.update(self.room_vars)
         if viewer is not None:
             values.update(viewer.context(max(f.ts, s.now)))
@@ -251,7 +286,9 @@ class Engine:
     async def drain(self) -> None:
         """Let every run finish (a dry run's end): waits past the clock are woken in order."""
         while True:
-            tasks = [t for c in self.playbooks.values() for ts in c.active.values() for t in ts if not t.done()]
+            tasks = [
+                t for c in self.playbooks.values() for ts in c.active.values() for t in ts if not t.done()
+            ]
             if not tasks:
                 return
             await asyncio.sleep(0)

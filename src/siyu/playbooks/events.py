@@ -80,6 +80,10 @@ class InviteSent:
 
 
 RECORDED: dict[str, Any] = {
-    "experiment.exposed": ExperimentExposed, "points.added": PointsAdded, "viewer.tagged": ViewerTagged,
-    "crm.handoff": CrmHandOff, "card.shown": CardShown, "invite.sent": InviteSent,
-}  # fmt: skip
+    "experiment.exposed": ExperimentExposed,
+    "points.added": PointsAdded,
+    "viewer.tagged": ViewerTagged,
+    "crm.handoff": CrmHandOff,
+    "card.shown": CardShown,
+    "invite.sent": InviteSent,
+}

@@ -15,7 +15,9 @@ def bucket(experiment_id: str, user_id: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def assign(experiment_id: str, user_id: str, variants: Sequence[tuple[str, float]], holdout: float = 0.0) -> str:
+def assign(
+    experiment_id: str, user_id: str, variants: Sequence[tuple[str, float]], holdout: float = 0.0
+) -> str:
     """The viewer's arm: "holdout", or the name of one of `variants` ((name, weight) pairs)."""
     x = bucket(experiment_id, user_id)
     if x < holdout:

@@ -63,11 +63,15 @@ class Playbooks(Feature):
         self.store = PlaybookStore(room.service.db)
         self.budget = ContactBudget(room.service.db)
         self.effects = LiveEffects(room, self.store, self.budget, getattr(deps, "invites", None))
-        self.engine = Engine(self.effects, shop_id=room.info.shop_id, budget_left=self._budget_left,
-                             on_trace=self._traced)  # fmt: skip
+        self.engine = Engine(
+            self.effects, shop_id=room.info.shop_id, budget_left=self._budget_left, on_trace=self._traced
+        )
         self.engine.likes_from_events = False
-        self.engine.room_vars = {"room_title": room.info.title, "host_name": room.info.host_name,
-                                 "shop_name": room.info.shop_name}  # fmt: skip
+        self.engine.room_vars = {
+            "room_title": room.info.title,
+            "host_name": room.info.host_name,
+            "shop_name": room.info.shop_name,
+        }
         self.version = 0
         self.source = ""
         self.problem: PlaybookIssue | None = None
@@ -77,7 +81,9 @@ class Playbooks(Feature):
 
     def _budget_left(self, v: Viewer, kind: str, now: int) -> bool:
         session = self.room.session.id if self.room.session else None
-        return self.budget.peek(self.room.info.shop_id, v.user_id, kind, now, session, value_felt=v.value_felt(now))
+        return self.budget.peek(
+            self.room.info.shop_id, v.user_id, kind, now, session, value_felt=v.value_felt(now)
+        )
 
     async def load(self) -> None:
         await self.reload()
@@ -90,7 +96,10 @@ class Playbooks(Feature):
             self._unsubscribe.append(room.follow(cls, self.engine.seen))
         session = room.session
         if session is not None:
-            self.engine.scope.session_id, self.engine.scope.session_started_at = session.id, session.started_at
+            self.engine.scope.session_id, self.engine.scope.session_started_at = (
+                session.id,
+                session.started_at,
+            )
 
     async def reload(self) -> None:
         """Read the room's document; a version that does not validate keeps the running one (reported)."""
@@ -102,9 +111,18 @@ class Playbooks(Feature):
             doc: PlaybookFile = parse_file(source, f"room {self.room.info.id} v{version}")
         except PlaybookIssue as exc:
             self.problem = exc
-            log.warning("room %s: playbooks v%s do not validate; keeping v%s: %s", self.room.info.id, version,
-                        self.version, exc)  # fmt: skip
-            notify_staff(self.room, f"剧本 v{version} 校验失败，继续运行 v{self.version}：{exc.errors[0]['message']}", "warn")
+            log.warning(
+                "room %s: playbooks v%s do not validate; keeping v%s: %s",
+                self.room.info.id,
+                version,
+                self.version,
+                exc,
+            )
+            notify_staff(
+                self.room,
+                f"剧本 v{version} 校验失败，继续运行 v{self.version}：{exc.errors[0]['message']}",
+                "warn",
+            )
             return
         self.problem = None
         if source != self.source or not self.engine.playbooks:
@@ -128,7 +146,11 @@ class Playbooks(Feature):
         if not m.is_staff:
             self.room.spawn(self._tags(m.user_id))
         else:
-            m.send(wire.encode(automation([t.wire() for t in list(self.engine.traces)[-SENT_PER_TICK:]], self.summary())))
+            m.send(
+                wire.encode(
+                    automation([t.wire() for t in list(self.engine.traces)[-SENT_PER_TICK:]], self.summary())
+                )
+            )
 
     async def _tags(self, user_id: str) -> None:
         tags = await self.store.tags(self.room.info.shop_id, user_id)
@@ -146,9 +168,19 @@ class Playbooks(Feature):
         self.engine.advance(now_ms)
         if self._pending:
             batch, self._pending = self._pending, []
-            rows = [{"id": t.id, "room_id": self.room.info.id, "session_id": scope.session_id, "playbook_id": t.playbook,
-                     "user_id": t.user_id, "status": t.status, "started_at": t.started_at, "trace": t.wire()}
-                    for t in batch]  # fmt: skip
+            rows = [
+                {
+                    "id": t.id,
+                    "room_id": self.room.info.id,
+                    "session_id": scope.session_id,
+                    "playbook_id": t.playbook,
+                    "user_id": t.user_id,
+                    "status": t.status,
+                    "started_at": t.started_at,
+                    "trace": t.wire(),
+                }
+                for t in batch
+            ]
             self.room.spawn(self._write(rows))
             shown = [t.wire() for t in batch if t.status != "skipped"][-SENT_PER_TICK:]
             if shown:
@@ -166,15 +198,27 @@ class Playbooks(Feature):
         for pid, c in self.engine.playbooks.items():
             pb = c.pb
             exp = pb.experiment
-            out.append({
-                "id": pid, "name": pb.name or pid, "stage": pb.stage, "enabled": pb.enabled,
-                "paused": pid in self.engine.paused, "mode": pb.mode, "triggers": [t.type for t in pb.trigger],
-                "counts": dict(c.counts), "last_run": c.last_trace,
-                "experiment": None if exp is None else {
-                    "id": exp.id, "holdout": exp.holdout,
-                    "variants": [{"name": v.name, "weight": v.weight} for v in exp.variants],
-                    "exposed": c.runner.exposure_counts()},
-            })  # fmt: skip
+            out.append(
+                {
+                    "id": pid,
+                    "name": pb.name or pid,
+                    "stage": pb.stage,
+                    "enabled": pb.enabled,
+                    "paused": pid in self.engine.paused,
+                    "mode": pb.mode,
+                    "triggers": [t.type for t in pb.trigger],
+                    "counts": dict(c.counts),
+                    "last_run": c.last_trace,
+                    "experiment": None
+                    if exp is None
+                    else {
+                        "id": exp.id,
+                        "holdout": exp.holdout,
+                        "variants": [{"name": v.name, "weight": v.weight} for v in exp.variants],
+                        "exposed": c.runner.exposure_counts(),
+                    },
+                }
+            )
         return out
 
     def staff_snapshot(self) -> dict[str, Any]:
@@ -186,6 +230,18 @@ class Playbooks(Feature):
         self.engine.stop()
         if self._pending:
             batch, self._pending = self._pending, []
-            await self._write([{"id": t.id, "room_id": self.room.info.id, "session_id": self.engine.scope.session_id,
-                                "playbook_id": t.playbook, "user_id": t.user_id, "status": t.status,
-                                "started_at": t.started_at, "trace": t.wire()} for t in batch])  # fmt: skip
+            await self._write(
+                [
+                    {
+                        "id": t.id,
+                        "room_id": self.room.info.id,
+                        "session_id": self.engine.scope.session_id,
+                        "playbook_id": t.playbook,
+                        "user_id": t.user_id,
+                        "status": t.status,
+                        "started_at": t.started_at,
+                        "trace": t.wire(),
+                    }
+                    for t in batch
+                ]
+            )

@@ -72,13 +72,23 @@ class LiveEffects:
         pid = card.get("product_id")
         if user_id is None:
             if pid is None:
-                say(self.room, card.get("benefit") or card["title"], "playbook", actor=run.actor, parent=run.parent)
+                say(
+                    self.room,
+                    card.get("benefit") or card["title"],
+                    "playbook",
+                    actor=run.actor,
+                    parent=run.parent,
+                )
             elif not push_card(self.room, pid, card["title"], seconds=card["seconds"], actor=run.actor):
                 raise ActionFailed("card.unknown_product", str(pid))
             return
         product = self.room.products.get(pid) if pid else None
-        self.room.to_user(user_id, PersonalCard(product=product, title=card["title"], benefit=card.get("benefit"),
-                                                seconds=card["seconds"]))  # fmt: skip
+        self.room.to_user(
+            user_id,
+            PersonalCard(
+                product=product, title=card["title"], benefit=card.get("benefit"), seconds=card["seconds"]
+            ),
+        )
         self._log(run, CardShown(pid, card["title"], card.get("benefit"), card["seconds"]), user_id)
 
     async def act(self, run: RunCtx, frame: dict[str, Any]) -> dict[str, Any]:
@@ -92,7 +102,9 @@ class LiveEffects:
     async def pin(self, run: RunCtx, product_id: str | None) -> bool:
         return self.room.feature(Products).pin(product_id, by=self.actor(run))  # type: ignore[arg-type]
 
-    async def invite(self, run: RunCtx, user_id: str, channel: str, incentive: str, text: str) -> dict[str, Any]:
+    async def invite(
+        self, run: RunCtx, user_id: str, channel: str, incentive: str, text: str
+    ) -> dict[str, Any]:
         session = self.room.session.id if self.room.session else ""
         if self.invites is None:
             if channel != "follow_notify":
@@ -100,7 +112,9 @@ class LiveEffects:
             offer: dict[str, Any] = {"state": "", "url": None, "qr": None}
         else:
             try:
-                got = await self.invites.issue(self.room.info.id, session, run.playbook_id, user_id, channel, incentive)
+                got = await self.invites.issue(
+                    self.room.info.id, session, run.playbook_id, user_id, channel, incentive
+                )
             except Exception as exc:
                 raise ActionFailed(getattr(exc, "code", "invite.failed"), str(exc)) from exc
             offer = {"state": got.state, "url": got.url, "qr": got.qr}
@@ -136,13 +150,18 @@ class LiveEffects:
         if feature is not None:
             feature(event)
 
-    async def spend(self, run: RunCtx, user_id: str, kind: str, *, value_felt: bool, override: bool) -> str | None:
+    async def spend(
+        self, run: RunCtx, user_id: str, kind: str, *, value_felt: bool, override: bool
+    ) -> str | None:
         session = self.room.session.id if self.room.session else None
-        return await self.budget.spend(self.room.info.shop_id, user_id, kind, now_ms(), session,
-                                       value_felt=value_felt, override=override)  # fmt: skip
+        return await self.budget.spend(
+            self.room.info.shop_id, user_id, kind, now_ms(), session, value_felt=value_felt, override=override
+        )
 
     def products(self) -> list[str]:
-        return list(self.room.products)
+        """The shop's products in link order (1号链接 first): the pin rotation's order."""
+        cards = self.room.products
+        return sorted(cards, key=lambda pid: (cards[pid].get("link_no") or 10**6, pid))
 
     def product_name(self, product_id: str) -> str | None:
         card = self.room.products.get(product_id)

@@ -73,7 +73,7 @@ class PlaybookIssue(ValueError):
 class Registered:
     """One trigger, condition or action type: its model and what it is (`subject`: viewer/room/any)."""
 
-    type: str
+    name: str
     model: type[BaseModel]
     subject: str = "any"
 
@@ -160,7 +160,7 @@ class Playbook(Strict):
 
     @property
     def subject(self) -> str:
-        """"viewer" when every trigger fires about a viewer, "room" when none does, else "mixed"."""
+        """ "viewer" when every trigger fires about a viewer, "room" when none does, else "mixed"."""
         kinds = {TRIGGERS[t.type].subject for t in self.trigger}
         return kinds.pop() if len(kinds) == 1 else "mixed"
 
@@ -239,7 +239,10 @@ def json_schema() -> dict[str, Any]:
             pb[field] = {"anyOf": [sub, {"type": "array", "items": sub}]}
         else:
             pb[field] = {"type": "array", "items": sub}
-    defs["Variant"]["properties"]["actions"] = {"type": "array", "items": defs["Playbook"]["properties"]["actions"]["items"]}
+    defs["Variant"]["properties"]["actions"] = {
+        "type": "array",
+        "items": defs["Playbook"]["properties"]["actions"]["items"],
+    }
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "siyu playbook file"
     return schema

@@ -12,11 +12,26 @@ from jinja2.exceptions import SecurityError
 
 from siyu.rooms.welcome import MAX_OUTPUT, SANDBOX, check_safe
 
-VIEWER_VARS = frozenset({
-    "nickname", "level", "badge", "visits", "returning", "score", "stage", "stage_zh", "fan", "orders",
-    "last_purchase", "poll_vote", "dwell_s",
-})  # fmt: skip
-ROOM_VARS = frozenset({"room_title", "host_name", "shop_name", "current_product", "online", "likes", "incentive"})
+VIEWER_VARS = frozenset(
+    {
+        "nickname",
+        "level",
+        "badge",
+        "visits",
+        "returning",
+        "score",
+        "stage",
+        "stage_zh",
+        "fan",
+        "orders",
+        "last_purchase",
+        "poll_vote",
+        "dwell_s",
+    }
+)
+ROOM_VARS = frozenset(
+    {"room_title", "host_name", "shop_name", "current_product", "online", "likes", "incentive"}
+)
 
 
 class TemplateIssue(ValueError):

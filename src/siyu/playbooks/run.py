@@ -42,11 +42,19 @@ class Trace:
 
     def wire(self) -> dict[str, Any]:
         return {
-            "id": self.id, "playbook": self.playbook, "user_id": self.user_id, "trigger": self.trigger,
-            "started_at": self.started_at, "finished_at": self.finished_at, "status": self.status,
-            "variant": self.variant, "conditions": self.conditions, "actions": self.actions,
-            "context": self.context, "note": self.note,
-        }  # fmt: skip
+            "id": self.id,
+            "playbook": self.playbook,
+            "user_id": self.user_id,
+            "trigger": self.trigger,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "status": self.status,
+            "variant": self.variant,
+            "conditions": self.conditions,
+            "actions": self.actions,
+            "context": self.context,
+            "note": self.note,
+        }
 
 
 Sleep = Callable[[int], Awaitable[None]]
@@ -142,11 +150,17 @@ class Runner:
         kind = getattr(action, "contact", None)
         if kind is not None and ctx.viewer is not None:
             if self.quiet is not None and self._quiet(ctx.now):
-                step.update(status="refused", code="quiet_hours", reading=f"免打扰时段 {self.quiet.start}-{self.quiet.end}")
+                step.update(
+                    status="refused",
+                    code="quiet_hours",
+                    reading=f"免打扰时段 {self.quiet.start}-{self.quiet.end}",
+                )
                 return
             override = bool(getattr(action, "override_value_gate", False))
             felt = ctx.viewer.value_felt(ctx.now)
-            reason = await ctx.effects.spend(ctx, ctx.viewer.user_id, kind, value_felt=felt, override=override)
+            reason = await ctx.effects.spend(
+                ctx, ctx.viewer.user_id, kind, value_felt=felt, override=override
+            )
             if reason is not None:
                 step.update(status="refused", code=reason, reading=_REASONS.get(reason, reason))
                 return
@@ -154,7 +168,9 @@ class Runner:
                 step["note"] = "override_value_gate: 未感受到价值，按剧本显式放行"
         step["reading"] = await action.run(ctx)
 
-    async def _choose(self, ctx: RunCtx, trace: Trace, action: Choose, step: dict[str, Any], sleep: Sleep) -> None:
+    async def _choose(
+        self, ctx: RunCtx, trace: Trace, action: Choose, step: dict[str, Any], sleep: Sleep
+    ) -> None:
         check = self.checker(ctx)
         for i, branch in enumerate(action.choices):
             results = [compile_condition(c)(check) for c in branch.conditions]
@@ -165,7 +181,9 @@ class Runner:
         step["reading"] = "默认分支"
         await self.actions(ctx, trace, action.default, sleep)
 
-    async def _split(self, ctx: RunCtx, trace: Trace, action: RandomSplit, step: dict[str, Any], sleep: Sleep) -> None:
+    async def _split(
+        self, ctx: RunCtx, trace: Trace, action: RandomSplit, step: dict[str, Any], sleep: Sleep
+    ) -> None:
         arms = [(b.name, b.weight) for b in action.branches]
         if action.experiment is not None and ctx.viewer is not None:
             name = assign(action.experiment, ctx.viewer.user_id, arms)

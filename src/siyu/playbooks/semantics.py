@@ -76,8 +76,12 @@ def _playbook(doc: PlaybookFile, pb: Playbook, base: str, add: Any) -> None:
         _actions(actions, path, add, viewer_run, allowed, has_group)
         for waited, path_ in _paths(actions, path, 0):
             if horizon + waited > limit:
-                add(path_, "wait.too_long",
-                    f"the run may reach {(horizon + waited) // 60_000} min, past the planned {doc.planned_minutes} min")  # fmt: skip
+                add(
+                    path_,
+                    "wait.too_long",
+                    f"the run may reach {(horizon + waited) // 60_000} min, "
+                    f"past the planned {doc.planned_minutes} min",
+                )
         invites = _invite_times(actions, 0)
         for a, b in zip(invites, invites[1:], strict=False):
             if b[0] - a[0] < INVITE_GAP_MS:
@@ -85,15 +89,25 @@ def _playbook(doc: PlaybookFile, pb: Playbook, base: str, add: Any) -> None:
         entry = all(t.type == "viewer_enter" for t in pb.trigger)
         for _, invite in invites:
             if entry and not value_gated and not invite.override_value_gate:
-                add(path, "invite.before_value",
-                    "an invite on entry needs a value condition (value_felt, score_min, stage) or override_value_gate")  # fmt: skip
+                add(
+                    path,
+                    "invite.before_value",
+                    "an invite on entry needs a value condition (value_felt, score_min, stage) "
+                    "or override_value_gate",
+                )
 
 
-def _actions(actions: list[Any], path: str, add: Any, viewer_run: bool, allowed: frozenset[str], group: bool) -> None:
+def _actions(
+    actions: list[Any], path: str, add: Any, viewer_run: bool, allowed: frozenset[str], group: bool
+) -> None:
     for k, action in enumerate(actions):
         here = f"{path}[{k}]"
         if ACTIONS[action.type].subject == "viewer" and not viewer_run:
-            add(here, "action.needs_viewer", f"{action.type} needs a viewer; a room trigger can start this playbook")
+            add(
+                here,
+                "action.needs_viewer",
+                f"{action.type} needs a viewer; a room trigger can start this playbook",
+            )
         if isinstance(action, AskAssistant) and action.kind == "answer_group" and not group:
             add(here, "assistant.needs_group", "answer_group needs a many_asked trigger")
         for name in type(action).templates:

@@ -10,7 +10,9 @@ from siyu.playbooks.store import PlaybookStore
 from siyu.rooms.services import RoomServices
 
 
-async def put_document(services: RoomServices, room_id: str, source: str, by: str) -> tuple[int, PlaybookFile]:
+async def put_document(
+    services: RoomServices, room_id: str, source: str, by: str
+) -> tuple[int, PlaybookFile]:
     """Validate (PlaybookIssue), store as the room's next version, and make every node run it."""
     doc = parse_file(source, f"room {room_id}")
     room = await services.room(room_id)
@@ -40,7 +42,10 @@ async def overview(services: RoomServices, room_id: str) -> dict[str, Any]:
     feature = room.feature(Playbooks)
     problem = feature.problem
     return {
-        "room_id": room_id, "version": feature.version, "source": feature.source,
-        "playbooks": feature.summary(), "traces": [t.wire() for t in list(feature.engine.traces)[-50:]],
+        "room_id": room_id,
+        "version": feature.version,
+        "source": feature.source,
+        "playbooks": feature.summary(),
+        "traces": [t.wire() for t in list(feature.engine.traces)[-50:]],
         "problem": None if problem is None else {"message": str(problem), "errors": problem.errors},
-    }  # fmt: skip
+    }

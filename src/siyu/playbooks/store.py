@@ -34,8 +34,14 @@ class PlaybookStore:
         if row is None:
             return None
         m = row._mapping
-        return StoredFile(m["room_id"], int(m["version"]), m["source"], list(m["paused"] or []),
-                          int(m["updated_at"]), m["updated_by"])  # fmt: skip
+        return StoredFile(
+            m["room_id"],
+            int(m["version"]),
+            m["source"],
+            list(m["paused"] or []),
+            int(m["updated_at"]),
+            m["updated_by"],
+        )
 
     async def save(self, room_id: str, source: str, by: str) -> int:
         """Store a (validated) document as the room's next version; its pauses stay."""
@@ -45,11 +51,22 @@ class PlaybookStore:
             try:
                 async with self.db.engine.begin() as conn:
                     if old is None:
-                        await conn.execute(insert(playbook_files).values(
-                            room_id=room_id, version=1, source=source, paused=[], updated_at=now_ms(), updated_by=by))  # fmt: skip
+                        await conn.execute(
+                            insert(playbook_files).values(
+                                room_id=room_id,
+                                version=1,
+                                source=source,
+                                paused=[],
+                                updated_at=now_ms(),
+                                updated_by=by,
+                            )
+                        )
                         return 1
-                    done = await conn.execute(update(playbook_files).where(c.room_id == room_id, c.version == old.version)
-                                              .values(version=old.version + 1, source=source, updated_at=now_ms(), updated_by=by))  # fmt: skip
+                    done = await conn.execute(
+                        update(playbook_files)
+                        .where(c.room_id == room_id, c.version == old.version)
+                        .values(version=old.version + 1, source=source, updated_at=now_ms(), updated_by=by)
+                    )
                     if done.rowcount == 1:
                         return old.version + 1
             except IntegrityError:
@@ -65,8 +82,11 @@ class PlaybookStore:
                 raise LookupError(room_id)
             now = sorted((set(old.paused) | {playbook_id}) if paused else (set(old.paused) - {playbook_id}))
             async with self.db.engine.begin() as conn:
-                done = await conn.execute(update(playbook_files).where(c.room_id == room_id, c.version == old.version)
-                                          .values(version=old.version + 1, paused=now, updated_at=now_ms(), updated_by=by))  # fmt: skip
+                done = await conn.execute(
+                    update(playbook_files)
+                    .where(c.room_id == room_id, c.version == old.version)
+                    .values(version=old.version + 1, paused=now, updated_at=now_ms(), updated_by=by)
+                )
             if done.rowcount == 1:
                 return old.version + 1
         raise RuntimeError("playbook document changed concurrently five times")
@@ -75,8 +95,11 @@ class PlaybookStore:
         """The fire-once claim of a timer trigger: True for the one node whose insert wins."""
         try:
             async with self.db.engine.begin() as conn:
-                await conn.execute(insert(playbook_fires).values(room_id=room_id, playbook_id=playbook_id,
-                                                                 key=key[:200], at=now_ms()))  # fmt: skip
+                await conn.execute(
+                    insert(playbook_fires).values(
+                        room_id=room_id, playbook_id=playbook_id, key=key[:200], at=now_ms()
+                    )
+                )
         except IntegrityError:
             return False
         return True
@@ -86,8 +109,15 @@ class PlaybookStore:
             async with self.db.engine.begin() as conn:
                 await conn.execute(insert(playbook_runs), rows)
 
-    async def runs(self, room_id: str, *, limit: int = 100, playbook_id: str | None = None,
-                   user_id: str | None = None, before: int | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    async def runs(
+        self,
+        room_id: str,
+        *,
+        limit: int = 100,
+        playbook_id: str | None = None,
+        user_id: str | None = None,
+        before: int | None = None,
+    ) -> list[dict[str, Any]]:
         c = playbook_runs.c
         q = select(c.trace).where(c.room_id == room_id)
         if playbook_id is not None:
@@ -103,7 +133,9 @@ class PlaybookStore:
     async def tag(self, shop_id: str, user_id: str, tag: str) -> None:
         try:
             async with self.db.engine.begin() as conn:
-                await conn.execute(insert(viewer_tags).values(shop_id=shop_id, user_id=user_id, tag=tag, at=now_ms()))
+                await conn.execute(
+                    insert(viewer_tags).values(shop_id=shop_id, user_id=user_id, tag=tag, at=now_ms())
+                )
         except IntegrityError:
             pass  # tagged before
 

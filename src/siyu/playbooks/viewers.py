@@ -39,9 +39,15 @@ IMMERSION_SCORE, IMMERSION_DWELL_MS = 5, 60_000
 CONVERSION_SCORE, CONVERSION_BENEFIT_SCORE = 15, 8
 
 _POINTS: dict[str, int] = {
-    "viewer.followed": 5, "poll.voted": 3, "luckybag.entered": 3, "coupon.claimed": 4, "luckybag.won": 4,
-    "quiz.rewarded": 4, "fanclub.joined": 8, "order.placed": 10,
-}  # fmt: skip
+    "viewer.followed": 5,
+    "poll.voted": 3,
+    "luckybag.entered": 3,
+    "coupon.claimed": 4,
+    "luckybag.won": 4,
+    "quiz.rewarded": 4,
+    "fanclub.joined": 8,
+    "order.placed": 10,
+}
 _BENEFITS = {"coupon.claimed", "luckybag.won", "quiz.rewarded"}
 
 
@@ -78,11 +84,19 @@ class Viewer:
     def context(self, now: int) -> dict[str, Any]:
         """What templates and conditions see of this viewer."""
         return {
-            "nickname": self.nickname or self.user_id, "level": self.level, "visits": self.visits,
-            "returning": self.returning, "score": self.score(now), "stage": self.stage,
-            "stage_zh": STAGE_ZH[self.stage], "fan": self.fan, "orders": self.orders,
-            "last_purchase": self.last_purchase, "poll_vote": self.vote, "dwell_s": self.stayed(now) // 1000,
-        }  # fmt: skip
+            "nickname": self.nickname or self.user_id,
+            "level": self.level,
+            "visits": self.visits,
+            "returning": self.returning,
+            "score": self.score(now),
+            "stage": self.stage,
+            "stage_zh": STAGE_ZH[self.stage],
+            "fan": self.fan,
+            "orders": self.orders,
+            "last_purchase": self.last_purchase,
+            "poll_vote": self.vote,
+            "dwell_s": self.stayed(now) // 1000,
+        }
 
 
 StageListener = Callable[[Viewer, str, str, int], None]
@@ -197,9 +211,10 @@ class ViewerBook:
         if stage == "entry" and (score >= IMMERSION_SCORE or v.stayed(now) >= IMMERSION_DWELL_MS):
             stage = "immersion"
         if stage != "conversion" and (
-            score >= CONVERSION_SCORE or (v.benefit is not None and score >= CONVERSION_BENEFIT_SCORE)
+            score >= CONVERSION_SCORE
+            or (v.benefit is not None and score >= CONVERSION_BENEFIT_SCORE)
             or v.orders > 0
-        ):  # fmt: skip
+        ):
             stage = "conversion"
         if stage != v.stage:
             old, v.stage = v.stage, stage

@@ -82,7 +82,9 @@ def frame_models(room: Room) -> dict[str, type[ClientMessage]]:
     return {model.message_type(): model for f in room.features.values() for model in f.inbound}
 
 
-async def act(room: Room, actor: ServiceActor, frame: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
+async def act(
+    room: Room, actor: ServiceActor, frame: dict[str, Any], timeout: float = 10.0
+) -> dict[str, Any]:
     """Run one staff frame in `room` as `actor`; the ack (with its `msg`, if any). Raises ActRefused with the
     feature's error code, `act.unknown_type` or `act.bad_message`."""
     model = frame_models(room).get(str(frame.get("type")))

@@ -32,7 +32,12 @@ KINDS = ("message", "card", "coupon", "invite")
 @dataclass(frozen=True, slots=True)
 class BudgetRules:
     gap_ms: dict[str, int] = field(
-        default_factory=lambda: {"message": 15_000, "card": 60_000, "coupon": 5 * 60_000, "invite": INVITE_GAP_MS}
+        default_factory=lambda: {
+            "message": 15_000,
+            "card": 60_000,
+            "coupon": 5 * 60_000,
+            "invite": INVITE_GAP_MS,
+        }
     )
     per_session: dict[str, int] = field(
         default_factory=lambda: {"message": 12, "card": 6, "coupon": 3, "invite": 2}
@@ -41,8 +46,16 @@ class BudgetRules:
     after_purchase_ms: int = AFTER_PURCHASE_MS
 
 
-def decide(state: dict[str, Any], kind: str, now: int, session: str | None, rules: BudgetRules, *,
-           value_felt: bool, override: bool) -> str | None:  # fmt: skip
+def decide(
+    state: dict[str, Any],
+    kind: str,
+    now: int,
+    session: str | None,
+    rules: BudgetRules,
+    *,
+    value_felt: bool,
+    override: bool,
+) -> str | None:
     """The reason `kind` may not be spent now (None: it may). Pure: tests and the local mirror use it."""
     if kind == "invite" and not value_felt and not override:
         return "budget.before_value"
@@ -63,8 +76,13 @@ def spent(state: dict[str, Any], kind: str, now: int, session: str | None) -> di
     counts = dict(state.get("counts", {})) if state.get("session") == session else {}
     counts[kind] = counts.get(kind, 0) + 1
     recent = [t for t in state.get("recent", []) if now - int(t) < 60_000] + [now]
-    return {**state, "last": {**state.get("last", {}), kind: now}, "session": session, "counts": counts,
-            "recent": recent}  # fmt: skip
+    return {
+        **state,
+        "last": {**state.get("last", {}), kind: now},
+        "session": session,
+        "counts": counts,
+        "recent": recent,
+    }
 
 
 class _Lost(Exception):
@@ -79,25 +97,54 @@ class ContactBudget:
         self.rules = rules or BudgetRules()
         self._mirror: dict[tuple[str, str], dict[str, Any]] = {}  # this node's last reading of each row
 
-    def peek(self, shop_id: str, user_id: str, kind: str, now: int, session: str | None, *,
-             value_felt: bool, override: bool = False) -> bool:  # fmt: skip
+    def peek(
+        self,
+        shop_id: str,
+        user_id: str,
+        kind: str,
+        now: int,
+        session: str | None,
+        *,
+        value_felt: bool,
+        override: bool = False,
+    ) -> bool:
         """This node's reading (no database): whether `kind` looks spendable now."""
         state = self._mirror.get((shop_id, user_id), {})
         return decide(state, kind, now, session, self.rules, value_felt=value_felt, override=override) is None
 
-    async def spend(self, shop_id: str, user_id: str, kind: str, now: int, session: str | None, *,
-                    value_felt: bool, override: bool = False) -> str | None:  # fmt: skip
+    async def spend(
+        self,
+        shop_id: str,
+        user_id: str,
+        kind: str,
+        now: int,
+        session: str | None,
+        *,
+        value_felt: bool,
+        override: bool = False,
+    ) -> str | None:
         """Spend one `kind` contact: None when done, else the reason it was refused."""
         if kind not in KINDS:
             raise ValueError(f"unknown contact kind {kind!r}")
-        return await self._change(shop_id, user_id, lambda s: self._try(s, kind, now, session, value_felt, override))
+        return await self._change(
+            shop_id, user_id, lambda s: self._try(s, kind, now, session, value_felt, override)
+        )
 
     async def note_purchase(self, shop_id: str, user_id: str, now: int) -> None:
         """A purchase starts the quiet period after it."""
-        await self._change(shop_id, user_id, lambda s: (None, {**s, "purchase": max(now, int(s.get("purchase", 0)))}))
+        await self._change(
+            shop_id, user_id, lambda s: (None, {**s, "purchase": max(now, int(s.get("purchase", 0)))})
+        )
 
-    def _try(self, state: dict[str, Any], kind: str, now: int, session: str | None, value_felt: bool,
-             override: bool) -> tuple[str | None, dict[str, Any] | None]:  # fmt: skip
+    def _try(
+        self,
+        state: dict[str, Any],
+        kind: str,
+        now: int,
+        session: str | None,
+        value_felt: bool,
+        override: bool,
+    ) -> tuple[str | None, dict[str, Any] | None]:
         reason = decide(state, kind, now, session, self.rules, value_felt=value_felt, override=override)
         return (reason, None) if reason is not None else (None, spent(state, kind, now, session))
 
@@ -112,17 +159,22 @@ class ContactBudget:
         for _ in range(20):
             try:
                 async with self.db.engine.begin() as conn:
-                    row = (await conn.execute(
-                        select(c.state, c.version).where(c.shop_id == shop_id, c.user_id == user_id)
-                    )).first()  # fmt: skip
+                    row = (
+                        await conn.execute(
+                            select(c.state, c.version).where(c.shop_id == shop_id, c.user_id == user_id)
+                        )
+                    ).first()
                     state, version = (dict(row.state), int(row.version)) if row is not None else ({}, 0)
                     reason, new = change(state)
                     self._mirror[key] = state
                     if new is None:
                         return reason  # type: ignore[no-any-return]
                     if row is None:
-                        await conn.execute(insert(contact_budget).values(shop_id=shop_id, user_id=user_id,
-                                                                         state=new, version=1))  # fmt: skip
+                        await conn.execute(
+                            insert(contact_budget).values(
+                                shop_id=shop_id, user_id=user_id, state=new, version=1
+                            )
+                        )
                     else:
                         done = await conn.execute(
                             update(contact_budget)

@@ -249,8 +249,9 @@ class Room:
 
     # --- the durable path ------------------------------------------------------------------------
     def record(
-        self, m: Member | None, cid: str | None, event: Event[Any], message: RoomMessage | None, prio: Priority = Priority.HIGH,
-        after: Callable[[int | None], None] | None = None, once: str | None = None, echo: RoomMessage | None = None,
+        self, m: Member | None, cid: str | None, event: Event[Any], message: RoomMessage | None,
+        prio: Priority = Priority.HIGH, after: Callable[[int | None], None] | None = None,
+        once: str | None = None, echo: RoomMessage | None = None,
     ) -> asyncio.Future[None]:  # fmt: skip
         """Append `event`; once committed, publish `message` under the seq the log gave it and ack `cid`.
 

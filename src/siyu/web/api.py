@@ -35,6 +35,7 @@ from siyu.web.models import (
     TokenRequest,
 )
 from siyu.web.orders_api import add_order_routes
+from siyu.web.playbooks_api import add_playbook_routes
 from siyu.web.security import SecurityHeaders, page_policy
 from siyu.web.strict import StrictRoute
 
@@ -72,6 +73,7 @@ def create_api(node: "Node") -> FastAPI:
     add_order_routes(app, node, live_room)
     add_luckybag_routes(app, live_room)
     add_interaction_routes(app, live_room, Staff)
+    add_playbook_routes(app, node, live_room, Staff)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:

@@ -40,7 +40,9 @@ class Effects(Protocol):
 
     async def pin(self, run: RunCtx, product_id: str | None) -> bool: ...
 
-    async def invite(self, run: RunCtx, user_id: str, channel: str, incentive: str, text: str) -> dict[str, Any]: ...
+    async def invite(
+        self, run: RunCtx, user_id: str, channel: str, incentive: str, text: str
+    ) -> dict[str, Any]: ...
 
     async def assistant(self, run: RunCtx, kind: str, to: str) -> str | None: ...
 
@@ -48,9 +50,13 @@ class Effects(Protocol):
 
     async def tag(self, run: RunCtx, user_id: str, tag: str) -> None: ...
 
-    async def record(self, run: RunCtx, type_name: str, body: dict[str, Any], user_id: str | None) -> None: ...
+    async def record(
+        self, run: RunCtx, type_name: str, body: dict[str, Any], user_id: str | None
+    ) -> None: ...
 
-    async def spend(self, run: RunCtx, user_id: str, kind: str, *, value_felt: bool, override: bool) -> str | None:
+    async def spend(
+        self, run: RunCtx, user_id: str, kind: str, *, value_felt: bool, override: bool
+    ) -> str | None:
         """Spend one contact of `kind` from the viewer's budget: None when allowed, else the reason."""
         ...
 

@@ -137,7 +137,11 @@ class PinProduct(Action):
             if not products:
                 raise ActionFailed("pin.no_products", "店铺没有商品")
             current = ctx.scope.pinned
-            pid = products[(products.index(current) + 1) % len(products)] if current in products else products[0]
+            pid = (
+                products[(products.index(current) + 1) % len(products)]
+                if current in products
+                else products[0]
+            )
         elif pid == "none":
             pid = None
         if not await ctx.effects.pin(ctx, pid):

@@ -1,4 +1,5 @@
-"""Actions that speak: send_private, broadcast, show_card, notify_host, ask_assistant, invite_private_domain."""
+"""Actions that speak: send_private, broadcast, show_card, notify_host, ask_assistant,
+invite_private_domain."""
 
 from __future__ import annotations
 
@@ -60,10 +61,14 @@ class ShowCard(Action):
             raise ActionFailed("card.no_product", "没有正在讲解的商品")
         if pid is not None and ctx.effects.product_name(pid) is None:
             raise ActionFailed("card.unknown_product", pid)
-        card = {"product_id": pid, "title": ctx.text(self.title), "seconds": self.seconds,
-                "benefit": ctx.text(self.benefit) if self.benefit else None}  # fmt: skip
+        card = {
+            "product_id": pid,
+            "title": ctx.text(self.title),
+            "seconds": self.seconds,
+            "benefit": ctx.text(self.benefit) if self.benefit else None,
+        }
         await ctx.effects.card(ctx, ctx.viewer.user_id if ctx.viewer else None, card)
-        return card["title"] or card["benefit"] or (ctx.effects.product_name(pid) if pid else "") or ""
+        return str(card["title"] or card["benefit"] or (ctx.effects.product_name(pid) if pid else "") or "")
 
 
 @register_action("any")
@@ -98,8 +103,9 @@ class AskAssistant(Action):
 
 @register_action("viewer")
 class InvitePrivateDomain(Action):
-    """Invite the viewer to the private domain: `channel` wecom_contact (加企业微信), community_group (加入专属
-    社群), mini_program (小程序), follow_notify (关注开播提醒), with an `incentive`. The QR carries a `state` (≤ 30
+    """Invite the viewer to the private domain: `channel` wecom_contact (加企业微信), community_group
+    (加入专属社群), mini_program (小程序), follow_notify (关注开播提醒), with an `incentive`. The QR carries a
+    `state` (≤ 30
     characters) naming room, session, playbook and viewer for attribution. Spends the `invite` budget and,
     unless `override_value_gate`, needs the viewer to have felt value first."""
 

@@ -33,7 +33,9 @@ class AddPoints(Action):
     reason: str = Field("", max_length=40)
 
     async def run(self, ctx: RunCtx) -> str:
-        await ctx.effects.record(ctx, "points.added", {"points": self.points, "reason": self.reason}, ctx.user_id)
+        await ctx.effects.record(
+            ctx, "points.added", {"points": self.points, "reason": self.reason}, ctx.user_id
+        )
         return f"{self.points:+d}"
 
 

@@ -31,7 +31,8 @@ def _simple(type_name: str, event_type: str, why: str, variables: frozenset[str]
         def attach(self, scope: Scope, fire: FireFn) -> Unsubscribe:
             def seen(event: Event[Any]) -> None:
                 if event.user_id and not event.user_id.startswith("pb:") and self.matches(event):
-                    fire(Fire(self.type, event.user_id, event.ts, event, self.vars(event), why=why))
+                    kind = str(getattr(self, "type", type_name))
+                    fire(Fire(kind, event.user_id, event.ts, event, self.vars(event), why=why))
 
             return scope.on(event_type, seen)
 
@@ -201,8 +202,17 @@ class LikeCount(Trigger):
             if mark > last["mark"]:
                 last["mark"] = mark
                 key = f"likes:{step}:{mark}:{scope.session_id}"
-                fire(Fire(self.type, None, now, None, {"likes": scope.likes}, key=key,
-                          why=f"点赞达到 {mark * step if self.every else step}"))  # fmt: skip
+                fire(
+                    Fire(
+                        self.type,
+                        None,
+                        now,
+                        None,
+                        {"likes": scope.likes},
+                        key=key,
+                        why=f"点赞达到 {mark * step if self.every else step}",
+                    )
+                )
 
         return scope.every(clock)
 
@@ -234,13 +244,24 @@ class QuestionUnanswered(Trigger):
             while due and due[0][0] <= now:
                 at, seq, user, text = heapq.heappop(due)
                 if seq not in answered:
-                    fire(Fire(self.type, user, at, None, {"question": text}, key=f"unanswered:{seq}",
-                              why=f"提问 {self.seconds} 秒无人回复"))  # fmt: skip
+                    fire(
+                        Fire(
+                            self.type,
+                            user,
+                            at,
+                            None,
+                            {"question": text},
+                            key=f"unanswered:{seq}",
+                            why=f"提问 {self.seconds} 秒无人回复",
+                        )
+                    )
 
         return combine(
             scope.on("comment.posted", asked),
-            *(scope.on(t, done, everywhere=True)
-              for t in ("host.replied", "question.dismissed", "assistant.answered")),  # fmt: skip
+            *(
+                scope.on(t, done, everywhere=True)
+                for t in ("host.replied", "question.dismissed", "assistant.answered")
+            ),
             scope.every(clock),
         )
 
@@ -266,8 +287,22 @@ class ManyAsked(Trigger):
             if at is not None and event.ts - at < self.every_s * 1000:
                 return
             last[p.key] = event.ts
-            fire(Fire(self.type, None, event.ts, event, {
-                "question": p.question, "answer": p.answer, "asked": p.asked, "intent": p.intent, "key": p.key,
-                "product_id": p.product_id}, why=f"{p.asked} 人在问"))  # fmt: skip
+            fire(
+                Fire(
+                    self.type,
+                    None,
+                    event.ts,
+                    event,
+                    {
+                        "question": p.question,
+                        "answer": p.answer,
+                        "asked": p.asked,
+                        "intent": p.intent,
+                        "key": p.key,
+                        "product_id": p.product_id,
+                    },
+                    why=f"{p.asked} 人在问",
+                )
+            )
 
         return scope.on("question.grouped", grouped)

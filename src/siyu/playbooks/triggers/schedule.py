@@ -39,14 +39,15 @@ class Schedule(Trigger):
         return (self.offset_s if self.offset_s is not None else self.every_s or 0) * 1000
 
     def attach(self, scope: Scope, fire: FireFn) -> Unsubscribe:
-        state = {"session": None, "n": 0}
+        state: dict[str, int] = {"n": 0}
+        current: list[str | None] = [None]
 
         def clock(now: int) -> None:
             start, session = scope.session_started_at, scope.session_id
             if start is None:
                 return
-            if state["session"] != session:
-                state["session"], state["n"] = session, 0
+            if current[0] != session:
+                current[0], state["n"] = session, 0
             n = state["n"]
             if self.every_s is not None:
                 first = self.offset_s if self.offset_s is not None else self.every_s
@@ -71,7 +72,16 @@ class Schedule(Trigger):
                 at = end - self.before_end_s * 1000
                 state["n"], why = 1, f"下播前 {self.before_end_s} 秒"
             left = max(0, (scope.planned_end or now) - now) // 60_000
-            fire(Fire(self.type, None, now, None, {"minutes_live": (now - start) // 60_000, "minutes_left": left},
-                      key=f"schedule:{n}:{at}:{session}", why=why))  # fmt: skip
+            fire(
+                Fire(
+                    self.type,
+                    None,
+                    now,
+                    None,
+                    {"minutes_live": (now - start) // 60_000, "minutes_left": left},
+                    key=f"schedule:{n}:{at}:{session}",
+                    why=why,
+                )
+            )
 
         return scope.every(clock)

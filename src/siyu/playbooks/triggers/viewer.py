@@ -124,8 +124,16 @@ class StageChanged(Trigger):
             if (self.to == "any" or self.to == new) and v.entered_at is not None:
                 key = f"stage:{new}:{v.user_id}:{scope.session_id}"
                 why = f"进入{STAGE_ZH[new]}阶段"
-                fire(Fire(self.type, v.user_id, ts, key=key, why=why,
-                          vars={"from_stage": STAGE_ZH[old], "to_stage": STAGE_ZH[new]}))  # fmt: skip
+                fire(
+                    Fire(
+                        self.type,
+                        v.user_id,
+                        ts,
+                        key=key,
+                        why=why,
+                        vars={"from_stage": STAGE_ZH[old], "to_stage": STAGE_ZH[new]},
+                    )
+                )
 
         scope.viewers.on_stage.append(staged)
         return lambda: scope.viewers.on_stage.remove(staged)
