@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
 
-from siyu.playbooks.model import Clock, Id, Strict, adapter, register_condition
+from siyu.playbooks.model import Clock, Id, Strict, register_condition, validate_list
 from siyu.playbooks.runtime import Scope
 from siyu.playbooks.viewers import Viewer
 
@@ -180,7 +180,7 @@ class _Group(Strict):
     @field_validator("conditions")
     @classmethod
     def _inner(cls, v: list[Any]) -> list[Any]:
-        return [adapter("condition").validate_python(x) for x in v]
+        return validate_list("condition", v)
 
 
 @register_condition

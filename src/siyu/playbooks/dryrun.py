@@ -90,6 +90,9 @@ class RecordingEffects:
     async def record(self, run: RunCtx, type_name: str, body: dict[str, Any], user_id: str | None) -> None:
         self._would(run, "record", event=type_name, user=user_id, **body)
 
+    async def purchased(self, user_id: str, ts: int) -> None:
+        await self.budget.note_purchase("dry", user_id, ts)
+
     async def spend(
         self, run: RunCtx, user_id: str, kind: str, *, value_felt: bool, override: bool
     ) -> str | None:
@@ -142,6 +145,7 @@ async def dry_run(
         clock = max(clock, event.ts)
         engine.advance(clock)
         engine.committed(event)
+        engine.seen(event)  # live, the room stream also reaches this node (answers watched everywhere)
         for _ in range(3):
             await asyncio.sleep(0)
     await engine.drain()

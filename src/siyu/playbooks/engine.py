@@ -68,6 +68,7 @@ class Engine:
         self.likes_from_events = True
         self.skipped = 0
         self.room_vars: dict[str, Any] = {}  # room_title, host_name, shop_name
+        self._tasks: set[asyncio.Future[None]] = set()
 
     # --- the file ---------------------------------------------------------------------------------
 
@@ -100,6 +101,8 @@ class Engine:
     def committed(self, event: Event[Any]) -> None:
         """An event this node committed (or, in a dry run, the next recorded one): state, then triggers."""
         self._observe(event)
+        if event.type == "order.placed" and event.user_id:
+            self._spawn(self.effects.purchased(event.user_id, event.ts))
         self.scope.committed(event)
 
     def seen(self, event: Event[Any]) -> None:
@@ -296,6 +299,11 @@ class Engine:
                 self.advance(self._sleepers[0][0])
             else:
                 await asyncio.wait(tasks, timeout=0.05)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def stop(self) -> None:
         for c in self.playbooks.values():

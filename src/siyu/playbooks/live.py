@@ -150,6 +150,9 @@ class LiveEffects:
         if feature is not None:
             feature(event)
 
+    async def purchased(self, user_id: str, ts: int) -> None:
+        await self.budget.note_purchase(self.room.info.shop_id, user_id, ts)
+
     async def spend(
         self, run: RunCtx, user_id: str, kind: str, *, value_felt: bool, override: bool
     ) -> str | None:

@@ -27,6 +27,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 MAX_PLAYBOOKS = 200
+MAX_SOURCE = 256 * 1024
+MAX_NODES = 50_000
 MAX_ACTIONS = 40
 Id = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_\-]*$")]
 Clock = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
@@ -90,6 +92,7 @@ def _register(table: dict[str, Registered], subject: str) -> Any:
             raise ValueError(f"{name!r} is registered twice")
         table[name] = Registered(name, model, subject)
         _union_cache.clear()
+        _list_cache.clear()
         return model
 
     return add
@@ -116,11 +119,26 @@ def adapter(kind: str) -> TypeAdapter[Any]:
     """The discriminated union of every registered model of one kind (trigger / condition / action)."""
     got = _union_cache.get(kind)
     if got is None:
-        table = {"trigger": TRIGGERS, "condition": CONDITIONS, "action": ACTIONS}[kind]
-        models = tuple(r.model for r in table.values())
-        union: Any = models[0] if len(models) == 1 else Annotated[Union[models], Field(discriminator="type")]  # noqa: UP007
-        got = _union_cache[kind] = TypeAdapter(union)
+        got = _union_cache[kind] = TypeAdapter(_union_of(kind))
     return got
+
+
+def validate_list(kind: str, items: list[Any]) -> list[Any]:
+    """Validate a list of triggers / conditions / actions as one list, so an error keeps the item's index."""
+    got = _list_cache.get(kind)
+    if got is None:
+        union = _union_of(kind)
+        got = _list_cache[kind] = TypeAdapter(list[union])  # type: ignore[valid-type]
+    return list(got.validate_python(items))
+
+
+_list_cache: dict[str, TypeAdapter[Any]] = {}
+
+
+def _union_of(kind: str) -> Any:
+    table = {"trigger": TRIGGERS, "condition": CONDITIONS, "action": ACTIONS}[kind]
+    models = tuple(r.model for r in table.values())
+    return models[0] if len(models) == 1 else Annotated[Union[models], Field(discriminator="type")]  # noqa: UP007
 
 
 class Playbook(Strict):
@@ -146,17 +164,17 @@ class Playbook(Strict):
     @field_validator("trigger")
     @classmethod
     def _triggers(cls, v: list[Any]) -> list[Any]:
-        return [adapter("trigger").validate_python(t) for t in v]
+        return validate_list("trigger", v)
 
     @field_validator("conditions")
     @classmethod
     def _conditions(cls, v: list[Any]) -> list[Any]:
-        return [adapter("condition").validate_python(c) for c in v]
+        return validate_list("condition", v)
 
     @field_validator("actions")
     @classmethod
     def _actions(cls, v: list[Any]) -> list[Any]:
-        return [adapter("action").validate_python(a) for a in v]
+        return validate_list("action", v)
 
     @property
     def subject(self) -> str:
@@ -187,6 +205,8 @@ def _path(loc: tuple[Any, ...]) -> str:
             out += f"[{text}]"
         elif text.startswith("function-") or text in ("list", "dict"):
             continue
+        elif out.endswith("]") and (text in TRIGGERS or text in CONDITIONS or text in ACTIONS):
+            continue  # the discriminated union's tag: the item's index says which one
         else:
             out += ("." if out else "") + text
     return out or "(document)"
@@ -202,14 +222,26 @@ def parse_file(text: str, source: str = "<playbook>") -> PlaybookFile:
     from siyu.playbooks import registry  # noqa: F401 - the trigger/condition/action modules register
     from siyu.playbooks.semantics import check
 
+    if len(text) > MAX_SOURCE:
+        raise PlaybookIssue(source, [{"path": "(document)", "message": f"longer than {MAX_SOURCE} characters",
+                                      "type": "playbook.too_large"}])  # fmt: skip
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "(document)"
-        raise PlaybookIssue(source, [{"path": where, "message": f"not YAML: {exc}", "type": "yaml"}]) from exc
+        at = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "(document)"
+        raise PlaybookIssue(source, [{"path": at, "message": f"not YAML: {exc}", "type": "yaml"}]) from exc
     if not isinstance(data, dict):
         raise PlaybookIssue(source, [{"path": "(document)", "message": "expected a mapping", "type": "type"}])
+    budget = [MAX_NODES]
+    where = _cycle(data, [], "", budget)
+    if budget[0] < 0:
+        message = f"more than {MAX_NODES} values once YAML aliases are expanded"
+        raise PlaybookIssue(source, [{"path": "(document)", "message": message, "type": "playbook.too_large"}])  # noqa: E501
+    if where is not None:
+        message = "a YAML alias refers to its own parent (a cycle, e.g. through choose)"
+        issue = {"path": where or "(document)", "message": message, "type": "playbook.cycle"}
+        raise PlaybookIssue(source, [issue])
     try:
         doc = PlaybookFile.model_validate(data)
     except ValidationError as exc:
@@ -218,6 +250,26 @@ def parse_file(text: str, source: str = "<playbook>") -> PlaybookFile:
     if problems:
         raise PlaybookIssue(source, problems)
     return doc
+
+
+def _cycle(node: Any, parents: list[int], path: str, budget: list[int]) -> str | None:
+    """The path of the first node that contains one of its own parents (YAML aliases can build that); stops
+    when the expanded document has more than `budget` values (aliases of aliases multiply)."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        return None
+    if isinstance(node, dict | list):
+        if id(node) in parents:
+            return path
+        parents.append(id(node))
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, child in items:
+            sub = f"{path}[{key}]" if isinstance(key, int) else (f"{path}.{key}" if path else str(key))
+            found = _cycle(child, parents, sub, budget)
+            if found is not None:
+                return found
+        parents.pop()
+    return None
 
 
 def load_file(path: str) -> PlaybookFile:

@@ -18,7 +18,8 @@ from siyu.playbooks.actions.base import ActionFailed, RunCtx
 from siyu.playbooks.actions.flow import Choose, RandomSplit, Wait
 from siyu.playbooks.conditions import TZ, Check, Checker, compile_condition, in_window
 from siyu.playbooks.experiments import assign
-from siyu.playbooks.model import Playbook, QuietHours
+from siyu.playbooks.model import Playbook, QuietHours, validate_list
+from siyu.rooms.budget import AFTER_PURCHASE_MS
 
 log = logging.getLogger(__name__)
 
@@ -115,9 +116,7 @@ class Runner:
         if exp is not None and ctx.variant is not None:
             chosen = next((v for v in exp.variants if v.name == ctx.variant), None)
             if chosen is not None and chosen.actions is not None:
-                from siyu.playbooks.model import adapter
-
-                actions = [adapter("action").validate_python(a) for a in chosen.actions]
+                actions = validate_list("action", chosen.actions)
         await self.actions(ctx, trace, actions, sleep)
         failed = [a for a in trace.actions if a["status"] in ("failed", "refused")]
         trace.status = "ok" if not failed else "failed" if len(failed) == len(trace.actions) else "partial"
@@ -155,6 +154,11 @@ class Runner:
                     code="quiet_hours",
                     reading=f"免打扰时段 {self.quiet.start}-{self.quiet.end}",
                 )
+                return
+            bought = ctx.viewer.last_order_at
+            if kind == "invite" and bought is not None and 0 <= ctx.now - bought < AFTER_PURCHASE_MS:
+                code = "budget.after_purchase"
+                step.update(status="refused", code=code, reading=_REASONS[code])
                 return
             override = bool(getattr(action, "override_value_gate", False))
             felt = ctx.viewer.value_felt(ctx.now)

@@ -16,7 +16,7 @@ from typing import Any
 
 from siyu.playbooks.actions.flow import Choose, RandomSplit, Wait
 from siyu.playbooks.actions.messages import AskAssistant, InvitePrivateDomain
-from siyu.playbooks.model import ACTIONS, TRIGGERS, Playbook, PlaybookFile, adapter
+from siyu.playbooks.model import ACTIONS, TRIGGERS, Playbook, PlaybookFile, validate_list
 from siyu.playbooks.render import ROOM_VARS, VIEWER_VARS, TemplateIssue
 from siyu.playbooks.render import check as check_template
 from siyu.rooms.budget import INVITE_GAP_MS
@@ -65,7 +65,7 @@ def _playbook(doc: PlaybookFile, pb: Playbook, base: str, add: Any) -> None:
         for j, variant in enumerate(pb.experiment.variants):
             if variant.actions is not None:
                 try:
-                    acts = [adapter("action").validate_python(a) for a in variant.actions]
+                    acts = validate_list("action", variant.actions)
                 except ValueError as exc:
                     add(f"{base}.experiment.variants[{j}].actions", "action.invalid", str(exc))
                     continue
@@ -82,13 +82,18 @@ def _playbook(doc: PlaybookFile, pb: Playbook, base: str, add: Any) -> None:
                     f"the run may reach {(horizon + waited) // 60_000} min, "
                     f"past the planned {doc.planned_minutes} min",
                 )
-        invites = _invite_times(actions, 0)
-        for a, b in zip(invites, invites[1:], strict=False):
-            if b[0] - a[0] < INVITE_GAP_MS:
-                add(f"{path}", "invite.budget", "two invites in one run less than 10 minutes apart")
         entry = all(t.type == "viewer_enter" for t in pb.trigger)
-        for _, invite in invites:
-            if entry and not value_gated and not invite.override_value_gate:
+        flagged: set[int] = set()
+        too_close: set[int] = set()
+        for invites in _invite_paths(actions, 0):
+            for a, b in zip(invites, invites[1:], strict=False):
+                if b[0] - a[0] < INVITE_GAP_MS and id(b[1]) not in too_close:
+                    too_close.add(id(b[1]))
+                    add(f"{path}", "invite.budget", "two invites in one run less than 10 minutes apart")
+            for _, invite in invites:
+                if not entry or value_gated or invite.override_value_gate or id(invite) in flagged:
+                    continue
+                flagged.add(id(invite))
                 add(
                     path,
                     "invite.before_value",
@@ -133,22 +138,44 @@ def _paths(actions: list[Any], path: str, waited: int) -> list[tuple[int, str]]:
     return worst
 
 
-def _invite_times(actions: list[Any], at: int) -> list[tuple[int, InvitePrivateDomain]]:
-    out: list[tuple[int, InvitePrivateDomain]] = []
+Timed = list[tuple[int, InvitePrivateDomain]]
+
+
+def _invite_paths(actions: list[Any], at: int, limit: int = 64) -> list[Timed]:
+    """The invites of each path through the actions (a branch of choose / random_split is one path), with
+    the time into the run they happen at (waits add up)."""
+    paths: list[tuple[int, Timed]] = [(at, [])]
     for action in actions:
         if isinstance(action, Wait):
-            at += int(action.seconds * 1000)
+            paths = [(t + int(action.seconds * 1000), got) for t, got in paths]
         elif isinstance(action, InvitePrivateDomain):
-            out.append((at, action))
+            paths = [(t, [*got, (t, action)]) for t, got in paths]
         elif isinstance(action, Choose | RandomSplit):
-            pass  # one branch runs: invites in different branches do not add up
-    return out
+            grown = []
+            for t, got in paths:
+                for child in action.children():
+                    for sub in _invite_paths(child, t, limit):
+                        end = max([t, *(x for x, _ in sub)])
+                        grown.append((end, got + sub))
+            paths = grown[:limit] or paths
+    return [got for _, got in paths]
 
 
 def _mentions_value(condition: Any) -> bool:
-    if any(getattr(condition, name, None) is not None for name in VALUE_CONDITIONS):
-        return True
-    return any(_mentions_value(c) for c in getattr(condition, "conditions", []) or [])
+    """Whether a condition requires that value was felt: value_felt true, a positive score_min, a stage
+    past entry, or a purchase ("not" and "or" do not count: they can let a viewer through without it)."""
+    t = getattr(condition, "type", "")
+    if t == "and":
+        return any(_mentions_value(c) for c in condition.conditions)
+    if t != "viewer":
+        return False
+    stage = condition.stage
+    return bool(
+        condition.value_felt is True
+        or (condition.score_min or 0) > 0
+        or (stage and "entry" not in stage)
+        or condition.purchased is True
+    )
 
 
 __all__ = ["TRIGGERS", "check"]

@@ -64,7 +64,8 @@ class Viewer:
     likes: int = 0
     benefit: str | None = None  # the first benefit received this session
     orders: int = 0
-    last_purchase: str | None = None  # product id of the last order
+    last_purchase: str | None = None  # the short name of the last order's first product
+    last_order_at: int | None = None
     vote: str | None = None  # their option in the latest poll
     fan: bool = False
     tags: set[str] = field(default_factory=set)
@@ -168,6 +169,7 @@ class ViewerBook:
                 v.fan = True
             elif t == "order.placed":
                 v.orders += 1
+                v.last_order_at = ts
                 items = getattr(p, "items", None) or []
                 if items and isinstance(items[0], dict):
                     pid = str(items[0].get("product_id") or "")

@@ -54,6 +54,10 @@ class Effects(Protocol):
         self, run: RunCtx, type_name: str, body: dict[str, Any], user_id: str | None
     ) -> None: ...
 
+    async def purchased(self, user_id: str, ts: int) -> None:
+        """A purchase: the contact budget's quiet period after it starts (on every node's reading)."""
+        ...
+
     async def spend(
         self, run: RunCtx, user_id: str, kind: str, *, value_felt: bool, override: bool
     ) -> str | None:

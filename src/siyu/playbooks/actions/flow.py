@@ -8,11 +8,11 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from siyu.playbooks.actions.base import Action
-from siyu.playbooks.model import Id, Strict, adapter, register_action
+from siyu.playbooks.model import Id, Strict, register_action, validate_list
 
 
 def _actions(v: list[Any]) -> list[Any]:
-    return [adapter("action").validate_python(a) for a in v]
+    return validate_list("action", v)
 
 
 @register_action("any")
@@ -30,7 +30,7 @@ class Branch(Strict):
     @field_validator("conditions")
     @classmethod
     def _conditions(cls, v: list[Any]) -> list[Any]:
-        return [adapter("condition").validate_python(c) for c in v]
+        return validate_list("condition", v)
 
     @field_validator("actions")
     @classmethod
