@@ -47,6 +47,11 @@ class Loaded:
     errors: list[dict[str, str]] = field(default_factory=list)
     code: int = 0  # 0 valid, 1 invalid, 2 unreadable
 
+    def report(self) -> dict[str, Any]:
+        """`validate --json`'s entry: file, ok, the playbook ids (null when invalid), errors."""
+        ids = [pb.id for pb in self.doc.playbooks] if self.doc is not None else None
+        return {"file": self.file, "ok": self.code == 0, "playbooks": ids, "errors": self.errors}
+
 
 def _read(path: Path) -> str:
     """The file's text; OSError or UnicodeDecodeError when it cannot be read."""
@@ -83,7 +88,8 @@ def load(path: Path) -> Loaded:
 
 def _print_errors(loaded: Loaded, out: Console) -> None:
     for e in loaded.errors:
-        line = f"{loaded.file}: {e['path']}: {e['message']} [{e['type']}]"
+        message = " ".join(e["message"].split())  # one line per error (YAML's messages span several)
+        line = f"{loaded.file}: {e['path']}: {message} [{e['type']}]"
         out.print(f"[red]✗[/red] {escape(line)}", soft_wrap=True, highlight=False)
 
 
@@ -98,10 +104,7 @@ def validate(
     results = [load(f) for f in files]
     code = max(r.code for r in results)
     if as_json:
-        entries: list[dict[str, Any]] = [{"file": r.file, "ok": r.code == 0, "errors": r.errors} for r in results]
-        for entry, r in zip(entries, results, strict=True):
-            entry["playbooks"] = [pb.id for pb in r.doc.playbooks] if r.doc is not None else None
-        report = {"ok": code == 0, "files": entries}
+        report = {"ok": code == 0, "files": [r.report() for r in results]}
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         for r in results:
