@@ -98,7 +98,8 @@ def validate(
     files: Annotated[list[Path], typer.Argument(help="Playbook files (YAML or JSON)")],
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report instead")] = False,
 ) -> None:
-    """Check playbook files: each valid file's playbook count, or each error as `FILE: path: message [code]`.
+    """Check playbook files: each valid file's playbooks, or each error (file, path in the document, message
+    and code).
 
     Exit 1 when a file does not validate, 2 when a file is missing or unreadable."""
     results = [load(f) for f in files]
