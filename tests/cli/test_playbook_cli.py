@@ -200,6 +200,15 @@ def test_an_invite_on_entry_gated_on_no_value_is_refused() -> None:
     assert [e["type"] for e in caught.value.errors] == ["invite.before_value"]
 
 
+@pytest.mark.xfail(strict=True, reason="engine bug: invites in choose/random_split branches are not checked")
+def test_an_invite_on_entry_inside_a_branch_is_refused() -> None:
+    new = "[{type: viewer, new: true}]"
+    branch = f"[{{type: choose, choices: [{{conditions: {new}, actions: {INVITE}}}]}}]"
+    with pytest.raises(PlaybookIssue) as caught:
+        parse_file(one(ENTER, branch), "f.yaml")
+    assert [e["type"] for e in caught.value.errors] == ["invite.before_value"]
+
+
 # --- schema ------------------------------------------------------------------------------------------
 
 
