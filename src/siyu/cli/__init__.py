@@ -2,8 +2,8 @@
 
 One module per command group: ``serve.py`` (serve, demo), ``tokens.py`` (token issue), ``bench.py``
 (bench ...), ``assistant.py`` (assistant ask | answer | eval | recommend-eval), ``luckybag.py``
-(luckybag verify), ``events.py`` (events export); ``common.py`` has what they share. The console script
-is ``siyu = "siyu.cli:main"``.
+(luckybag verify), ``events.py`` (events export), ``playbook.py`` (playbook validate | schema | dry-run);
+``common.py`` has what they share. The console script is ``siyu = "siyu.cli:main"``.
 """
 
 import typer
@@ -12,6 +12,7 @@ from siyu.cli.assistant import assistant_app
 from siyu.cli.bench import bench_app
 from siyu.cli.events import events_app
 from siyu.cli.luckybag import luckybag_app
+from siyu.cli.playbook import playbook_app
 from siyu.cli.serve import demo, serve
 from siyu.cli.tokens import token_app
 
@@ -23,6 +24,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(assistant_app, name="assistant")
 app.add_typer(luckybag_app, name="luckybag")
 app.add_typer(events_app, name="events")
+app.add_typer(playbook_app, name="playbook")
 app.command()(serve)
 app.command()(demo)
 
