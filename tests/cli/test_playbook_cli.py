@@ -2,7 +2,7 @@
 printed), the JSON Schema, and a dry run of a hand-written recorded session (events made with the real
 payload classes and `event_to_json`) printed in order and as JSON; the error exits (1 / 2, no traceback).
 
-The tests marked xfail(strict) are bugs of the playbook engine found here (they pass once it is fixed)."""
+The tests after the cycle case were bugs of the playbook engine found here (fixed since)."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ HI = "[{type: broadcast, text: hi}]"
 INVITE = "[{type: invite_private_domain, channel: wecom_contact, text: 加我}]"
 ENTER = "{type: viewer_enter}"
 BAD: dict[str, tuple[str, str, str]] = {  # name -> (document, path printed, code)
-    "unknown trigger type": (one("{type: teleport}", HI), "playbooks[0].trigger", "union_tag_invalid"),
+    "unknown trigger type": (one("{type: teleport}", HI), "playbooks[0].trigger[0]", "union_tag_invalid"),
     "wrong field type": (one(ENTER, HI, more="    max: many\n"), "playbooks[0].max", "int_parsing"),
     "wrong top-level type": ("planned_minutes: lots\nplaybooks: []\n", "planned_minutes", "int_parsing"),
     "unknown template variable": (
@@ -89,11 +89,11 @@ BAD: dict[str, tuple[str, str, str]] = {  # name -> (document, path printed, cod
     ),
     "invite on entry before value": (one(ENTER, INVITE), "playbooks[0].actions", "invite.before_value"),
     "not a mapping": ("- a\n- b\n", "(document)", "type"),
-    "an alias cycle": ("a: &x [*x]\n", "a", "extra_forbidden"),
+    "an alias cycle": ("a: &x [*x]\n", "a[0]", "playbook.cycle"),
     "not YAML": ("playbooks: [\n", "line 2, column 1", "yaml"),
 }  # fmt: skip
 
-# A cycle through `choose`: the model's validators follow the alias without end (see the xfail below).
+# A cycle through `choose` (a YAML alias to its own parent): refused with its path before validation.
 CHOOSE = "{type: choose, choices: [{conditions: [{type: viewer, new: true}], actions: *x}]}"
 CHOOSE_CYCLE = one(ENTER, f"&x [{CHOOSE}]")
 
@@ -174,17 +174,16 @@ def test_validate_refuses_a_cycle_through_choose_without_a_traceback(tmp_path: P
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert error_lines(result.output) == [
-        f"✗ {bad}: (document): 嵌套过深或循环引用（YAML 别名引用了它自己？） [document.too_deep]"
+        f"✗ {bad}: playbooks[0].actions[0].choices[0].actions: "
+        "a YAML alias refers to its own parent (a cycle, e.g. through choose) [playbook.cycle]"
     ]
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError, reason="engine bug: validation recurses on a cycle")
 def test_the_loader_refuses_a_cycle_through_choose() -> None:
     with pytest.raises(PlaybookIssue):
         parse_file(CHOOSE_CYCLE, "cycle.yaml")
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: an error inside a trigger/action list loses its index")
 def test_an_error_in_an_action_names_the_actions_index() -> None:
     text = one(ENTER, "[{type: broadcast, text: a}, {type: wait, seconds: x}]")
     with pytest.raises(PlaybookIssue) as caught:
@@ -192,7 +191,6 @@ def test_an_error_in_an_action_names_the_actions_index() -> None:
     assert [e["path"] for e in caught.value.errors] == ["playbooks[0].actions[1].seconds"]
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: `value_felt: false` counts as a value condition")
 def test_an_invite_on_entry_gated_on_no_value_is_refused() -> None:
     text = one(ENTER, INVITE, more="    conditions: [{type: viewer, value_felt: false}]\n")
     with pytest.raises(PlaybookIssue) as caught:
@@ -200,7 +198,6 @@ def test_an_invite_on_entry_gated_on_no_value_is_refused() -> None:
     assert [e["type"] for e in caught.value.errors] == ["invite.before_value"]
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: invites in choose/random_split branches are not checked")
 def test_an_invite_on_entry_inside_a_branch_is_refused() -> None:
     new = "[{type: viewer, new: true}]"
     branch = f"[{{type: choose, choices: [{{conditions: {new}, actions: {INVITE}}}]}}]"
@@ -360,7 +357,7 @@ def test_dry_run_refuses_bad_input_without_a_traceback(tmp_path: Path) -> None:
     bad = write(tmp_path, "bad.yaml", BAD["unknown trigger type"][0])
     result = invoke("dry-run", str(bad), "--events", str(events))
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert error_lines(result.stderr)[0].startswith(f"✗ {bad}: playbooks[0].trigger: ")
+    assert error_lines(result.stderr)[0].startswith(f"✗ {bad}: playbooks[0].trigger[0]: ")
 
     lines = events.read_text(encoding="utf-8").splitlines()
     broken = write(tmp_path, "broken.jsonl", "\n".join([lines[0], "{not json", *lines[1:]]) + "\n")
@@ -386,7 +383,6 @@ def test_dry_run_refuses_bad_input_without_a_traceback(tmp_path: Path) -> None:
     assert invoke("dry-run", str(tmp_path / "none.yaml"), "--events", str(events)).exit_code == 2
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: a dry run never feeds `seen`, so answers are not noticed")
 def test_dry_run_an_answered_question_does_not_fire_question_unanswered(tmp_path: Path) -> None:
     nudge = "[{type: notify_host, text: '{{ question }} 还没人回', priority: high}]"
     playbook = write(tmp_path, "nudge.yaml", one("{type: question_unanswered, seconds: 30}", nudge))
