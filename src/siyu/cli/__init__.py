@@ -2,7 +2,8 @@
 
 One module per command group: ``serve.py`` (serve, demo), ``tokens.py`` (token issue), ``bench.py``
 (bench ...), ``assistant.py`` (assistant ask | answer | eval | recommend-eval), ``luckybag.py``
-(luckybag verify), ``events.py`` (events export), ``playbook.py`` (playbook validate | schema | dry-run);
+(luckybag verify), ``events.py`` (events export), ``room.py`` (room create --template),
+``playbook.py`` (playbook validate | schema | dry-run);
 ``common.py`` has what they share. The console script is ``siyu = "siyu.cli:main"``.
 """
 
@@ -13,6 +14,7 @@ from siyu.cli.bench import bench_app
 from siyu.cli.events import events_app
 from siyu.cli.luckybag import luckybag_app
 from siyu.cli.playbook import playbook_app
+from siyu.cli.room import room_app
 from siyu.cli.serve import demo, serve
 from siyu.cli.tokens import token_app
 
@@ -25,6 +27,7 @@ app.add_typer(assistant_app, name="assistant")
 app.add_typer(luckybag_app, name="luckybag")
 app.add_typer(events_app, name="events")
 app.add_typer(playbook_app, name="playbook")
+app.add_typer(room_app, name="room")
 app.command()(serve)
 app.command()(demo)
 

@@ -4,10 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from siyu.playbooks.feature import Playbooks
+from siyu.playbooks.feature import Playbooks, shipped
 from siyu.playbooks.model import PlaybookFile, parse_file
 from siyu.playbooks.store import PlaybookStore
+from siyu.rooms.service import RoomInfo, RoomService
 from siyu.rooms.services import RoomServices
+
+SCENARIOS = ("ecommerce", "show", "one_on_one")
+"""The shipped scenario templates: 带货直播, 秀场直播, 1V1社交直播 (`siyu room create --template`)."""
+
+
+async def create_from_template(
+    rooms: RoomService, room_id: str, shop_id: str, title: str, template: str, by: str
+) -> tuple[RoomInfo, int, PlaybookFile]:
+    """Create (or update) a room whose playbooks are a shipped template, with the template's welcome."""
+    if template not in SCENARIOS:
+        raise LookupError(template)
+    source = shipped(template)
+    doc = parse_file(source, f"template {template}")
+    info = await rooms.create_room(room_id, shop_id, title, doc.welcome)
+    version = await PlaybookStore(rooms.db).save(room_id, source, by)
+    return info, version, doc
 
 
 async def put_document(
