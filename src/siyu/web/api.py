@@ -15,6 +15,8 @@ from fastapi.staticfiles import StaticFiles
 
 from siyu import __version__
 from siyu.auth import AuthError, Claims, Role
+from siyu.playbooks.feature import Playbooks
+from siyu.playbooks.service import create_from_template
 from siyu.realtime import protocol as wire
 from siyu.realtime.protocol import RoomMessage, message_types
 from siyu.rooms.features import Products, Questions, Reactions
@@ -179,10 +181,22 @@ def create_api(node: "Node") -> FastAPI:
         if "shop" not in await node.rooms.catalog_document(body.shop_id):
             raise ApiError(404, "shop_not_found", f"no shop {body.shop_id}: PUT its catalog first")
         try:
-            info = await node.rooms.create_room(body.id, body.shop_id, body.title, body.welcome_template)
+            version = None
+            if body.template is not None:  # the scenario's playbooks (and its welcome)
+                info, version, _doc = await create_from_template(
+                    node.rooms, body.id, body.shop_id, body.title, body.template, _c.user
+                )
+                if body.welcome_template:
+                    welcome = body.welcome_template
+                    info = await node.rooms.create_room(body.id, body.shop_id, body.title, welcome)
+                loaded = node.registry.loaded(body.id)
+                if loaded is not None:  # a live room runs the new document at once, on every node
+                    loaded.feature(Playbooks).changed(version, None, _c.user)
+            else:
+                info = await node.rooms.create_room(body.id, body.shop_id, body.title, body.welcome_template)
         except Exception as exc:
             raise ApiError(422, "room.invalid", f"cannot create room: {type(exc).__name__}") from exc
-        return {"id": info.id, "shop_id": info.shop_id, "title": info.title}
+        return {"id": info.id, "shop_id": info.shop_id, "title": info.title, "playbooks_version": version}
 
     @app.get("/api/rooms/{room_id}", responses=responses(404))
     async def room_state(room_id: str) -> dict[str, Any]:

@@ -138,6 +138,9 @@ class RoomCreate(BaseModel):
     shop_id: Id
     title: Line200
     welcome_template: Template | None = None
+    template: Literal["ecommerce", "show", "one_on_one"] | None = Field(
+        None, description="a shipped scenario template: its playbooks (and its welcome, unless one is given)"
+    )
 
 
 class SessionStart(BaseModel):
