@@ -1,4 +1,5 @@
-"""Actions that run an interaction: push_coupon, start_poll, start_lucky_bag, pin_topic (through the
+"""Actions that run an interaction: push_coupon, start_poll, start_lucky_bag, start_flash_sale, pin_topic
+(through the
 owning feature's own staff message, `services.act`), and pin_product (the service layer's pin).
 
 The playbook knows interactions only as frames (data): the frame is validated by the interaction's own
@@ -108,6 +109,29 @@ class StartLuckyBag(FrameAction):
 
     def frame(self, ctx: RunCtx | None) -> dict[str, Any]:
         return {"prize": self.prize, "entry": self.entry, "winners": self.winners, "seconds": self.seconds}
+
+
+@register_action("any")
+class StartFlashSale(FrameAction):
+    """A flash sale (限时秒杀): `product_id` (or `current`: the pinned one) at `price` yuan, `quantity` units for
+    `seconds`, at most `per_user` each."""
+
+    type: Literal["start_flash_sale"]
+    product_id: str = Field(min_length=1, max_length=64)
+    price: float = Field(gt=0, le=1_000_000, allow_inf_nan=False)
+    quantity: int = Field(ge=1, le=100_000)
+    seconds: int = Field(60, ge=10, le=3600)
+    per_user: int = Field(1, ge=1, le=10)
+    frame_type: ClassVar[str] = "flash_push"
+
+    def frame(self, ctx: RunCtx | None) -> dict[str, Any]:
+        pid = self.product_id
+        if pid == "current":
+            pid = (ctx.scope.pinned if ctx is not None else None) or "current"
+            if ctx is not None and pid == "current":
+                raise ActionFailed("card.no_product", "没有正在讲解的商品")
+        return {"product_id": pid, "price": self.price, "quantity": self.quantity, "seconds": self.seconds,
+                "per_user": self.per_user}  # fmt: skip
 
 
 @register_action("any")
