@@ -113,8 +113,8 @@ class StartLuckyBag(FrameAction):
 
 @register_action("any")
 class StartFlashSale(FrameAction):
-    """A flash sale (限时秒杀): `product_id` (or `current`: the pinned one) at `price` yuan, `quantity` units for
-    `seconds`, at most `per_user` each."""
+    """A flash sale (限时秒杀): `product_id` (or `current`: the pinned one) at `price` yuan, `quantity`
+    units for `seconds`, at most `per_user` each."""
 
     type: Literal["start_flash_sale"]
     product_id: str = Field(min_length=1, max_length=64)
