@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 import uvloop
@@ -90,9 +89,11 @@ def demo(
 ) -> None:
     """A live room on SQLite with a simulated audience; prints the viewer and host URLs."""
     from siyu.app import Node, tune_gc
+    from siyu.playbooks.feature import Playbooks
+    from siyu.playbooks.service import create_from_template
     from siyu.rooms.features import Products
+    from siyu.rooms.welcome import WelcomeRenderer
     from siyu.sim.audience import Audience, AudienceConfig
-    from siyu.sim.host import DemoHost
 
     settings = load_or_exit(None, port=port, db_url=db)
     logging.basicConfig(level=logging.WARNING)
@@ -101,6 +102,13 @@ def demo(
         node = Node(settings)
         room = "demo"
         await node.start(demo_room=room)
+        # the room runs the 带货直播 template: its playbooks drive the interactions (and the pin rotation)
+        info, version, _doc = await create_from_template(
+            node.rooms, room, "wanwan", "晚晚的衣橱·秋冬上新专场", "ecommerce", "demo"
+        )
+        live_room = await node.services.room(room)
+        live_room.members.welcome = WelcomeRenderer(info.welcome_template)
+        live_room.feature(Playbooks).changed(version, None, "demo")
         await node.ensure_demo_room(room, new_session=True)  # each run of the demo is its own live session
         tune_gc()
         viewer = node.signer.issue(room=room, user="demo-you", role=Role.VIEWER, nickname=nickname, level=6)
@@ -117,13 +125,8 @@ def demo(
             AudienceConfig(arrivals, max_online, mean_comment_gap_s=comment_gap, avoid_names=(nickname,)),
             products={str(p["id"]): p for p in listing},
         )  # fmt: skip
-        # the host's interactions go to well-stocked products (the flash sale, the 选款 poll)
-        stocked = [str(p["id"]) for p in sorted(listing, key=lambda p: -sum((p.get("stock") or {}).values()))]
-        host_bot = DemoHost(node.ws_url, node.signer, room, stocked[:4])
         stop = asyncio.Event()
         sim = asyncio.create_task(audience.run(stop))
-        showing = asyncio.create_task(_rotate_pins(node, room, stop))
-        hosting = asyncio.create_task(host_bot.run(stop))
         try:
             if duration > 0:
                 await asyncio.wait([asyncio.create_task(until_signalled())], timeout=duration)
@@ -132,10 +135,10 @@ def demo(
         finally:
             stop.set()
             await sim
-            await showing
-            await hosting
             await asyncio.sleep(0.3)  # the last leaves reach the log
             report = await node.session_report(room)
+            engine = live_room.feature(Playbooks).engine
+            runs = {pid: dict(c.counts) for pid, c in engine.playbooks.items() if c.counts}
             await node.stop()
             console.rule("本场小结")
             if report is not None:
@@ -147,19 +150,9 @@ def demo(
                 f"点赞 {s.likes} 次，礼物 {s.gifts} 个，领券 {s.claims} 张，投票 {s.votes} 次，"
                 f"下单 {s.orders} 笔共 {s.gmv:.2f} 元；被拒绝的操作：{refused}。"
             )
+            done = sum(n.get("ok", 0) + n.get("partial", 0) for n in runs.values())
+            console.print(f"带货直播剧本：{len(runs)} 个剧本运行过，共执行 {done} 次（见自动化日志）。")
+            for pid, counts in sorted(runs.items()):
+                console.print(f"  · {pid}: " + "，".join(f"{k} {v}" for k, v in sorted(counts.items())))
 
     uvloop.run(main())
-
-
-async def _rotate_pins(node: Any, room_id: str, stop: asyncio.Event, every_s: float = 60.0) -> None:
-    """The demo host shows products in turn (讲解中), so viewers' "这件" questions have a product."""
-    products = (await node.services.room(room_id)).products
-    if not products:
-        return
-    order = sorted(products, key=lambda pid: products[pid].get("link_no") or 0)
-    i = 0
-    while not stop.is_set():
-        await node.services.pin(room_id, order[i % len(order)])
-        i += 1
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), every_s)

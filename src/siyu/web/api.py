@@ -191,6 +191,7 @@ def create_api(node: "Node") -> FastAPI:
                     info = await node.rooms.create_room(body.id, body.shop_id, body.title, welcome)
                 loaded = node.registry.loaded(body.id)
                 if loaded is not None:  # a live room runs the new document at once, on every node
+                    loaded.members.welcome = WelcomeRenderer(info.welcome_template)
                     loaded.feature(Playbooks).changed(version, None, _c.user)
             else:
                 info = await node.rooms.create_room(body.id, body.shop_id, body.title, body.welcome_template)
