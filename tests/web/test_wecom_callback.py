@@ -46,12 +46,14 @@ def wecom_sign(timestamp: str, nonce: str, encrypted: str, token: str = TOKEN) -
 
 
 def contact_added_xml(state: str, external: str, change: str = "add_external_contact") -> bytes:
+    """The decrypted event as WeCom's docs show it (客户联系 > 添加企业客户事件)."""
     return (
-        "<xml><ToUserName><![CDATA[" + CORP_ID + "]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName>"
+        f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName>"
         "<CreateTime>1403610513</CreateTime><MsgType><![CDATA[event]]></MsgType>"
-        "<Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[" + change + "]]></ChangeType>"
-        "<UserID><![CDATA[zhangsan]]></UserID><ExternalUserID><![CDATA[" + external + "]]></ExternalUserID>"
-        "<State><![CDATA[" + state + "]]></State><WelcomeCode><![CDATA[WELCOMECODE]]></WelcomeCode></xml>"
+        "<Event><![CDATA[change_external_contact]]></Event>"
+        f"<ChangeType><![CDATA[{change}]]></ChangeType><UserID><![CDATA[zhangsan]]></UserID>"
+        f"<ExternalUserID><![CDATA[{external}]]></ExternalUserID><State><![CDATA[{state}]]></State>"
+        "<WelcomeCode><![CDATA[WELCOMECODE]]></WelcomeCode></xml>"
     ).encode()
 
 
@@ -60,12 +62,14 @@ def envelope(encrypted: str) -> bytes:
             f"<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>").encode()  # fmt: skip
 
 
-def signed_post(message: bytes, *, key: str = AES_KEY, receiver: str = CORP_ID) -> tuple[dict[str, str], bytes]:
+def signed_post(
+    message: bytes, *, key: str = AES_KEY, receiver: str = CORP_ID
+) -> tuple[dict[str, str], bytes]:
+    """The query and body WeCom posts for `message`."""
     encrypted = wecom_encrypt(message, key=key, receiver=receiver)
     ts, nonce = "1409659813", "1372623149"
-    return {"msg_signature": wecom_sign(ts, nonce, encrypted), "timestamp": ts, "nonce": nonce}, envelope(
-        encrypted
-    )
+    query = {"msg_signature": wecom_sign(ts, nonce, encrypted), "timestamp": ts, "nonce": nonce}
+    return query, envelope(encrypted)
 
 
 # --- fixtures ---------------------------------------------------------------------------------------------
@@ -187,7 +191,8 @@ async def test_a_bad_signature_is_403(http: httpx.AsyncClient) -> None:
     query, body = signed_post(contact_added_xml("x", "wmX"))
     refused(await http.post(PATH, params={**query, "msg_signature": "0" * 40}, content=body),
             403, "wecom.bad_signature")  # fmt: skip
-    refused(await http.post(PATH, params={**query, "nonce": "other"}, content=body), 403, "wecom.bad_signature")
+    other_nonce = await http.post(PATH, params={**query, "nonce": "other"}, content=body)
+    refused(other_nonce, 403, "wecom.bad_signature")
     encrypted = wecom_encrypt(contact_added_xml("x", "wmX"))
     ts, nonce = "1", "2"
     forged = wecom_sign(ts, nonce, encrypted, token="another")

@@ -93,7 +93,7 @@ def parse_fields(xml: bytes) -> dict[str, str]:
         raise CallbackRefused(400, "wecom.bad_xml", "the XML holds a DOCTYPE or ENTITY declaration")
     try:
         root = ElementTree.fromstring(xml)
-    except (ElementTree.ParseError, ValueError):
+    except (ElementTree.ParseError, ValueError, LookupError):  # LookupError: an unknown encoding="…"
         raise CallbackRefused(400, "wecom.bad_xml", "the body is not well-formed XML") from None
     if root.tag != "xml":
         raise CallbackRefused(400, "wecom.bad_xml", "the root element is not <xml>")

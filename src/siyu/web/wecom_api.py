@@ -11,7 +11,7 @@ documented code, never a 5xx.
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures at runtime.
 import logging
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import PlainTextResponse
@@ -40,6 +40,24 @@ Signature = Annotated[str, Query(min_length=1, max_length=128, description="WeCo
 Timestamp = Annotated[str, Query(min_length=1, max_length=32)]
 Nonce = Annotated[str, Query(min_length=1, max_length=128)]
 XML_BODY = {"type": "string", "description": "<xml><ToUserName/><AgentID/><Encrypt>…</Encrypt></xml>"}
+# the answers WeCom reads are plain text; the errors are the JSON envelope like every route's
+TEXT_OK: dict[int | str, dict[str, Any]] = {
+    200: {"description": "plain text", "content": {"text/plain": {"schema": {"type": "string"}}}}
+}
+_REASONS = {
+    400: "wecom.bad_xml / wecom.bad_cipher",
+    403: "wecom.bad_signature / wecom.wrong_receiver / wecom.callback_off",
+}
+
+
+def _responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    documented = responses(*statuses)
+    for status, reason in _REASONS.items():
+        if status in documented:
+            documented[status] = {**documented[status], "description": reason}
+    return {**TEXT_OK, **documented}
+
+
 Echo = Annotated[str, Query(min_length=1, max_length=4096, description="the encrypted echo text")]
 
 
@@ -52,7 +70,7 @@ def add_wecom_routes(app: FastAPI, node: "Node") -> None:
             raise ApiError(403, "wecom.callback_off", "the WeCom callback is off ([wecom] unset)")
         return settings.callback_token.get_secret_value(), settings.callback_aes_key.get_secret_value()
 
-    @app.get(CALLBACK_PATH, response_class=PlainTextResponse, responses=responses(400, 403, 422))
+    @app.get(CALLBACK_PATH, responses=_responses(400, 403, 422))
     async def wecom_verify(
         msg_signature: Signature, timestamp: Timestamp, nonce: Nonce, echostr: Echo
     ) -> PlainTextResponse:
@@ -69,7 +87,7 @@ def add_wecom_routes(app: FastAPI, node: "Node") -> None:
         return PlainTextResponse(text)
 
     @app.post(
-        CALLBACK_PATH, response_class=PlainTextResponse, responses=responses(400, 403, 413, 422),
+        CALLBACK_PATH, responses=_responses(400, 403, 413, 422),
         openapi_extra={"requestBody": {"required": True, "content": {"text/xml": {"schema": XML_BODY}}}},
     )  # fmt: skip
     async def wecom_event(
