@@ -15,8 +15,10 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from siyu.config import WeComSettings
+from siyu.events import PAYLOAD_TYPES, Context, Event, decode_event, encode_event
 from siyu.playbooks.invite import (
     Channel,
+    InviteAccepted,
     InviteError,
     InviteService,
     InviteUnavailable,
@@ -333,3 +335,12 @@ async def test_an_invite_is_accepted_once_by_its_first_customer(service: InviteS
     assert row is not None and (row.accepted_at, row.external_id) == (5000, "wmEXT1")
     assert await accept_contact(service.store, "sy" + "a" * 28, "wmEXT1") is None  # no such invite
     assert await accept_contact(service.store, "not a state!", "wmEXT1") is None
+
+
+def test_the_accepted_event_is_registered_and_crosses_nodes_intact() -> None:
+    payload = InviteAccepted("sy" + "a" * 28, "wecom_contact", PLAYBOOK, "wmEXT1", "zhangsan",
+                             "add_external_contact", "领赠品", 1234)  # fmt: skip
+    assert PAYLOAD_TYPES["invite.accepted"] is InviteAccepted
+    event = Event(room_id=ROOM, user_id="u1", payload=payload, session_id=SESSION,
+                  context=Context(actor="wecom"), cid="invite:x")  # fmt: skip
+    assert decode_event(encode_event(event)) == event
