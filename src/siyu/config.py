@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -14,6 +15,7 @@ from pydantic import (
     SecretStr,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -123,6 +125,101 @@ class OrdersSettings(BaseModel):
     webhook_tolerance_s: int = Field(300, ge=10, le=86400)
 
 
+_WECOM_USERID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+_WECOM_CHAT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+class WeComSettings(BaseModel):
+    """The shop's WeCom (企业微信) app for private-domain invites and their callback (docs/invites.md).
+    SIYU_WECOM__<NAME> or [wecom]. Empty `corp_id`: WeCom invites are off."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    api_base: str = "https://qyapi.weixin.qq.com"
+    corp_id: str = Field("", max_length=64)
+    secret: SecretStr = SecretStr("")  # the app's Secret (gettoken's corpsecret)
+    # the staff who are added as contacts (add_contact_way's `user`); WeCom allows up to 100
+    contact_users: list[str] = Field(default_factory=list, max_length=100)
+    # the customer groups a viewer is invited to (groupchat/add_join_way's chat_id_list: at most 5)
+    group_chat_ids: list[str] = Field(default_factory=list, max_length=5)
+    # the callback's Token and EncodingAESKey, as set in the WeCom admin console
+    callback_token: SecretStr = SecretStr("")
+    callback_aes_key: SecretStr = SecretStr("")
+    # the URL whose QR code opens the mini-program page (a registered QR rule); `state` is added to it
+    mini_program_url: str = ""
+
+    @field_validator("api_base", "mini_program_url")
+    @classmethod
+    def _check_url(cls, value: str, info: ValidationInfo) -> str:
+        if not value and info.field_name == "mini_program_url":
+            return value
+        try:
+            url = _HTTP_URL.validate_python(value.strip())
+        except ValidationError:
+            raise ValueError(f"config.wecom: {info.field_name} must be an http(s) URL") from None
+        if url.fragment or url.username or url.password:
+            raise ValueError(f"config.wecom: {info.field_name} must not carry a fragment or credentials")
+        if info.field_name == "api_base" and url.query:
+            raise ValueError("config.wecom: api_base must not carry a query")
+        return str(url).rstrip("/") if info.field_name == "api_base" else str(url)
+
+    @field_validator("contact_users")
+    @classmethod
+    def _check_users(cls, value: list[str]) -> list[str]:
+        for user in value:
+            if not _WECOM_USERID.fullmatch(user):
+                raise ValueError("config.wecom: a contact_users entry is 1..64 of letters, digits, _ - @ .")
+        return value
+
+    @field_validator("group_chat_ids")
+    @classmethod
+    def _check_chats(cls, value: list[str]) -> list[str]:
+        for chat in value:
+            if not _WECOM_CHAT_ID.fullmatch(chat):
+                raise ValueError("config.wecom: a group_chat_ids entry is 1..64 of letters, digits, _ -")
+        return value
+
+    @field_validator("callback_token")
+    @classmethod
+    def _check_token(cls, value: SecretStr) -> SecretStr:
+        token = value.get_secret_value()
+        if token and not re.fullmatch(r"[A-Za-z0-9]{3,32}", token):
+            raise ValueError("config.wecom: callback_token is 3..32 letters or digits (WeCom's Token)")
+        return value
+
+    @field_validator("callback_aes_key")
+    @classmethod
+    def _check_aes_key(cls, value: SecretStr) -> SecretStr:
+        key = value.get_secret_value()
+        if key and not re.fullmatch(r"[A-Za-z0-9]{43}", key):
+            raise ValueError("config.wecom_aes_key: WeCom's EncodingAESKey is 43 letters or digits")
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> WeComSettings:
+        has_secret = bool(self.secret.get_secret_value())
+        if bool(self.corp_id) != has_secret:
+            raise ValueError("config.wecom_incomplete: corp_id and secret go together")
+        token, key = self.callback_token.get_secret_value(), self.callback_aes_key.get_secret_value()
+        if bool(token) != bool(key):
+            raise ValueError("config.wecom_incomplete: callback_token and callback_aes_key go together")
+        if token and not self.corp_id:
+            raise ValueError("config.wecom_incomplete: the callback needs corp_id (the messages' receiver)")
+        if (self.contact_users or self.group_chat_ids) and not self.corp_id:
+            raise ValueError("config.wecom_incomplete: contact_users and group_chat_ids need corp_id")
+        return self
+
+    @property
+    def api_on(self) -> bool:
+        """WeCom's API can be called (corp_id and secret are set)."""
+        return bool(self.corp_id)
+
+    @property
+    def callback_on(self) -> bool:
+        """The callback is configured (token and EncodingAESKey)."""
+        return bool(self.callback_token.get_secret_value())
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SIYU_", env_nested_delimiter="__", toml_file="siyu.toml", extra="forbid"
@@ -143,6 +240,7 @@ class Settings(BaseSettings):
     fanout: FanoutSettings = Field(default_factory=FanoutSettings)
     assistant: AssistantSettings = Field(default_factory=AssistantSettings)
     orders: OrdersSettings = Field(default_factory=OrdersSettings)
+    wecom: WeComSettings = Field(default_factory=WeComSettings)
     redis_url: str | None = None
     # set for the processes of `siyu serve --workers N`: they share the ports (SO_REUSEPORT)
     reuse_port: bool = False
@@ -182,7 +280,14 @@ def load_settings(toml_path: Path | None = None, **overrides: object) -> Setting
     except ValidationError as exc:
         first = exc.errors()[0]
         msg = str(first.get("msg", ""))
-        if "config.default_secret" in msg:
-            raise ConfigError("config.default_secret", msg.split(": ", 2)[-1]) from exc
         loc = ".".join(str(p) for p in first.get("loc", ()))
+        coded = _CODED.search(msg)  # a validator's own code (config.default_secret, config.wecom_aes_key …)
+        if coded:
+            where = f"{loc}: " if loc else ""
+            raise ConfigError(coded.group(1), where + coded.group(2)) from exc
+        if loc == "wecom" or loc.startswith("wecom."):
+            raise ConfigError("config.wecom", f"{loc}: {msg}") from exc
         raise ConfigError("config.invalid", f"{loc}: {msg}") from exc
+
+
+_CODED = re.compile(r"\b(config\.[a-z_]+): (.*)", re.DOTALL)

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from siyu.events import PAYLOAD_TYPES, Event, QuestionGrouped
 from siyu.playbooks.engine import Engine
 from siyu.playbooks.events import PlaybooksChanged
+from siyu.playbooks.invite import InviteService
 from siyu.playbooks.live import LiveEffects
 from siyu.playbooks.model import PlaybookFile, PlaybookIssue, parse_file
 from siyu.playbooks.run import Trace
@@ -59,10 +60,10 @@ class Playbooks(Feature):
 
     def __init__(self, room: Any) -> None:
         super().__init__(room)
-        deps = room.deps
         self.store = PlaybookStore(room.service.db)
         self.budget = ContactBudget(room.service.db)
-        self.effects = LiveEffects(room, self.store, self.budget, getattr(deps, "invites", None))
+        self.invites = InviteService(room.service.db, room.settings.wecom)
+        self.effects = LiveEffects(room, self.store, self.budget, self.invites)
         self.engine = Engine(
             self.effects, shop_id=room.info.shop_id, budget_left=self._budget_left, on_trace=self._traced
         )
@@ -228,6 +229,7 @@ class Playbooks(Feature):
         for undo in self._unsubscribe:
             undo()
         self.engine.stop()
+        await self.invites.aclose()
         if self._pending:
             batch, self._pending = self._pending, []
             await self._write(

@@ -9,6 +9,7 @@ from siyu.auth import Role
 from siyu.events import Context, now_ms
 from siyu.playbooks.actions.base import ActionFailed, RunCtx
 from siyu.playbooks.events import RECORDED, CardShown, InviteSent
+from siyu.playbooks.invite import InviteService
 from siyu.playbooks.store import PlaybookStore
 from siyu.realtime.protocol import ServerMessage
 from siyu.rooms.actor import ActRefused, ServiceActor, act
@@ -46,11 +47,13 @@ class InviteCard(ServerMessage):
 
 
 class LiveEffects:
-    def __init__(self, room: Room, store: PlaybookStore, budget: ContactBudget, invites: Any = None) -> None:
+    def __init__(
+        self, room: Room, store: PlaybookStore, budget: ContactBudget, invites: InviteService
+    ) -> None:
         self.room = room
         self.store = store
         self.budget = budget
-        self.invites = invites  # the invite service (WeCom etc.), when configured
+        self.invites = invites  # WeCom contact ways and join ways, mini-program links, follows
         self._actors: dict[str, ServiceActor] = {}
 
     def actor(self, run: RunCtx) -> ServiceActor:

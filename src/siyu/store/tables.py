@@ -299,3 +299,25 @@ viewer_tags = Table(
     Column("tag", String(30), primary_key=True),
     Column("at", BigInteger, nullable=False),
 )
+
+# Private-domain invites (issue 13): one row per invite a playbook issued, keyed by its WeCom `state`
+# (playbooks/invite.py: at most 30 characters, derived from room, session, playbook and user), so the
+# WeCom callback finds the invite a customer came through. Accepted once: the first callback sets
+# `accepted_at` and `external_id` (the customer's ExternalUserID).
+invites = Table(
+    "invites",
+    metadata,
+    Column("state", String(30), primary_key=True),
+    Column("room_id", String(64), nullable=False),
+    Column("session_id", String(64), nullable=False),
+    Column("playbook_id", String(64), nullable=False),
+    Column("user_id", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),  # wecom_contact, community_group, mini_program …
+    Column("incentive", String(200), nullable=False),  # what the viewer is offered ("" for none)
+    Column("url", String(2048), nullable=False),  # what the QR code encodes ("" for follow_notify)
+    Column("config_id", String(128), nullable=True),  # WeCom's contact / join way id (to delete it later)
+    Column("created_at", BigInteger, nullable=False),
+    Column("accepted_at", BigInteger, nullable=True),
+    Column("external_id", String(64), nullable=True),
+    Index("ix_invites_room", "room_id"),
+)

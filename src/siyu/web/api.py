@@ -40,6 +40,7 @@ from siyu.web.orders_api import add_order_routes
 from siyu.web.playbooks_api import add_playbook_routes
 from siyu.web.security import SecurityHeaders, page_policy
 from siyu.web.strict import StrictRoute
+from siyu.web.wecom_api import add_wecom_routes
 
 if TYPE_CHECKING:
     from siyu.app import Node
@@ -76,6 +77,7 @@ def create_api(node: "Node") -> FastAPI:
     add_luckybag_routes(app, live_room)
     add_interaction_routes(app, live_room, Staff)
     add_playbook_routes(app, node, live_room, Staff)
+    add_wecom_routes(app, node)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
