@@ -266,11 +266,11 @@ EXPECTED_RUNS = [  # (offset, playbook, status)
     ("00:02", "welcome", "ok"),
     ("00:05", "opening", "ok"),
     ("00:08", "ask_size", "conditions_failed"),
-    ("00:20", "wechat_invite", "failed"),
+    ("00:20", "wechat_invite", "refused"),
     ("00:32", "dwell_hello", "ok"),
     ("01:05", "thanks_gift", "ok"),
 ]
-STATUS_ZH = {"ok": "完成", "conditions_failed": "条件不满足", "failed": "失败"}
+STATUS_ZH = {"ok": "完成", "conditions_failed": "条件不满足", "failed": "失败", "refused": "被拦下"}
 
 
 def test_dry_run_prints_each_run_in_order_with_its_trigger_conditions_and_actions(tmp_path: Path) -> None:
@@ -291,7 +291,7 @@ def test_dry_run_prints_each_run_in_order_with_its_trigger_conditions_and_action
         "00:08 ask_size → u1（小鹿） · 条件不满足",
         "    触发 comment：评论命中（事件 comment.posted）",
         "    条件 ✗ viewer：等级 3 ≥ 5",
-        "00:20 wechat_invite → u1（小鹿） · 失败",
+        "00:20 wechat_invite → u1（小鹿） · 被拦下",
         "    动作 ⊘ invite_private_domain refused [budget.before_value]：观众还没感受到价值，先不邀约",
         "00:32 dwell_hello → u1（小鹿） · 完成",
         "    触发 dwell：停留 30 秒",

@@ -30,9 +30,12 @@ __all__ = ["playbook_app"]
 playbook_app = typer.Typer(help="Activation playbooks: validate, JSON Schema, dry run", no_args_is_help=True)
 err_console = Console(stderr=True)
 
-STATUS_ORDER = ("ok", "partial", "failed", "conditions_failed", "holdout", "skipped", "cancelled", "running")
+STATUS_ORDER = (
+    "ok", "partial", "refused", "failed", "conditions_failed", "holdout", "skipped", "cancelled", "running",
+)  # fmt: skip
 STATUS_ZH = {
-    "ok": "完成", "partial": "部分完成", "failed": "失败", "conditions_failed": "条件不满足",
+    "ok": "完成", "partial": "部分完成", "refused": "被拦下", "failed": "失败",
+    "conditions_failed": "条件不满足",
     "holdout": "对照组", "skipped": "跳过", "cancelled": "取消", "running": "未结束",
 }  # fmt: skip
 STEP_MARK = {"ok": "✓", "failed": "✗", "refused": "⊘"}

@@ -34,7 +34,7 @@ class Trace:
     trigger: dict[str, Any]
     started_at: int
     context: dict[str, Any]
-    status: str = "running"  # ok | partial | failed | conditions_failed | holdout | skipped
+    status: str = "running"  # ok | partial | refused | failed | conditions_failed | holdout | skipped
     variant: str | None = None
     conditions: list[dict[str, Any]] = field(default_factory=list)
     actions: list[dict[str, Any]] = field(default_factory=list)
@@ -118,8 +118,7 @@ class Runner:
             if chosen is not None and chosen.actions is not None:
                 actions = validate_list("action", chosen.actions)
         await self.actions(ctx, trace, actions, sleep)
-        failed = [a for a in trace.actions if a["status"] in ("failed", "refused")]
-        trace.status = "ok" if not failed else "failed" if len(failed) == len(trace.actions) else "partial"
+        trace.status = outcome(trace.actions)
 
     async def actions(self, ctx: RunCtx, trace: Trace, actions: list[Any], sleep: Sleep) -> None:
         for action in actions:
@@ -213,6 +212,16 @@ class Runner:
         assert self.quiet is not None
         clock = dt.datetime.fromtimestamp(now / 1000, TZ).strftime("%H:%M")
         return in_window(clock, self.quiet.start, self.quiet.end)
+
+
+def outcome(steps: list[dict[str, Any]]) -> str:
+    """ok (every action done), partial (some), refused (none: the budget or quiet hours said no), failed."""
+    bad = [a for a in steps if a["status"] in ("failed", "refused")]
+    if not bad:
+        return "ok"
+    if len(bad) < len(steps):
+        return "partial"
+    return "refused" if all(a["status"] == "refused" for a in bad) else "failed"
 
 
 _REASONS = {
