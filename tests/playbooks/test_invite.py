@@ -1,5 +1,5 @@
 """Private-domain invites: the state codec, the QR code, and InviteService against a local server speaking
-WeCom's documented API (tests/playbooks/wecom_fake.py)."""
+WeCom's documented API (siyu/sim/wecom.py)."""
 
 from __future__ import annotations
 
@@ -29,9 +29,9 @@ from siyu.playbooks.invite import (
     qr_data_uri,
     state_matches,
 )
+from siyu.sim import wecom as wecom_fake
+from siyu.sim.wecom import CORP_ID, SECRET, FakeWeCom
 from siyu.store.db import Database
-from tests.playbooks import wecom_fake
-from tests.playbooks.wecom_fake import CORP_ID, SECRET, FakeWeCom
 
 ROOM, SESSION, PLAYBOOK = "demo", "s1", "pb-benefit"
 ids = st.text(min_size=1, max_size=64)
@@ -81,7 +81,8 @@ def test_qr_is_a_full_qr_code_svg_data_uri() -> None:
 
 @pytest.fixture
 def wecom() -> Iterator[FakeWeCom]:
-    yield from wecom_fake.serve()
+    with wecom_fake.serve() as fake:
+        yield fake
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from siyu.playbooks.wecom_callback import (
     signature,
     verify,
 )
-from tests.playbooks.wecom_fake import CORP_ID
+from siyu.sim.wecom import CORP_ID
 from tests.web.test_wecom_callback import AES_KEY, TOKEN, wecom_encrypt, wecom_sign
 
 CODES = {"wecom.bad_xml", "wecom.bad_cipher", "wecom.bad_signature", "wecom.wrong_receiver"}

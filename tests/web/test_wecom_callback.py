@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from siyu.app import Node
 from siyu.playbooks.invite import Channel, InviteService, make_state
+from siyu.sim import wecom as wecom_fake
+from siyu.sim.wecom import CORP_ID, SECRET, FakeWeCom
 from siyu.store.tables import events
-from tests.playbooks import wecom_fake
-from tests.playbooks.wecom_fake import CORP_ID, SECRET, FakeWeCom
 from tests.web.conftest import documented_http_codes
 
 TOKEN = "QDG6eK"
@@ -77,7 +77,8 @@ def signed_post(
 
 @pytest.fixture
 def wecom() -> Iterator[FakeWeCom]:
-    yield from wecom_fake.serve()
+    with wecom_fake.serve() as fake:
+        yield fake
 
 
 def wecom_settings(fake: FakeWeCom) -> dict[str, Any]:

@@ -92,13 +92,21 @@ def demo(
     from siyu.playbooks.feature import Playbooks
     from siyu.playbooks.service import create_from_template
     from siyu.rooms.features import Products
+    from siyu.config import WeComSettings
     from siyu.rooms.welcome import WelcomeRenderer
+    from siyu.sim import wecom as wecom_sandbox
     from siyu.sim.audience import Audience, AudienceConfig
 
     settings = load_or_exit(None, port=port, db_url=db)
     logging.basicConfig(level=logging.WARNING)
 
     async def main() -> None:
+        sandbox = wecom_sandbox.serve()  # WeCom's API, locally: the invites' contact-way QR codes
+        fake = sandbox.__enter__()
+        settings.wecom = WeComSettings(
+            api_base=fake.base, corp_id=wecom_sandbox.CORP_ID, secret=wecom_sandbox.SECRET,
+            contact_users=["wanwan-zhuli"], group_chat_ids=["wrOgQhDgAAdemo"],
+        )  # fmt: skip
         node = Node(settings)
         room = "demo"
         await node.start(demo_room=room)
@@ -154,5 +162,6 @@ def demo(
             console.print(f"带货直播剧本：{len(runs)} 个剧本运行过，共执行 {done} 次（见自动化日志）。")
             for pid, counts in sorted(runs.items()):
                 console.print(f"  · {pid}: " + "，".join(f"{k} {v}" for k, v in sorted(counts.items())))
+            sandbox.__exit__(None, None, None)
 
     uvloop.run(main())

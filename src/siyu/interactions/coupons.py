@@ -190,6 +190,7 @@ class Coupons(Feature):
     def __init__(self, room: Any) -> None:
         super().__init__(room)
         self.store = CouponStore(room.service.db)
+        self.store.committed = room.deps.bus.publish
         self.drops: dict[str, Drop] = {}
 
     def coupon(self, coupon_id: str) -> Coupon | None:

@@ -152,6 +152,7 @@ class QuizRewards(Feature):
         if coupon is None:
             return
         store = coupons.store if coupons is not None else CouponStore(self.room.service.db)
+        store.committed = self.room.deps.bus.publish
         right = await self.right_voters(poll_id, answer, opened)
         ref = CouponRef.of(coupon)
         for user_id in right:

@@ -69,6 +69,9 @@ def _batch(row: Any) -> Batch:
 class CouponStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+        # told of each committed claim event (the node bus: this node's `@committed` followers and the
+        # playbooks see it; the claim is written in the grant's own transaction, not through the EventLog)
+        self.committed: Callable[[Event[Any]], None] | None = None
         # Claims of one drop are serial in the database anyway (the row lock, SQLite's write lock), so a
         # node keeps only a few claim transactions open at once: SQLite one (rather than connections
         # spinning on the busy handler), PostgreSQL a few (to overlap round trips). The crowd waits here,
@@ -228,6 +231,8 @@ class CouponStore:
                 )
             )
             await conn.execute(insert(events).values(**event_row(event), wire=None, prio=None))
+        if self.committed is not None:
+            self.committed(event)
         return grant
 
     async def room_log(self, room_id: str, since: int) -> tuple[list[dict[str, Any]], list[Any]]:

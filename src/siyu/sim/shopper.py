@@ -56,7 +56,7 @@ class Seen:
         elif kind == "pin":
             product = m.get("product")
             self.pinned = str(product["id"]) if isinstance(product, dict) else None
-        elif kind == "coupon_card" and not m.get("personal"):
+        elif kind == "coupon_card":  # a room drop, or a personal one (a playbook's 新人券)
             self.drops[str(m["batch_id"])] = int(m["until"])
         elif kind == "poll":
             self.poll = (str(m["poll_id"]), len(m.get("options") or ()), int(m["until"]))

@@ -60,6 +60,7 @@ class Awards:
         self.store = store
         coupons = room.find(Coupons)
         self.coupons = coupons.store if coupons is not None else CouponStore(room.service.db)
+        self.coupons.committed = room.deps.bus.publish
 
     async def give(self, row: BagRow, prize: Prize, winners: list[str]) -> None:
         """Each winner's prize (a coupon granted, a product recorded) and `luckybag.won`, then the row is

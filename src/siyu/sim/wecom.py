@@ -1,4 +1,5 @@
-"""A local HTTP server speaking the part of WeCom's server API the invites use, as documented:
+"""A WeCom sandbox: a local HTTP server speaking the part of WeCom's server API the invites use, as
+documented (the demo runs it so its invites show real contact-way QR codes; the tests run it as WeCom):
 
 - `GET /cgi-bin/gettoken?corpid=&corpsecret=` -> {errcode: 0, access_token, expires_in}
 - `POST /cgi-bin/externalcontact/add_contact_way?access_token=` {type, scene, style, user, state, …}
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -152,6 +154,7 @@ def _handler(fake: FakeWeCom) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+@contextmanager
 def serve() -> Iterator[FakeWeCom]:
     fake = FakeWeCom()
     fake.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
