@@ -7,6 +7,7 @@ crafted streams."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +18,10 @@ import pytest
 from siyu.events import CommentPosted as Comment
 from siyu.events import Followed, GiftSent, HostStatusChanged, LikeSent
 from siyu.interactions.luckybag.model import LuckyBagStartIn
+from siyu.playbooks import registry  # noqa: F401 - every trigger, condition and action type registers
 from siyu.playbooks.dryrun import dry_run
 from siyu.playbooks.experiments import assign
-from siyu.playbooks.model import PlaybookFile, adapter, load_file
+from siyu.playbooks.model import ACTIONS, CONDITIONS, TRIGGERS, PlaybookFile, adapter, load_file
 from siyu.playbooks.run import Trace
 from siyu.playbooks.templates import TEMPLATES, load_template, template_text
 from tests.playbooks.audience import T0, Audience, Stream, catalog, new_viewers, recorded
@@ -324,3 +326,15 @@ async def test_follow_invite_before_the_end_only_after_value_and_not_for_followe
     assert [d["at"] - T0 for d in reminder] == [300_000] and "提醒我" in reminder[0]["text"]
     invites = [(d["user"], d["channel"]) for d in done if d["what"] == "invite_private_domain"]
     assert invites == [("felt", "follow_notify")]
+
+
+def test_docs_show_every_type_and_code() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "playbooks.md").read_text(encoding="utf-8")
+    for name in [*TRIGGERS, *CONDITIONS, *ACTIONS]:
+        assert f"type: {name}" in doc, f"docs/playbooks.md has no example of {name}"
+    semantics = (TEMPLATE_DIR.parent / "semantics.py").read_text(encoding="utf-8").split('"""')[1]
+    codes = set(re.findall(r"`([a-z_]+\.[a-z_]+)`", semantics)) | {"playbook.invalid", "action.invalid"}
+    assert len(codes) >= 10 and [c for c in codes if f"`{c}`" not in doc] == []
+    for name in TEMPLATES:
+        for pb in load_template(name).playbooks:
+            assert f"`{pb.id}`" in doc, pb.id
