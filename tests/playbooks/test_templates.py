@@ -7,6 +7,7 @@ crafted streams."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,12 +15,13 @@ from typing import Any, ClassVar
 
 import pytest
 
+from siyu.events import PAYLOAD_TYPES, Followed, GiftSent, HostStatusChanged, LikeSent
 from siyu.events import CommentPosted as Comment
-from siyu.events import Followed, GiftSent, HostStatusChanged, LikeSent
 from siyu.interactions.luckybag.model import LuckyBagStartIn
+from siyu.playbooks import registry  # noqa: F401 - every trigger, condition and action type registers
 from siyu.playbooks.dryrun import dry_run
 from siyu.playbooks.experiments import assign
-from siyu.playbooks.model import PlaybookFile, adapter, load_file
+from siyu.playbooks.model import ACTIONS, CONDITIONS, TRIGGERS, PlaybookFile, adapter, load_file
 from siyu.playbooks.run import Trace
 from siyu.playbooks.templates import TEMPLATES, load_template, template_text
 from tests.playbooks.audience import T0, Audience, Stream, catalog, new_viewers, recorded
@@ -139,7 +141,9 @@ async def test_recorded_stream_runs_the_template(name: str) -> None:
     ids = {pb.id for pb in load_template(name).playbooks}
     assert {t.playbook for t in traces} <= ids
     assert sum(t.status == "ok" for t in traces) >= 20
-    assert not [t for t in traces if t.status == "failed"]
+    # an action may be refused by the contact budget (its job); none may fail for another reason
+    steps = [a for t in traces for a in t.actions if a["status"] != "ok"]
+    assert [a for a in steps if not a["code"].startswith("budget.")] == []
     assert [d for d in done if d["what"] == "invite_private_domain"]
     journeys = {d["journey"] for d in done if d.get("event") == "crm.handoff"}
     known = {"wecom_welcome", "community_welcome", "next_live_notify", "post_live_followup",
@@ -246,17 +250,20 @@ async def test_companion_speaks_only_while_the_host_is_busy_or_away() -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class QuestionGrouped:
-    """The assistant's "N 人在问" signal that many_asked listens to (no wing registers its payload yet, so
-    this stream is handed to the dry run as events, not as JSON)."""
+class _QuestionGrouped:
+    """A stand-in for the assistant's "N 人在问" signal (siyu.events.QuestionGrouped where it exists): it is
+    signalled, not logged, so this stream goes to the dry run as events, not through JSON."""
 
     TYPE: ClassVar[str] = "question.grouped"
     key: str
+    asked: int
     question: str
     answer: str
-    asked: int
     intent: str
-    product_id: str | None = None
+    product_id: str | None
+
+
+QuestionGrouped = PAYLOAD_TYPES.get("question.grouped", _QuestionGrouped)
 
 
 async def test_many_asked_answers_the_room_once_per_group_per_minute() -> None:
@@ -264,7 +271,9 @@ async def test_many_asked_answers_the_room_once_per_group_per_minute() -> None:
     growth = [(10, "k1", 2), (20, "k1", 3), (30, "k2", 3), (40, "k1", 4), (50, "k2", 4), (79, "k1", 5),
               (85, "k1", 6), (95, "k2", 9), (146, "k1", 7)]  # fmt: skip
     for at, key, asked in growth:
-        s.add(at, None, QuestionGrouped(key, f"问题{key}", f"答案{key}", asked, "stock"))
+        grouped = QuestionGrouped(key=key, asked=asked, question=f"问题{key}", answer=f"答案{key}",
+                                  intent="stock", product_id=None)  # fmt: skip
+        s.add(at, None, grouped)
     s.add(150, None, LikeSent(1), actor="u1")
     events = s.events(through_json=False)
     _, done = await dry_run(load_template("ecommerce"), events, in_link_order())
@@ -324,3 +333,15 @@ async def test_follow_invite_before_the_end_only_after_value_and_not_for_followe
     assert [d["at"] - T0 for d in reminder] == [300_000] and "提醒我" in reminder[0]["text"]
     invites = [(d["user"], d["channel"]) for d in done if d["what"] == "invite_private_domain"]
     assert invites == [("felt", "follow_notify")]
+
+
+def test_docs_show_every_type_and_code() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "playbooks.md").read_text(encoding="utf-8")
+    for name in [*TRIGGERS, *CONDITIONS, *ACTIONS]:
+        assert f"type: {name}" in doc, f"docs/playbooks.md has no example of {name}"
+    semantics = (TEMPLATE_DIR.parent / "semantics.py").read_text(encoding="utf-8").split('"""')[1]
+    codes = set(re.findall(r"`([a-z_]+\.[a-z_]+)`", semantics)) | {"playbook.invalid", "action.invalid"}
+    assert len(codes) >= 10 and [c for c in codes if f"`{c}`" not in doc] == []
+    for name in TEMPLATES:
+        for pb in load_template(name).playbooks:
+            assert f"`{pb.id}`" in doc, pb.id
