@@ -89,10 +89,10 @@ def demo(
 ) -> None:
     """A live room on SQLite with a simulated audience; prints the viewer and host URLs."""
     from siyu.app import Node, tune_gc
+    from siyu.config import WeComSettings
     from siyu.playbooks.feature import Playbooks
     from siyu.playbooks.service import create_from_template
     from siyu.rooms.features import Products
-    from siyu.config import WeComSettings
     from siyu.rooms.welcome import WelcomeRenderer
     from siyu.sim import wecom as wecom_sandbox
     from siyu.sim.audience import Audience, AudienceConfig

@@ -67,6 +67,7 @@ class FanClub(Feature):
         self.clock: Callable[[], int] = now_ms  # days, minutes and the idle pause (tests inject a clock)
         self.club = ClubConfig.of({}, room.info.host_name, room.info.shop_name)
         self.records: dict[str, FanRecord | None] = {}  # viewers connected here: membership (None: none)
+        room.provided["fanclub.member"] = self.lit_member
         self.online: dict[str, list[Member]] = {}  # everyone connected here, by user
         self.pending: dict[str, dict[str, int]] = {}  # units per user and source, until the next flush
         self.members = room.counter("fanclub:members", per_session=False)
@@ -158,6 +159,11 @@ class FanClub(Feature):
     async def is_member(self, user_id: str) -> bool:
         """The lucky bags' 粉丝团 entry condition (found by this name): an active member."""
         return await self.is_active_member(user_id)
+
+    def lit_member(self, user_id: str) -> bool:
+        """`fanclub.member`: a viewer connected here whose badge is lit (this node's record, no database)."""
+        rec = self.records.get(user_id)
+        return rec is not None and rec.active(self.today())
 
     async def is_active_member(self, user_id: str) -> bool:
         """A member whose badge is lit (the 粉丝团 coupon condition), as the database says now."""

@@ -14,9 +14,10 @@ from typing import Any
 
 import orjson
 
-from siyu.events import Event, event_from_json
+from siyu.events import Context, Event, event_from_json
 from siyu.playbooks.actions.base import ActionFailed, RunCtx
 from siyu.playbooks.engine import Engine
+from siyu.playbooks.events import RECORDED
 from siyu.playbooks.model import PlaybookFile
 from siyu.playbooks.run import Trace
 from siyu.rooms.budget import ContactBudget
@@ -30,6 +31,7 @@ class RecordingEffects:
         self.budget = ContactBudget(None)
         self.claims: set[tuple[str, str]] = set()
         self._products = products or {}
+        self.engine: Engine | None = None
 
     def _would(self, run: RunCtx, what: str, **detail: Any) -> None:
         self.done.append(
@@ -89,6 +91,11 @@ class RecordingEffects:
 
     async def record(self, run: RunCtx, type_name: str, body: dict[str, Any], user_id: str | None) -> None:
         self._would(run, "record", event=type_name, user=user_id, **body)
+        if self.engine is not None:  # live, the engine sees what the run logged (points, tags) at once
+            payload = RECORDED[type_name](**body)
+            event = Event(room_id="dry", user_id=user_id, payload=payload, session_id=run.scope.session_id,
+                          context=Context(parent_id=run.parent, actor=run.actor), ts=run.now)  # fmt: skip
+            self.engine.seen(event)
 
     async def purchased(self, user_id: str, ts: int) -> None:
         await self.budget.note_purchase("dry", user_id, ts)
@@ -133,6 +140,9 @@ async def dry_run(
         ),
     )
     engine.room_vars = {"room_title": "直播间", "host_name": "主播", "shop_name": "店铺"}
+    traces: list[Trace] = []
+    engine.on_trace = traces.append
+    effects.engine = engine
     engine.load(doc)
     clock = None
     for event in events:
@@ -148,6 +158,10 @@ async def dry_run(
         engine.seen(event)  # live, the room stream also reaches this node (answers watched everywhere)
         for _ in range(3):
             await asyncio.sleep(0)
-    await engine.drain()
+    for _ in range(5):
+        await asyncio.sleep(0)
+    engine.cancel_all("录制结束：运行到此为止")  # what would come after the recording is not known
+    for _ in range(5):
+        await asyncio.sleep(0)
     engine.stop()
-    return list(engine.traces), effects.done
+    return traces, effects.done

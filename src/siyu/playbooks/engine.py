@@ -22,6 +22,7 @@ from siyu.playbooks.model import Playbook, PlaybookFile
 from siyu.playbooks.run import Runner, Trace
 from siyu.playbooks.runtime import Fire, Scope, Unsubscribe
 from siyu.playbooks.viewers import Viewer, ViewerBook
+from siyu.rooms.welcome import level_badge
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class Compiled:
     runner: Runner
     undo: list[Unsubscribe] = field(default_factory=list)
     active: dict[str, list[asyncio.Task[None]]] = field(default_factory=dict)  # subject -> runs
-    queued: dict[str, deque[Fire]] = field(default_factory=dict)
+    queued: dict[str, deque[tuple[Fire, RunCtx, Trace]]] = field(default_factory=dict)
     runs: dict[str, int] = field(default_factory=dict)  # subject -> runs started this session
     last: dict[str, int] = field(default_factory=dict)  # subject -> last start (ms)
     counts: dict[str, int] = field(default_factory=dict)  # status -> runs (the console's figures)
@@ -127,6 +128,11 @@ class Engine:
             )
             for compiled in self.playbooks.values():
                 compiled.runs.clear()
+        elif t == "session.ended":
+            self.scope.session_started_at = None  # schedules stop; waits end with the session
+            self.cancel_all("下播：直播结束，运行停止")
+            for v in self.viewers.present():
+                v.entered_at = None
         elif t == "like.sent" and self.likes_from_events:
             self.scope.likes += int(event.payload.count)
         elif t == "product.pinned":
@@ -189,9 +195,14 @@ class Engine:
         if last is not None and pb.cooldown_s and f.ts - last < pb.cooldown_s * 1000:
             self.skipped += 1
             return
+        trace = self._trace(c, f)
+        ctx = self._ctx(c, f, trace)
+        if not c.runner.conditions(ctx, trace):  # before caps count and before any exposure
+            trace.status, trace.finished_at = "conditions_failed", trace.started_at
+            return self._done(c, trace)
         active = [t for t in c.active.get(subject, []) if not t.done()]
         if active and pb.mode == "single":
-            return self._skip(c, f, "running", "上一次运行尚未结束（single）")
+            return self._skip(c, f, "running", "上一次运行尚未结束（single）", trace)
         if active and pb.mode == "restart":
             for task in active:
                 task.cancel()
@@ -199,20 +210,28 @@ class Engine:
         if active and pb.mode == "queued":
             queue = c.queued.setdefault(subject, deque())
             if len(queue) >= pb.max:
-                return self._skip(c, f, "queue_full", f"排队已满（{pb.max}）")
-            queue.append(f)
+                return self._skip(c, f, "queue_full", f"排队已满（{pb.max}）", trace)
+            queue.append((f, ctx, trace))
             return
         if pb.mode == "parallel" and len(active) >= pb.max:
-            return self._skip(c, f, "max_parallel", f"并行已达上限（{pb.max}）")
+            return self._skip(c, f, "max_parallel", f"并行已达上限（{pb.max}）", trace)
         c.runs[subject] = c.runs.get(subject, 0) + 1
         c.last[subject] = f.ts
         self._depth[pb.id] = depth
-        task = asyncio.ensure_future(self._run(c, index, f))
+        task = asyncio.ensure_future(self._run(c, index, f, ctx, trace))
         c.active[subject] = [*active, task]
 
-    def _skip(self, c: Compiled, f: Fire, code: str, reading: str) -> None:
+    def _ctx(self, c: Compiled, f: Fire, trace: Trace) -> RunCtx:
+        viewer = self.viewers.get(f.user_id) if f.user_id else None
+        now = max(f.ts, self.scope.now)
+        ctx = RunCtx(self.effects, self.scope, c.pb.id, trace.context["id"], viewer, now,
+                     parent=f.event.id if f.event else None, vars=self._vars(viewer, f))  # fmt: skip
+        ctx.variant = trace.variant = c.runner.arm(f.user_id)
+        return ctx
+
+    def _skip(self, c: Compiled, f: Fire, code: str, reading: str, trace: Trace | None = None) -> None:
         self.skipped += 1
-        trace = self._trace(c, f)
+        trace = trace or self._trace(c, f)
         trace.status, trace.note, trace.finished_at = "skipped", f"{code}: {reading}", f.ts
         self._done(c, trace)
 
@@ -227,27 +246,16 @@ class Engine:
             new_id(), c.pb.id, f.user_id, trigger, f.ts, {"id": new_id(), "parent_id": ev.id if ev else None}
         )
 
-    async def _run(self, c: Compiled, index: int, f: Fire) -> None:
+    async def _run(self, c: Compiled, index: int, f: Fire, ctx: RunCtx, trace: Trace) -> None:
         subject = f.user_id or "room"
-        trace = self._trace(c, f)
         try:
             if f.key is not None and not await self.effects.claim(c.pb.id, f"{index}:{f.key}"):
                 c.runs[subject] = max(0, c.runs.get(subject, 1) - 1)
                 return  # another node runs it
-            viewer = self.viewers.get(f.user_id) if f.user_id else None
-            ctx = RunCtx(
-                self.effects,
-                self.scope,
-                c.pb.id,
-                trace.context["id"],
-                viewer,
-                max(f.ts, self.scope.now),
-                parent=f.event.id if f.event else None,
-                vars=self._vars(viewer, f),
-            )
             await c.runner.run(ctx, trace, self.sleep)
-        except asyncio.CancelledError:
-            trace.status, trace.note = "cancelled", "restart: 新的触发取代了这次运行"
+        except asyncio.CancelledError as exc:
+            trace.status = "cancelled"
+            trace.note = str(exc.args[0]) if exc.args else "restart: 新的触发取代了这次运行"
         except Exception as exc:
             log.exception("playbook %s: run failed", c.pb.id)
             trace.status, trace.note = "failed", f"{type(exc).__name__}"
@@ -255,9 +263,18 @@ class Engine:
         self._done(c, trace)
         queue = c.queued.get(subject)
         if queue:
-            nxt = queue.popleft()
-            task = asyncio.ensure_future(self._run(c, index, nxt))
+            nf, nctx, ntrace = queue.popleft()
+            task = asyncio.ensure_future(self._run(c, index, nf, nctx, ntrace))
             c.active[subject] = [task]
+
+    def cancel_all(self, note: str) -> None:
+        """Stop every run in progress (the live session ended; a dry run reached the end of its recording)."""
+        for c in self.playbooks.values():
+            c.queued.clear()
+            for tasks in c.active.values():
+                for task in tasks:
+                    if not task.done():
+                        task.cancel(note)
 
     def _done(self, c: Compiled, trace: Trace) -> None:
         c.counts[trace.status] = c.counts.get(trace.status, 0) + 1
@@ -282,7 +299,7 @@ class Engine:
         values.update(self.room_vars)
         if viewer is not None:
             values.update(viewer.context(max(f.ts, s.now)))
-            values["badge"] = None
+            values["badge"] = level_badge(viewer.level)
         values.update(f.vars)
         return values
 

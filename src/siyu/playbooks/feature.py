@@ -79,6 +79,12 @@ class Playbooks(Feature):
         self._pending: list[Trace] = []
         self._unsubscribe: list[Any] = []
         room.provided["playbooks.observe"] = self.engine.seen
+        self.engine.viewers.profile = self._profile
+
+    def _profile(self, user_id: str) -> dict[str, Any]:
+        """What the room knows of a viewer who enters beyond this session's events (their fan club)."""
+        member = self.room.provided.get("fanclub.member")
+        return {"fan": bool(member(user_id))} if member is not None else {}
 
     def _budget_left(self, v: Viewer, kind: str, now: int) -> bool:
         session = self.room.session.id if self.room.session else None

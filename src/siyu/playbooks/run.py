@@ -93,25 +93,24 @@ class Runner:
 
         return Check(ctx.scope, viewer, ctx.now, variants, left)
 
+    def conditions(self, ctx: RunCtx, trace: Trace) -> bool:
+        """The playbook's conditions, in order, each verdict in the trace; False at the first that fails."""
+        check = self.checker(ctx)
+        for kind, checker in self.checks:
+            ok, reading = checker(check)
+            trace.conditions.append({"type": kind, "passed": ok, "reading": reading})
+            if not ok:
+                return False
+        return True
+
     async def run(self, ctx: RunCtx, trace: Trace, sleep: Sleep) -> None:
+        """After the conditions held: the experiment's exposure (the holdout stops here), then the actions."""
         exp = self.pb.experiment
-        ctx.variant = trace.variant = self.arm(ctx.viewer.user_id if ctx.viewer else None)
         if exp is not None and ctx.viewer is not None and ctx.variant is not None:
             await self._expose(ctx, exp.id, ctx.variant)
             if ctx.variant == "holdout":
                 trace.status = "holdout"
                 return
-        check = self.checker(ctx)
-        passed = True
-        for kind, checker in self.checks:
-            ok, reading = checker(check)
-            trace.conditions.append({"type": kind, "passed": ok, "reading": reading})
-            passed = passed and ok
-            if not ok:
-                break
-        if not passed:
-            trace.status = "conditions_failed"
-            return
         actions = self.pb.actions
         if exp is not None and ctx.variant is not None:
             chosen = next((v for v in exp.variants if v.name == ctx.variant), None)

@@ -113,6 +113,9 @@ class ViewerBook:
         self.on_score: list[Callable[[Viewer, int, int, int], None]] = []  # (viewer, before, after, ts)
         self.product_names: dict[str, str] = {}  # product id -> short name (templates show names)
         self.poll_options: dict[str, list[str]] = {}
+        self.staff: set[str] = set()
+        # what the room knows of a viewer beyond this session's events (e.g. an existing fan club membership)
+        self.profile: Callable[[str], dict[str, Any]] | None = None
 
     def get(self, user_id: str) -> Viewer:
         v = self.viewers.get(user_id)
@@ -140,11 +143,19 @@ class ViewerBook:
         if t == "poll.started":
             self.poll_options[p.poll_id] = [str(o) for o in p.options]
             return
-        if user is None or user.startswith("pb:"):
+        if user is None or user.startswith("pb:") or user in self.staff:
+            return
+        if t == "viewer.entered" and p.role != "viewer":
+            self.staff.add(user)  # the host and the room's staff are not viewers: no stage, no playbooks
+            self.viewers.pop(user, None)
             return
         v = self.get(user)
         if t == "viewer.entered":
             v.nickname, v.level, v.returning = p.nickname, p.level, p.returning
+            if self.profile is not None:
+                known = self.profile(user)
+                v.fan = bool(known.get("fan", v.fan))
+                v.tags |= set(known.get("tags", ()))
             if v.entered_at is None:
                 v.entered_at = ts
             v.last_active = ts
@@ -156,6 +167,8 @@ class ViewerBook:
             v.entered_at = None
             return
         if t == "comment.posted":
+            if p.role != "viewer":
+                return
             v.nickname = p.nickname or v.nickname
             self._add(v, 3 if p.question else 2, ts)
         elif t == "like.sent":

@@ -74,15 +74,16 @@ class Comment(_simple("comment", "comment.posted", "评论命中")):  # type: ig
         return self
 
     def attach(self, scope: Scope, fire: FireFn) -> Unsubscribe:
+        words = super().attach(scope, fire) if self.keywords or self.regex else (lambda: None)
         if self.intent is None:
-            return super().attach(scope, fire)  # type: ignore[no-any-return]
+            return words
 
-        def answered(event: Event[Any]) -> None:
+        def answered(event: Event[Any]) -> None:  # the assistant's reading of the viewer's comment
             p = event.payload
-            if p.to == "user" and p.intent == self.intent and p.to_user:
+            if p.to == "user" and p.intent == self.intent and p.to_user and p.question_seq is not None:
                 fire(Fire(self.type, p.to_user, event.ts, event, {"comment": ""}, why=f"意图 {self.intent}"))
 
-        return scope.on("assistant.answered", answered)
+        return combine(words, scope.on("assistant.answered", answered))
 
     def matches(self, event: Event[Any]) -> bool:
         p = event.payload
