@@ -32,30 +32,22 @@ from siyu.events import Event, event_to_json
 HERE = Path(__file__).parent
 
 
-async def _rotate_pins(node: Any, room_id: str, stop: asyncio.Event, every_s: float) -> None:
-    """The host presents products in turn (讲解中), as `siyu demo` does."""
-    products = (await node.services.room(room_id)).products
-    order = sorted(products, key=lambda pid: products[pid].get("link_no") or 0)
-    i = 0
-    while not stop.is_set():
-        await node.services.pin(room_id, order[i % len(order)])
-        i += 1
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), every_s)
-
-
 async def _run_demo(db_url: str, seconds: float, arrivals: float, max_online: int) -> str:
-    """The demo room with its simulated audience and host bot for `seconds`; the live session's id."""
+    """The demo room running the 带货直播 template with its simulated audience for `seconds` (as
+    `siyu demo`); the live session's id. (The committed ecommerce.jsonl was recorded before the template
+    existed, with a scripted host bot: re-recording gives a stream with the template's own actions.)"""
     from siyu.app import Node
     from siyu.config import load_settings
+    from siyu.playbooks.service import create_from_template
     from siyu.rooms.features import Products
     from siyu.sim.audience import Audience, AudienceConfig
-    from siyu.sim.host import DemoHost
 
     node = Node(load_settings(db_url=db_url, port=0, ws_port=0))
     room_id = "demo"
     await node.start()
     try:
+        title = "晚晚的衣橱·秋冬上新专场"
+        await create_from_template(node.rooms, room_id, "wanwan", title, "ecommerce", "record")
         await node.ensure_demo_room(room_id, new_session=True)
         room = await node.registry.get(room_id)
         assert room is not None and room.session is not None
@@ -66,13 +58,9 @@ async def _run_demo(db_url: str, seconds: float, arrivals: float, max_online: in
             AudienceConfig(arrivals, max_online, mean_comment_gap_s=6.0, seed=13),
             products={str(p["id"]): p for p in listing},
         )  # fmt: skip
-        stocked = [str(p["id"]) for p in sorted(listing, key=lambda p: -sum((p.get("stock") or {}).values()))]
-        host = DemoHost(node.ws_url, node.signer, room_id, stocked[:4])
         stop = asyncio.Event()
         tasks = [
             asyncio.create_task(audience.run(stop)),
-            asyncio.create_task(host.run(stop)),
-            asyncio.create_task(_rotate_pins(node, room_id, stop, 30.0)),
         ]
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), seconds)
