@@ -20,8 +20,15 @@ RULES = BudgetRules()
 MIN = 60_000
 
 
-def why(state: dict[str, Any], kind: str, now: int, *, felt: bool = True, override: bool = False,
-        session: str | None = "s1") -> str | None:  # fmt: skip
+def why(
+    state: dict[str, Any],
+    kind: str,
+    now: int,
+    *,
+    felt: bool = True,
+    override: bool = False,
+    session: str | None = "s1",
+) -> str | None:
     return decide(state, kind, now, session, RULES, value_felt=felt, override=override)
 
 
@@ -259,10 +266,7 @@ async def test_two_nodes_on_one_database(database: Database, db_url: str, existi
         if existing:
             assert await nodes[1].spend("shop", "u2", "message", 0, "s1", value_felt=True) is None
         got = await asyncio.gather(
-            *(
-                nodes[i % 2].spend("shop", "u2", "invite", 5_000, "s1", value_felt=True)
-                for i in range(20)
-            )
+            *(nodes[i % 2].spend("shop", "u2", "invite", 5_000, "s1", value_felt=True) for i in range(20))
         )
     finally:
         await other.close()
@@ -276,9 +280,16 @@ async def test_database_ledger_rules(database: Database) -> None:
     assert await budget.spend("shop", "u3", "invite", 0, "s1", value_felt=False) == "budget.before_value"
     assert await budget.spend("shop", "u3", "message", 0, "s1", value_felt=False) is None
     await budget.note_purchase("shop", "u3", 10_000)
-    assert await budget.spend("shop", "u3", "invite", 20_000, "s1", value_felt=True) == "budget.after_purchase"
-    assert await budget.spend("shop", "u3", "invite", 10_000 + AFTER_PURCHASE_MS, "s1", value_felt=True) is None
+    assert (
+        await budget.spend("shop", "u3", "invite", 20_000, "s1", value_felt=True) == "budget.after_purchase"
+    )
+    assert (
+        await budget.spend("shop", "u3", "invite", 10_000 + AFTER_PURCHASE_MS, "s1", value_felt=True) is None
+    )
     state, version = await _row(database, "u3")
     assert state["purchase"] == 10_000 and version == 3
     # a second node reads the same row
-    assert await ContactBudget(database).spend("shop", "u3", "invite", 10 * MIN, "s1", value_felt=True) == "budget.gap"
+    assert (
+        await ContactBudget(database).spend("shop", "u3", "invite", 10 * MIN, "s1", value_felt=True)
+        == "budget.gap"
+    )

@@ -154,8 +154,7 @@ def test_experiment_condition_reads_the_viewers_arm() -> None:
 
 def test_budget_condition() -> None:
     d = doc(
-        gated("invite", "{type: budget, kind: invite}")
-        + gated("message", "{type: budget, kind: message}")
+        gated("invite", "{type: budget, kind: invite}") + gated("message", "{type: budget, kind: message}")
     )
     traces, _ = replay(d, _two_viewers())
     assert sorted(verdicts(traces, "invite")) == [

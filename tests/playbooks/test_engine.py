@@ -101,6 +101,17 @@ def test_max_runs_per_viewer_and_cooldown() -> None:
     assert ran(traces, status="skipped") == []  # caps are silent (not traced)
 
 
+@pytest.mark.xfail(
+    reason="bug: Engine._fire counts a run (c.runs) only when it starts, not when it is queued, so in "
+    "queued mode every fire while a run waits passes the max_runs_per_viewer check: cap 2, four runs",
+    strict=True,
+)
+def test_queued_fires_count_against_max_runs_per_viewer() -> None:
+    d = doc(WAITING.format(mode="queued", max=5) + "\n    max_runs_per_viewer: 2")
+    _, done = replay(d, goes(0, 10, 20, 30))
+    assert [x["text"] for x in done if x["text"].startswith("start")] == ["start go0", "start go1"]
+
+
 def test_caps_start_over_in_a_new_session() -> None:
     d = doc(
         """
@@ -230,7 +241,7 @@ def test_assignment_is_deterministic_and_stable_across_engines() -> None:
 
 def test_holdout_runs_nothing_and_exposure_is_logged_once_per_viewer() -> None:
     traces, done = replay(doc(EXPERIMENT), _viewers(40, times=2))
-    arms = {t.user_id: t.variant for t in traces}
+    arms = {str(t.user_id): t.variant for t in traces}
     held = {u for u, v in arms.items() if v == "holdout"}
     assert held
     for t in traces:
@@ -336,8 +347,8 @@ def test_viewer_context_in_templates() -> None:
   - id: ctx
     trigger: {type: comment, keywords: [go]}
     actions:
-      - type: send_private
-        text: "{{ nickname }}|{{ level }}|{{ fan }}|{{ orders }}|{{ last_purchase }}|{{ current_product }}|{{ poll_vote }}|{{ stage_zh }}"
+      - {type: send_private, text: "{{ nickname }}|{{ level }}|{{ fan }}|{{ orders }}|{{ last_purchase }}"}
+      - {type: broadcast, text: "{{ current_product }}|{{ poll_vote }}|{{ stage_zh }}"}
 """
     )
     s = Stream()
@@ -349,4 +360,40 @@ def test_viewer_context_in_templates() -> None:
     s.vote("u1", 5, option=1)
     s.comment("u1", "go", 20)
     _, done = replay(d, s, products={"P1": "卫衣", "P2": "长裙"})
-    assert [x["text"] for x in done] == ["昵称u1|4|True|1|P1|长裙|黑|转化"]
+    assert [x["text"] for x in done] == ["昵称u1|4|True|1|P1", "长裙|黑|转化"]
+
+
+@pytest.mark.xfail(
+    reason="bug: ViewerBook.product_names is never filled (nothing writes it), so `{{ last_purchase }}` "
+    "is the product id (P1), not its name as the product map / current_product give it",
+    strict=True,
+)
+def test_last_purchase_is_the_product_name() -> None:
+    d = doc(
+        """
+  - id: thanks
+    trigger: {type: order_placed}
+    actions: [{type: send_private, text: "{{ last_purchase }}"}]"""
+    )
+    s = Stream()
+    s.order("u1", 1, product_id="P1")
+    _, done = replay(d, s, products={"P1": "卫衣"})
+    assert [x["text"] for x in done] == ["卫衣"]
+
+
+@pytest.mark.xfail(
+    reason="bug: Viewer.visits is never set from events (viewer.entered has no visit count and nothing "
+    "else fills it): a returning viewer's `{{ visits }}` renders 1",
+    strict=True,
+)
+def test_returning_viewer_visits() -> None:
+    d = doc(
+        """
+  - id: back
+    trigger: {type: viewer_enter, visit: returning}
+    actions: [{type: send_private, text: "{{ visits }}"}]"""
+    )
+    s = Stream()
+    s.enter("u1", 1, returning=True)
+    _, done = replay(d, s)
+    assert int(str(done[0]["text"])) >= 2
