@@ -58,10 +58,18 @@ playbooks:
       variants:
         - name: a
           actions:
-            - {{type: invite_private_domain, channel: follow_notify, incentive: 开播福利先知道, text: 扣1的宝宝关注一下，开播第一时间提醒你, override_value_gate: true}}
+            - type: invite_private_domain
+              channel: follow_notify
+              incentive: 开播福利先知道
+              text: 扣1的宝宝关注一下，开播第一时间提醒你
+              override_value_gate: true
         - name: b
           actions:
-            - {{type: invite_private_domain, channel: follow_notify, incentive: 下次开播抽免单, text: 关注主播，下次开播福利先知道, override_value_gate: true}}
+            - type: invite_private_domain
+              channel: follow_notify
+              incentive: 下次开播抽免单
+              text: 关注主播，下次开播福利先知道
+              override_value_gate: true
     actions:
       - {{type: invite_private_domain, channel: follow_notify, text: 关注开播提醒, override_value_gate: true}}
   - id: kou2
@@ -124,7 +132,7 @@ async def test_playbooks_reach_the_phone_and_the_console_shows_and_steers_them(
         await expect(card).to_be_visible()
         await expect(card.locator(".offer-title")).to_have_text("新人专享")
         await expect(card.locator(".offer-benefit")).to_have_text("碎花连衣裙立减20元")
-        await expect(card.locator(".offer-clock")).to_have_text(re.compile(r"^01:[0-3]\d$"))  # 90 s from display
+        await expect(card.locator(".offer-clock")).to_have_text(re.compile(r"^01:[0-3]\d$"))  # 90 s, from now
         await inside_viewport(me, '#offer-cards .offer-card[data-kind="personal"]')
         await card.locator(".offer-go").click()  # 领取 opens the product's sheet
         sheet = me.locator("#sku-sheet")
@@ -158,7 +166,10 @@ async def test_playbooks_reach_the_phone_and_the_console_shows_and_steers_them(
         await me.click("#send-btn")
 
         # --- the console: 自动化日志 -------------------------------------------------------------------
+        badge = host.locator("#automation-badge")  # runs since the panel was last looked at; red: one failed
+        await expect(badge).to_have_attribute("data-failed", "true")
         await host.click("#automation-btn")
+        await expect(badge).to_be_hidden()
         panel = host.locator("#automation")
         await expect(panel).to_be_visible()
         await expect(panel.locator("#automation-version")).to_have_text("v1")
@@ -167,7 +178,8 @@ async def test_playbooks_reach_the_phone_and_the_console_shows_and_steers_them(
         await expect(greet).to_have_count(1)
         await expect(greet.locator(".tr-who")).to_have_text("小鹿")
         await expect(greet.locator(".tr-trigger")).to_contain_text("进入直播间 · 新朋友进入直播间")
-        await expect(greet.locator(".tr-act")).to_have_text([re.compile("私信.*欢迎小鹿"), re.compile("弹卡片.*新人专享")])
+        acts = [re.compile("私信.*欢迎小鹿"), re.compile("弹卡片.*新人专享")]
+        await expect(greet.locator(".tr-act")).to_have_text(acts)
         kou1 = panel.locator(mine + '[data-playbook="kou1"]')
         await expect(kou1.locator(".tr-variant")).to_have_text("组 b")
         await expect(kou1.locator(".tr-act")).to_have_text(re.compile("私域邀约.*关注开播提醒"))
@@ -222,7 +234,8 @@ async def test_playbooks_reach_the_phone_and_the_console_shows_and_steers_them(
         await expect(switch).to_have_text("已暂停")
         await expect(host.locator("#toast")).to_contain_text("已暂停：进场欢迎")
         got = (await http.get("/api/rooms/demo/playbooks")).json()
-        assert {p["id"]: p["paused"] for p in got["playbooks"]} == {"greet": True, "kou1": False, "kou2": False}
+        paused = {p["id"]: p["paused"] for p in got["playbooks"]}
+        assert paused == {"greet": True, "kou1": False, "kou2": False}
 
         # --- the editor: a 422 with its paths, then a good version --------------------------------------
         await host.click("#pb-edit-btn")
@@ -266,8 +279,8 @@ async def test_playbooks_reach_the_phone_and_the_console_shows_and_steers_them(
     await expect(product_card.locator(".offer-clock")).to_have_text(re.compile(r"^00:4\d$"))
     await expect(product_card.locator(".offer-go")).to_have_text("去看看")
     qr = segno.make("https://work.weixin.qq.com/ca/demo?state=demo-s1-kou2", error="m").svg_data_uri(scale=4)
-    room.to_user("me", InviteCard(channel="wecom_contact", text="加助理企业微信，一对一穿搭建议",
-                                  incentive="加好友领 10 元无门槛券", state="demo-s1-kou2", qr=qr))  # fmt: skip
+    text, incentive = "加助理企业微信，一对一穿搭建议", "加好友领 10 元无门槛券"
+    room.to_user("me", InviteCard(channel="wecom_contact", text=text, incentive=incentive, state="s1", qr=qr))
     await expect(invite).to_have_attribute("data-channel", "wecom_contact")
     await expect(invite.locator(".invite-title")).to_have_text("加企业微信")
     await expect(invite.locator(".invite-qr img")).to_have_attribute("src", qr)

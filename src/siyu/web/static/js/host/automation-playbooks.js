@@ -6,7 +6,7 @@
  * the live split: viewers exposed per variant (and the holdout) against the weights.
  *
  *   const list = createPlaybookList(el, {name: (userId) => nick, onPause: async (id, paused) => ok});
- *   list.draw(playbooks);
+ *   list.draw(playbooks);   // draw() again redraws the last list
  */
 
 import { h } from '../ui/dom.js';
@@ -78,8 +78,17 @@ function countsView(counts) {
   );
 }
 
+/** Exposures of the experiments the playbook's random_split actions name (counts only: no weights here). */
+function otherSplits(exp) {
+  const others = Object.entries(exp.exposed || {}).filter(([id]) => id !== exp.id);
+  return others.map(([id, counts]) =>
+    h('div', { class: 'ab-other', dataset: { experiment: id } }, '分流 ' + id + '：' + Object.entries(counts).map(([v, n]) => (v === 'holdout' ? '对照组' : v) + ' ' + n + ' 人').join(' · '))
+  );
+}
+
 export function createPlaybookList(el, { name, onPause }) {
   let rows = [];
+  const pending = new Set(); // playbook ids whose pause is on its way
 
   function row(pb) {
     const paused = !!pb.paused;
@@ -93,7 +102,8 @@ export function createPlaybookList(el, { name, onPause }) {
         'aria-checked': paused || off ? 'false' : 'true',
         'aria-label': (paused ? '恢复 ' : '暂停 ') + (pb.name || pb.id),
         title: paused ? '点击恢复运行' : '点击暂停：不再触发，进行中的运行会做完',
-        disabled: off,
+        disabled: off || pending.has(pb.id),
+        'aria-busy': pending.has(pb.id) ? 'true' : null,
         dataset: { id: pb.id },
       },
       h('span', { class: 'pb-switch-knob', 'aria-hidden': 'true' }),
@@ -129,7 +139,8 @@ export function createPlaybookList(el, { name, onPause }) {
             )
           : null
       ),
-      pb.experiment ? splitView(pb.experiment) : null
+      pb.experiment ? splitView(pb.experiment) : null,
+      pb.experiment ? otherSplits(pb.experiment) : null
     );
   }
 
@@ -143,10 +154,12 @@ export function createPlaybookList(el, { name, onPause }) {
     if (!sw || sw.disabled) return;
     const pb = rows.find((p) => p.id === sw.dataset.id);
     if (!pb) return;
-    sw.disabled = true;
-    sw.setAttribute('aria-busy', 'true');
+    pending.add(pb.id);
+    draw();
     const paused = await onPause(pb.id, !pb.paused);
-    if (paused != null) pb.paused = paused; // the server's answer, not the click
+    pending.delete(pb.id);
+    const now = rows.find((p) => p.id === pb.id); // the list may have been redrawn meanwhile
+    if (now && paused != null) now.paused = paused; // the server's answer, not the click
     draw();
   });
 
@@ -154,12 +167,6 @@ export function createPlaybookList(el, { name, onPause }) {
     draw,
     get playbooks() {
       return rows;
-    },
-    /** Apply the server's answer to a pause (also when another console paused it). */
-    setPaused(id, paused) {
-      const pb = rows.find((p) => p.id === id);
-      if (pb) pb.paused = !!paused;
-      draw();
     },
   };
 }

@@ -133,7 +133,7 @@ export function installAutomation(ctx) {
   function place() {
     const head = document.querySelector('.console-head');
     const top = head ? Math.max(0, Math.round(head.getBoundingClientRect().bottom)) : 0;
-    panel.style.top = top + 8 + 'px';
+    panel.style.top = Math.max(8, top + 8) + 'px';
   }
 
   function setOpen(on) {
@@ -151,8 +151,10 @@ export function installAutomation(ctx) {
 
   // --- data -------------------------------------------------------------------------------------
   let refreshing = null;
-  /** Read GET …/playbooks (again); with `atLeast`, until the node runs that version (it reloads after answering). */
+  let target = 0; // the newest version known to exist (a save's, a pause's, a `playbooks` message's)
+  /** Read GET …/playbooks again, until the node runs `target` (it reloads just after answering a change). */
   function refresh(atLeast) {
+    if (atLeast != null) target = Math.max(target, Number(atLeast) || 0);
     if (refreshing) return refreshing;
     refreshing = (async () => {
       for (let attempt = 0; attempt < 6; attempt += 1) {
@@ -168,7 +170,7 @@ export function installAutomation(ctx) {
         drawPlaybooks(d.playbooks);
         drawLog();
         drawHead();
-        if (atLeast == null || version >= atLeast || problem) return;
+        if (version >= target || problem) return;
         await new Promise((r) => setTimeout(r, 150 * 2 ** attempt));
       }
     })().finally(() => {
@@ -183,8 +185,7 @@ export function installAutomation(ctx) {
       toast((paused ? '暂停' : '恢复') + '失败：' + res.text, 'error');
       return null;
     }
-    version = Number(res.data.version) || version;
-    drawHead();
+    target = Math.max(target, Number(res.data.version) || 0);
     toast((res.data.paused ? '已暂停：' : '已恢复：') + playbookName(id), 'ok');
     return !!res.data.paused;
   }
@@ -243,9 +244,11 @@ export function installAutomation(ctx) {
     onlyUnusual = unusualBox.checked;
     drawLog();
   });
-  window.addEventListener('resize', () => {
-    if (!panel.hidden) place();
-  });
+  for (const ev of ['resize', 'scroll']) {
+    window.addEventListener(ev, () => {
+      if (!panel.hidden) place();
+    }, { passive: true });
+  }
   select('log');
   drawLog();
 }
