@@ -285,7 +285,7 @@ async def test_playbooks_reach_the_phone_and_the_console_shows_and_steers_them(
     await expect(invite.locator(".invite-title")).to_have_text("加企业微信")
     await expect(invite.locator(".invite-qr img")).to_have_attribute("src", qr)
     await expect(invite.locator(".invite-qr figcaption")).to_have_text("长按识别二维码")
-    assert await invite.locator(".invite-qr img").evaluate("i => i.complete && i.naturalWidth > 0")
+    assert await invite.locator(".invite-qr img").evaluate("i => i.decode().then(() => i.naturalWidth)") > 0
     await inside_viewport(me, "#invite-card")
     await shot(me, "viewer-cards-qr-390")
     await invite.locator(".invite-close").click()
