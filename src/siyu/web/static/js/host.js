@@ -35,6 +35,7 @@ import { installCouponDrop } from './host/coupon-drop.js';
 import { installPollCtl } from './host/poll-ctl.js';
 import { installLeaderboard } from './host/leaderboard.js';
 import { installTopics } from './host/topics.js';
+import { installAutomation } from './host/automation.js';
 
 const MAX_STREAM = 500;
 
@@ -95,6 +96,7 @@ async function main() {
   installPollCtl(ctx);
   installLeaderboard(ctx);
   installTopics(ctx);
+  installAutomation(ctx);
   bindAlerts(room, els);
 
   room.connect();

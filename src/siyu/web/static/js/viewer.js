@@ -30,6 +30,8 @@ import { installCoupons } from './viewer/coupons.js';
 import { installPolls } from './viewer/polls.js';
 import { installLeaderboard } from './viewer/leaderboard.js';
 import { installTopic } from './viewer/topic.js';
+import { installOffers } from './viewer/offers.js';
+import { installInvite } from './viewer/invite.js';
 
 const MAX_LINES = 200;
 
@@ -85,6 +87,8 @@ async function main() {
   installWallet(ctx);
   installCoupons(ctx);
   installPolls(ctx);
+  installOffers(ctx);
+  installInvite(ctx);
   bindAlerts(room, els, () => {
     for (const b of [els.send, els.like, els.follow, els.input]) b.disabled = true;
     for (const b of els.giftRow.querySelectorAll('button')) b.disabled = true;

@@ -3,7 +3,8 @@
  * The AI assistant on the viewer page. A personal answer (no seq, `reply_to` my comment) is tucked
  * right under my question when that is still near the bottom, else added at the bottom with my
  * question quoted; a personal message that answers no comment (`to: "user"`) is added at the bottom;
- * a room-wide answer ("4 人在问：…") or companion line is a stream line of its own.
+ * a room-wide answer ("4 人在问：…") or companion line is a stream line of its own. A playbook's note to
+ * me (`to: "user"`, `source: "playbook"`) is a personal message from 直播助理: "私信 · 仅你可见".
  */
 
 import { h } from '../ui/dom.js';
@@ -26,11 +27,11 @@ export function installAssistant(ctx) {
     return null;
   }
 
-  function assistantLine(m, cls, data, head) {
+  function assistantLine(m, cls, data, head, label) {
     return h(
       'li',
-      { class: 'msg assistant ' + cls, dataset: Object.assign({ type: 'assistant', intent: m.intent, productId: m.product_id }, data) },
-      h('div', { class: 'assistant-head' }, aiBadge(cls === 'room-wide' ? '助理' : 'AI助理'), head),
+      { class: 'msg assistant ' + cls, dataset: Object.assign({ type: 'assistant', intent: m.intent, productId: m.product_id, source: m.source }, data) },
+      h('div', { class: 'assistant-head' }, aiBadge(label || (cls === 'room-wide' ? '助理' : 'AI助理')), head),
       h(
         'div',
         { class: 'assistant-body' },
@@ -63,8 +64,10 @@ export function installAssistant(ctx) {
       return;
     }
     if (m.to === 'user') {
-      // A personal message that answers no comment (a playbook's note to me).
-      list.add(assistantLine(m, 'personal to-me', {}, null), true);
+      // A personal message that answers no comment: a playbook's note to me, from 直播助理.
+      const fromPlaybook = m.source === 'playbook' || m.intent === 'playbook';
+      const head = fromPlaybook ? h('span', { class: 'assistant-to dm-tag' }, '私信 · 仅你可见') : null;
+      list.add(assistantLine(m, 'personal to-me' + (fromPlaybook ? ' dm' : ''), {}, head, fromPlaybook ? '直播助理' : null), true);
       return;
     }
     // Room-wide: many viewers asked the same thing (or a companion line while the host is away).
