@@ -329,7 +329,8 @@ def test_dry_run_json_has_the_runs_in_order_and_what_would_be_done(tmp_path: Pat
     assert welcome["user_id"] == "u1" and welcome["trigger"]["type"] == "viewer_enter"
     assert welcome["trigger"]["event"]["type"] == "viewer.entered"
     assert opening["user_id"] is None
-    assert opening["trigger"] == {"type": "schedule", "why": "开播 5 秒", "event": None}
+    detail = {"minutes_live": 0, "minutes_left": 59}
+    assert opening["trigger"] == {"type": "schedule", "why": "开播 5 秒", "event": None, "detail": detail}
     assert ask_size["conditions"] == [{"type": "viewer", "passed": False, "reading": "等级 3 ≥ 5"}]
     assert ask_size["actions"] == []
     assert [(a["type"], a["status"], a["code"]) for a in invite["actions"]] == [

@@ -158,7 +158,7 @@ def test_budget_condition() -> None:
     )
     traces, _ = replay(d, _two_viewers())
     assert sorted(verdicts(traces, "invite")) == [
-        ("u1", True, "触达额度（invite）有"),
+        ("u1", False, "触达额度（invite）已用完"),  # ordered 7 s ago: no invite within 5 min of a purchase
         ("u2", False, "触达额度（invite）已用完"),  # no value felt yet
     ]
     assert sorted(verdicts(traces, "message")) == [

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from siyu.playbooks.run import Trace
 from tests.playbooks.streamkit import START, Stream, doc, live_feed, replay
 
@@ -71,11 +69,6 @@ def test_dwell_once_per_viewer_and_not_after_leaving() -> None:
     assert fires(traces, "stay") == [("u1", 20), ("u3", 50)]
 
 
-@pytest.mark.xfail(
-    reason="bug: Dwell.attach keeps `done` for the engine's life, not per session: a viewer who had "
-    "dwell in session s1 never gets it in s2 (its fire key names the session)",
-    strict=True,
-)
 def test_dwell_again_in_a_new_session() -> None:
     d = doc(say("stay", "{type: dwell, seconds: 20}"))
     s = Stream()
@@ -120,11 +113,6 @@ def test_engagement_fires_on_crossing_up_only() -> None:
     assert fires(traces, "hot") == [("u1", 3)]
 
 
-@pytest.mark.xfail(
-    reason="bug: dwell points raise the score (1 per 30 s) but ViewerBook.tick only re-checks the stage, "
-    "never calls the on_score listeners: an engagement threshold crossed by staying never fires",
-    strict=True,
-)
 def test_engagement_crossed_by_staying() -> None:
     d = doc(say("hot", "{type: engagement, at_least: 2}"))
     s = Stream()
@@ -197,12 +185,6 @@ def test_question_unanswered_fires_for_the_unanswered_one_live_feed() -> None:
     assert said(done, "ask") == ["多少钱"]
 
 
-@pytest.mark.xfail(
-    reason="bug: dry_run hands each event only to engine.committed, never engine.seen, so the "
-    "`everywhere` subscriptions (question_unanswered's host.replied / question.dismissed / "
-    "assistant.answered) never run: every question fires as unanswered",
-    strict=True,
-)
 def test_question_unanswered_cancelled_in_the_dry_run() -> None:
     traces, _ = replay(doc(QUESTION_DOC), _questions())
     assert fires(traces, "ask") == [("u4", 35)]
@@ -250,12 +232,6 @@ def test_like_count_at_and_every() -> None:
     assert said(done, "every") == ["60", "120"]
 
 
-@pytest.mark.xfail(
-    reason="bug: LikeCount.attach keeps its last mark for the engine's life; the session's likes start "
-    "over at session.started but the mark does not, so `at`/`every` never fire again in a new session "
-    "(its fire key names the session)",
-    strict=True,
-)
 def test_like_count_again_in_a_new_session() -> None:
     d = doc(say("at", "{type: like_count, at: 100}", "{{ likes }}"))
     s = Stream()

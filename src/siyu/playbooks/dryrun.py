@@ -158,10 +158,8 @@ async def dry_run(
         engine.seen(event)  # live, the room stream also reaches this node (answers watched everywhere)
         for _ in range(3):
             await asyncio.sleep(0)
-    for _ in range(5):
-        await asyncio.sleep(0)
-    engine.cancel_all("录制结束：运行到此为止")  # what would come after the recording is not known
-    for _ in range(5):
-        await asyncio.sleep(0)
+    # runs still waiting finish as if the room went on (a recording that ends with `session.ended` has
+    # stopped them already: the live session's end stops every run)
+    await engine.drain()
     engine.stop()
     return traces, effects.done

@@ -55,6 +55,7 @@ class Engine:
         self.effects = effects
         self.shop_id = shop_id
         self.viewers = ViewerBook()
+        self.viewers.name_of = effects.product_name
         self.scope = Scope(self.viewers)
         self.playbooks: dict[str, Compiled] = {}
         self.doc: PlaybookFile | None = None
@@ -212,6 +213,8 @@ class Engine:
             if len(queue) >= pb.max:
                 return self._skip(c, f, "queue_full", f"排队已满（{pb.max}）", trace)
             queue.append((f, ctx, trace))
+            c.runs[subject] = c.runs.get(subject, 0) + 1  # a queued run counts against the caps now
+            c.last[subject] = f.ts
             return
         if pb.mode == "parallel" and len(active) >= pb.max:
             return self._skip(c, f, "max_parallel", f"并行已达上限（{pb.max}）", trace)
@@ -227,6 +230,7 @@ class Engine:
         ctx = RunCtx(self.effects, self.scope, c.pb.id, trace.context["id"], viewer, now,
                      parent=f.event.id if f.event else None, vars=self._vars(viewer, f))  # fmt: skip
         ctx.variant = trace.variant = c.runner.arm(f.user_id)
+        ctx.vars["variant"] = ctx.variant or ""
         return ctx
 
     def _skip(self, c: Compiled, f: Fire, code: str, reading: str, trace: Trace | None = None) -> None:
@@ -237,22 +241,31 @@ class Engine:
 
     def _trace(self, c: Compiled, f: Fire) -> Trace:
         ev = f.event
-        trigger = {
+        trigger: dict[str, Any] = {
             "type": f.trigger,
             "why": f.why,
             "event": {"type": ev.type, "id": ev.id, "seq": ev.seq} if ev else None,
         }
-        return Trace(
+        detail = {k: v for k, v in f.vars.items() if isinstance(v, str | int | float) and k != "answer"}
+        if detail:
+            trigger["detail"] = {k: (v[:100] if isinstance(v, str) else v) for k, v in detail.items()}
+        trace = Trace(
             new_id(), c.pb.id, f.user_id, trigger, f.ts, {"id": new_id(), "parent_id": ev.id if ev else None}
         )
+        if f.user_id is not None:
+            v = self.viewers.viewers.get(f.user_id)
+            trace.nickname = v.nickname if v is not None and v.nickname else None
+        return trace
 
     async def _run(self, c: Compiled, index: int, f: Fire, ctx: RunCtx, trace: Trace) -> None:
         subject = f.user_id or "room"
         try:
             if f.key is not None and not await self.effects.claim(c.pb.id, f"{index}:{f.key}"):
                 c.runs[subject] = max(0, c.runs.get(subject, 1) - 1)
-                return  # another node runs it
-            await c.runner.run(ctx, trace, self.sleep)
+                trace.status = "claimed_elsewhere"  # another node runs it (not traced here)
+            else:
+                ctx.now = max(ctx.now, self.scope.now)  # a queued run starts later than it fired
+                await c.runner.run(ctx, trace, self.sleep)
         except asyncio.CancelledError as exc:
             trace.status = "cancelled"
             trace.note = str(exc.args[0]) if exc.args else "restart: 新的触发取代了这次运行"
@@ -260,7 +273,8 @@ class Engine:
             log.exception("playbook %s: run failed", c.pb.id)
             trace.status, trace.note = "failed", f"{type(exc).__name__}"
         trace.finished_at = max(self.scope.now, trace.started_at)
-        self._done(c, trace)
+        if trace.status != "claimed_elsewhere":
+            self._done(c, trace)
         queue = c.queued.get(subject)
         if queue:
             nf, nctx, ntrace = queue.popleft()

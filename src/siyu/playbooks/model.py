@@ -220,11 +220,20 @@ def parse_file(text: str, source: str = "<playbook>") -> PlaybookFile:
     """Parse and validate a playbook document (YAML or JSON), then the checks across fields (semantics.py).
     Raises PlaybookIssue naming `source`, each path and what was expected."""
     from siyu.playbooks import registry  # noqa: F401 - the trigger/condition/action modules register
+
+    if len(text) > MAX_SOURCE or len(text.encode("utf-8", "surrogatepass")) > MAX_SOURCE:
+        raise PlaybookIssue(source, [{"path": "(document)", "message": f"longer than {MAX_SOURCE} bytes",
+                                      "type": "playbook.too_large"}])  # fmt: skip
+    try:
+        return _parse(text, source)
+    except RecursionError as exc:
+        issue = {"path": "(document)", "message": "nested too deeply", "type": "playbook.too_deep"}
+        raise PlaybookIssue(source, [issue]) from exc
+
+
+def _parse(text: str, source: str) -> PlaybookFile:
     from siyu.playbooks.semantics import check
 
-    if len(text) > MAX_SOURCE:
-        raise PlaybookIssue(source, [{"path": "(document)", "message": f"longer than {MAX_SOURCE} characters",
-                                      "type": "playbook.too_large"}])  # fmt: skip
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -234,10 +243,15 @@ def parse_file(text: str, source: str = "<playbook>") -> PlaybookFile:
     if not isinstance(data, dict):
         raise PlaybookIssue(source, [{"path": "(document)", "message": "expected a mapping", "type": "type"}])
     budget = [MAX_NODES]
-    where = _cycle(data, [], "", budget)
+    bad_text: list[str] = []
+    where = _cycle(data, [], "", budget, bad_text)
     if budget[0] < 0:
         message = f"more than {MAX_NODES} values once YAML aliases are expanded"
         raise PlaybookIssue(source, [{"path": "(document)", "message": message, "type": "playbook.too_large"}])  # noqa: E501
+    if bad_text:
+        message = "text with a lone surrogate or a NUL character"
+        issues = [{"path": p, "message": message, "type": "playbook.bad_text"} for p in bad_text[:10]]
+        raise PlaybookIssue(source, issues)
     if where is not None:
         message = "a YAML alias refers to its own parent (a cycle, e.g. through choose)"
         issue = {"path": where or "(document)", "message": message, "type": "playbook.cycle"}
@@ -252,11 +266,15 @@ def parse_file(text: str, source: str = "<playbook>") -> PlaybookFile:
     return doc
 
 
-def _cycle(node: Any, parents: list[int], path: str, budget: list[int]) -> str | None:
+def _cycle(node: Any, parents: list[int], path: str, budget: list[int], bad: list[str]) -> str | None:
     """The path of the first node that contains one of its own parents (YAML aliases can build that); stops
     when the expanded document has more than `budget` values (aliases of aliases multiply)."""
     budget[0] -= 1
     if budget[0] < 0:
+        return None
+    if isinstance(node, str):
+        if "\x00" in node or any("\ud800" <= ch <= "\udfff" for ch in node):
+            bad.append(path or "(document)")
         return None
     if isinstance(node, dict | list):
         if id(node) in parents:
@@ -265,7 +283,9 @@ def _cycle(node: Any, parents: list[int], path: str, budget: list[int]) -> str |
         items = node.items() if isinstance(node, dict) else enumerate(node)
         for key, child in items:
             sub = f"{path}[{key}]" if isinstance(key, int) else (f"{path}.{key}" if path else str(key))
-            found = _cycle(child, parents, sub, budget)
+            if isinstance(key, str):
+                _cycle(key, parents, sub, budget, bad)
+            found = _cycle(child, parents, sub, budget, bad)
             if found is not None:
                 return found
         parents.pop()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import Template, TemplateError, meta
+from jinja2 import Template, TemplateError, meta, nodes
 from jinja2.exceptions import SecurityError
 
 from siyu.rooms.welcome import MAX_OUTPUT, SANDBOX, check_safe
@@ -57,9 +57,15 @@ def check(source: str, allowed: frozenset[str]) -> None:
         raise TemplateIssue("template.invalid", "template longer than 2000 characters")
     compiled(source)
     try:
-        names = meta.find_undeclared_variables(SANDBOX.parse(source))
+        tree = SANDBOX.parse(source)
+        names = meta.find_undeclared_variables(tree)
     except TemplateError as exc:
         raise TemplateIssue("template.invalid", str(exc)) from exc
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        key = getattr(node, "arg", None)
+        attr = node.attr if isinstance(node, nodes.Getattr) else getattr(key, "value", None)
+        if isinstance(attr, str) and attr.startswith("_"):
+            raise TemplateIssue("template.unsafe", f"unsafe template: attribute {attr!r} is not allowed")
     unknown = sorted(names - allowed)
     if unknown:
         raise TemplateIssue("template.unknown_variable", f"unknown variable(s): {', '.join(unknown)}")

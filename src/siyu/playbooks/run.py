@@ -40,12 +40,14 @@ class Trace:
     actions: list[dict[str, Any]] = field(default_factory=list)
     finished_at: int | None = None
     note: str | None = None  # e.g. "override_value_gate" or the skip reason
+    nickname: str | None = None  # the viewer's, as this node knows it
 
     def wire(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "playbook": self.playbook,
             "user_id": self.user_id,
+            "nickname": self.nickname,
             "trigger": self.trigger,
             "started_at": self.started_at,
             "finished_at": self.finished_at,

@@ -52,7 +52,7 @@ def _playbook(doc: PlaybookFile, pb: Playbook, base: str, add: Any) -> None:
     for t in pb.trigger:
         got = frozenset(type(t).variables)
         trigger_vars = got if trigger_vars is None else trigger_vars & got
-    allowed = (trigger_vars or frozenset()) | ROOM_VARS | {"variant", "product_id", "key"}
+    allowed = (trigger_vars or frozenset()) | ROOM_VARS | {"variant"}
     if viewer_run:
         allowed |= VIEWER_VARS
     horizon = max(t.horizon_ms() for t in pb.trigger)
@@ -122,8 +122,8 @@ def _actions(
                     check_template(source, allowed)
                 except TemplateIssue as exc:
                     add(f"{here}.{name}", exc.code, str(exc))
-        for j, child in enumerate(action.children()):
-            _actions(child, f"{here}.branches[{j}]", add, viewer_run, allowed, group)
+        for sub, child in zip(action.child_paths(), action.children(), strict=True):
+            _actions(child, f"{here}.{sub}", add, viewer_run, allowed, group)
 
 
 def _paths(actions: list[Any], path: str, waited: int) -> list[tuple[int, str]]:
@@ -133,8 +133,8 @@ def _paths(actions: list[Any], path: str, waited: int) -> list[tuple[int, str]]:
         if isinstance(action, Wait):
             waited += int(action.seconds * 1000)
             worst.append((waited, f"{path}[{k}]"))
-        for j, child in enumerate(action.children()):
-            worst += _paths(child, f"{path}[{k}].branches[{j}]", waited)
+        for sub, child in zip(action.child_paths(), action.children(), strict=True):
+            worst += _paths(child, f"{path}[{k}].{sub}", waited)
     return worst
 
 

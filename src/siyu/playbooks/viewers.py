@@ -56,7 +56,8 @@ class Viewer:
     user_id: str
     nickname: str = ""
     level: int = 0
-    visits: int = 1
+    visits: int = 1  # which visit this is (the room's visit count when known, else counted here)
+    entries: int = 0
     returning: bool = False
     entered_at: int | None = None  # while here (on this node's count), the entry time (ms)
     last_active: int = 0
@@ -72,6 +73,7 @@ class Viewer:
     stage: str = "entry"
     dwell_ms: int = 0  # stayed before the current visit (this session)
     extra: int = 0  # points added by playbooks (add_points)
+    last_score: int = 0  # the score listeners last heard of
 
     def stayed(self, now: int) -> int:
         return self.dwell_ms + (now - self.entered_at if self.entered_at is not None else 0)
@@ -112,6 +114,7 @@ class ViewerBook:
         self.on_stage: list[StageListener] = []
         self.on_score: list[Callable[[Viewer, int, int, int], None]] = []  # (viewer, before, after, ts)
         self.product_names: dict[str, str] = {}  # product id -> short name (templates show names)
+        self.name_of: Callable[[str], str | None] | None = None  # the shop's product names
         self.poll_options: dict[str, list[str]] = {}
         self.staff: set[str] = set()
         # what the room knows of a viewer beyond this session's events (e.g. an existing fan club membership)
@@ -152,10 +155,13 @@ class ViewerBook:
         v = self.get(user)
         if t == "viewer.entered":
             v.nickname, v.level, v.returning = p.nickname, p.level, p.returning
+            v.entries += 1
+            v.visits = max(v.visits, v.entries + (1 if p.returning else 0))  # returning: here before
             if self.profile is not None:
                 known = self.profile(user)
                 v.fan = bool(known.get("fan", v.fan))
                 v.tags |= set(known.get("tags", ()))
+                v.visits = max(v.visits, int(known.get("visits", 0)))
             if v.entered_at is None:
                 v.entered_at = ts
             v.last_active = ts
@@ -186,7 +192,8 @@ class ViewerBook:
                 items = getattr(p, "items", None) or []
                 if items and isinstance(items[0], dict):
                     pid = str(items[0].get("product_id") or "")
-                    v.last_purchase = self.product_names.get(pid, pid) or None
+                    name = self.name_of(pid) if self.name_of is not None and pid else None
+                    v.last_purchase = name or self.product_names.get(pid, pid) or None
             elif t == "poll.voted":
                 options = self.poll_options.get(p.poll_id, [])
                 v.vote = options[p.option] if 0 <= p.option < len(options) else None
@@ -202,8 +209,13 @@ class ViewerBook:
         self._scored(v, before, ts)
 
     def tick(self, now: int) -> None:
-        """Dwell points and dwell-driven stages of the viewers here."""
+        """Dwell points (an engagement crossing by staying) and dwell-driven stages of the viewers here."""
         for v in self.present():
+            score = v.score(now)
+            if score != v.last_score:
+                before, v.last_score = v.last_score, score
+                for listener in tuple(self.on_score):
+                    listener(v, before, score, now)
             self._check(v, now)
 
     def _add(self, v: Viewer, points: int, ts: int, benefit: str | None = None) -> None:
@@ -215,6 +227,8 @@ class ViewerBook:
 
     def _scored(self, v: Viewer, before: int, ts: int) -> None:
         after = v.score(ts)
+        before = min(before, v.last_score)  # what listeners last heard (a dwell point may be in between)
+        v.last_score = after
         if after != before:
             for listener in tuple(self.on_score):
                 listener(v, before, after, ts)

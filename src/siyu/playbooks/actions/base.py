@@ -111,3 +111,7 @@ class Action(Strict):
     def children(self) -> list[list[Any]]:
         """Nested action lists (choose, random_split) for validation and the trace."""
         return []
+
+    def child_paths(self) -> list[str]:
+        """Where each of `children()` is in the document, relative to this action."""
+        return []

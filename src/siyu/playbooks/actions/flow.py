@@ -54,6 +54,9 @@ class Choose(Action):
     def children(self) -> list[list[Any]]:
         return [b.actions for b in self.choices] + [self.default]
 
+    def child_paths(self) -> list[str]:
+        return [f"choices[{j}].actions" for j in range(len(self.choices))] + ["default"]
+
 
 class Split(Strict):
     name: Id
@@ -77,3 +80,6 @@ class RandomSplit(Action):
 
     def children(self) -> list[list[Any]]:
         return [b.actions for b in self.branches]
+
+    def child_paths(self) -> list[str]:
+        return [f"branches[{j}].actions" for j in range(len(self.branches))]

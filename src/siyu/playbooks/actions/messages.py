@@ -11,6 +11,8 @@ from siyu.playbooks.actions.base import Action, ActionFailed, RunCtx
 from siyu.playbooks.model import register_action
 
 Text = Field(min_length=1, max_length=500)
+CHANNEL_ZH = {"wecom_contact": "加企业微信", "community_group": "加入专属社群", "mini_program": "打开小程序",
+              "follow_notify": "关注开播提醒"}  # fmt: skip
 
 
 @register_action("viewer")
@@ -121,4 +123,5 @@ class InvitePrivateDomain(Action):
         incentive = ctx.text(self.incentive) if self.incentive else ""
         ctx.vars["incentive"] = incentive
         offer = await ctx.effects.invite(ctx, ctx.user_id, self.channel, incentive, ctx.text(self.text))
-        return f"{self.channel} state={offer.get('state', '')}"
+        state = offer.get("state") or ""
+        return f"{CHANNEL_ZH[self.channel]}" + (f"（state {state}）" if state else "")

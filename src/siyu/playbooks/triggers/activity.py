@@ -80,7 +80,7 @@ class Comment(_simple("comment", "comment.posted", "评论命中")):  # type: ig
 
         def answered(event: Event[Any]) -> None:  # the assistant's reading of the viewer's comment
             p = event.payload
-            if p.to == "user" and p.intent == self.intent and p.to_user and p.question_seq is not None:
+            if p.to == "user" and p.intent == self.intent and p.to_user:
                 fire(Fire(self.type, p.to_user, event.ts, event, {"comment": ""}, why=f"意图 {self.intent}"))
 
         return combine(words, scope.on("assistant.answered", answered))
@@ -196,8 +196,11 @@ class LikeCount(Trigger):
 
     def attach(self, scope: Scope, fire: FireFn) -> Unsubscribe:
         last = {"mark": 0}
+        current: list[str | None] = [None]
 
         def clock(now: int) -> None:
+            if current[0] != scope.session_id:  # a new live session counts from zero
+                current[0], last["mark"] = scope.session_id, 0
             step = self.every or self.at or 1
             mark = scope.likes // step if self.every else int(scope.likes >= step)
             if mark > last["mark"]:
@@ -275,7 +278,9 @@ class ManyAsked(Trigger):
     type: Literal["many_asked"]
     count: int = Field(3, ge=2, le=10_000)
     every_s: int = Field(60, ge=5, le=3600)
-    variables: ClassVar[frozenset[str]] = frozenset({"question", "answer", "asked", "intent"})
+    variables: ClassVar[frozenset[str]] = frozenset(
+        {"question", "answer", "asked", "intent", "key", "product_id"}
+    )
 
     def attach(self, scope: Scope, fire: FireFn) -> Unsubscribe:
         last: dict[str, int] = {}

@@ -50,19 +50,20 @@ class Dwell(Trigger):
 
     def attach(self, scope: Scope, fire: FireFn) -> Unsubscribe:
         due: list[tuple[int, str, int]] = []  # (at, user, entered_at)
-        done: set[str] = set()
+        done: set[tuple[str, str | None]] = set()  # (user, session): once per viewer and session
 
         def entered(event: Event[Any]) -> None:
-            if event.payload.role == "viewer" and event.user_id and event.user_id not in done:
+            fresh = (event.user_id, scope.session_id) not in done
+            if event.payload.role == "viewer" and event.user_id and fresh:
                 heapq.heappush(due, (event.ts + self.seconds * 1000, event.user_id, event.ts))
 
         def clock(now: int) -> None:
             while due and due[0][0] <= now:
                 at, user, entered_at = heapq.heappop(due)
                 v = scope.viewers.viewers.get(user)
-                if v is None or v.entered_at != entered_at or user in done:
+                if v is None or v.entered_at != entered_at or (user, scope.session_id) in done:
                     continue  # left (or re-entered: that visit has its own timer)
-                done.add(user)
+                done.add((user, scope.session_id))
                 key = f"dwell:{self.seconds}:{user}:{scope.session_id}"
                 fire(Fire(self.type, user, at, key=key, why=f"停留 {self.seconds} 秒"))
 
