@@ -72,7 +72,7 @@ HI = "[{type: broadcast, text: hi}]"
 INVITE = "[{type: invite_private_domain, channel: wecom_contact, text: 加我}]"
 ENTER = "{type: viewer_enter}"
 BAD: dict[str, tuple[str, str, str]] = {  # name -> (document, path printed, code)
-    "unknown trigger type": (one("{type: teleport}", HI), "playbooks[0].trigger[0]", "union_tag_invalid"),
+    "unknown trigger type": (one("{type: teleport}", HI), "playbooks[0].trigger", "union_tag_invalid"),
     "wrong field type": (one(ENTER, HI, more="    max: many\n"), "playbooks[0].max", "int_parsing"),
     "wrong top-level type": ("planned_minutes: lots\nplaybooks: []\n", "planned_minutes", "int_parsing"),
     "unknown template variable": (
@@ -358,7 +358,7 @@ def test_dry_run_refuses_bad_input_without_a_traceback(tmp_path: Path) -> None:
     bad = write(tmp_path, "bad.yaml", BAD["unknown trigger type"][0])
     result = invoke("dry-run", str(bad), "--events", str(events))
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert error_lines(result.stderr)[0].startswith(f"✗ {bad}: playbooks[0].trigger[0]: ")
+    assert error_lines(result.stderr)[0].startswith(f"✗ {bad}: playbooks[0].trigger: ")
 
     lines = events.read_text(encoding="utf-8").splitlines()
     broken = write(tmp_path, "broken.jsonl", "\n".join([lines[0], "{not json", *lines[1:]]) + "\n")

@@ -185,7 +185,7 @@ async def test_playbooks_reach_the_phone_and_the_console_shows_and_steers_them(
         await expect(kou1.locator(".tr-act")).to_have_text(re.compile("私域邀约.*关注开播提醒"))
         await expect(kou1.locator(".tr-said")).to_have_text("扣1")  # the comment it fired on
         refused = panel.locator(mine + '[data-playbook="kou2"]')
-        await expect(refused).to_have_attribute("data-status", "failed")
+        await expect(refused).to_have_attribute("data-status", "refused")
         act = refused.locator('.tr-act[data-status="refused"]')
         await expect(act.locator(".tr-reason")).to_contain_text("距上次同类触达太近")
         await expect(act.locator(".tr-reason code")).to_have_text("budget.gap")

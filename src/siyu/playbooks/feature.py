@@ -137,17 +137,21 @@ class Playbooks(Feature):
         else:
             self.engine.paused = paused
         self.version, self.source = version, source
+        if not self.room.replaying:  # the consoles' list follows at once (a pause, a new version)
+            self.room.to_staff(automation([], self.summary()))
 
     @follows(PlaybooksChanged)
     def _changed(self, event: Event[PlaybooksChanged]) -> None:
         if not self.room.replaying and event.payload.version != self.version:
             self.room.spawn(self.reload())
 
-    def changed(self, version: int, by: Member | None, by_id: str) -> None:
-        """Tell every node (the API saved a new version or a pause)."""
+    def changed(self, version: int, by: Member | None, by_id: str, *, reload: bool = True) -> None:
+        """Tell every node (the API saved a new version or a pause); this node reloads now unless the caller
+        awaits `reload()` itself (the API answers once the new version runs here)."""
         event = self.room.event_for(by, PlaybooksChanged(version, by_id))
         self.room.record(None, None, event, _VersionMessage(version=version))
-        self.room.spawn(self.reload())
+        if reload:
+            self.room.spawn(self.reload())
 
     def on_enter(self, m: Member, returning: bool) -> None:
         if not m.is_staff:

@@ -158,13 +158,13 @@ class Playbook(Strict):
 
     @field_validator("trigger", mode="before")
     @classmethod
-    def _one_or_many(cls, v: Any) -> Any:
-        return [v] if isinstance(v, dict) else v
-
-    @field_validator("trigger")
-    @classmethod
-    def _triggers(cls, v: list[Any]) -> list[Any]:
-        return validate_list("trigger", v)
+    def _triggers(cls, v: Any) -> Any:
+        """One trigger (a mapping: its errors are at `trigger`) or a list of them (at `trigger[i]`)."""
+        if isinstance(v, dict):
+            return [adapter("trigger").validate_python(v)]
+        if isinstance(v, list) and 1 <= len(v) <= 10:
+            return validate_list("trigger", v)
+        return v  # the field's own check says what is wrong (not a list, empty, too many)
 
     @field_validator("conditions")
     @classmethod

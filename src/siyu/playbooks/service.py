@@ -35,7 +35,8 @@ async def put_document(
     room = await services.room(room_id)
     feature = room.feature(Playbooks)
     version = await feature.store.save(room_id, source, by)
-    feature.changed(version, None, by)
+    feature.changed(version, None, by, reload=False)
+    await feature.reload()  # running here before the caller is answered; other nodes follow the event
     return version, doc
 
 
@@ -50,7 +51,8 @@ async def pause(services: RoomServices, room_id: str, playbook_id: str, paused: 
         await store.save(room_id, feature.source, by)
     version = await store.set_paused(room_id, playbook_id, paused, by)
     feature.engine.pause(playbook_id, paused)
-    feature.changed(version, None, by)
+    feature.changed(version, None, by, reload=False)
+    await feature.reload()
     return version
 
 
@@ -58,11 +60,17 @@ async def overview(services: RoomServices, room_id: str) -> dict[str, Any]:
     room = await services.room(room_id)
     feature = room.feature(Playbooks)
     problem = feature.problem
+    session = room.session.id if room.session else None
+    exposed = await feature.store.exposures(room_id, session) if session else {}
+    playbooks = feature.summary()
+    for p in playbooks:  # the split room-wide (every node's exposures, from the log), not this node's
+        if p["experiment"] is not None:
+            p["experiment"]["exposed"] = exposed
     return {
         "room_id": room_id,
         "version": feature.version,
         "source": feature.source,
-        "playbooks": feature.summary(),
+        "playbooks": playbooks,
         "traces": [t.wire() for t in list(feature.engine.traces)[-50:]],
         "problem": None if problem is None else {"message": str(problem), "errors": problem.errors},
     }

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from siyu.events import now_ms
 from siyu.store.db import Database
-from siyu.store.tables import playbook_files, playbook_fires, playbook_runs, viewer_tags
+from siyu.store.tables import events, playbook_files, playbook_fires, playbook_runs, viewer_tags
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +129,24 @@ class PlaybookStore:
         async with self.db.engine.connect() as conn:
             rows = (await conn.execute(q.order_by(c.started_at.desc()).limit(limit))).all()
         return [dict(r.trace) for r in rows]
+
+    async def exposures(self, room_id: str, session_id: str) -> dict[str, dict[str, int]]:
+        """experiment -> variant -> viewers exposed in this live session, from the log (every node's)."""
+        e = events.c
+        q = select(e.user_id, e.payload).where(
+            e.room_id == room_id, e.session_id == session_id, e.type == "experiment.exposed"
+        )
+        async with self.db.engine.connect() as conn:
+            rows = (await conn.execute(q)).all()
+        seen: dict[str, dict[str, str]] = {}
+        for user, body in rows:
+            seen.setdefault(str(body["experiment"]), {})[str(user)] = str(body["variant"])
+        out: dict[str, dict[str, int]] = {}
+        for exp, users in seen.items():
+            counts = out.setdefault(exp, {})
+            for variant in users.values():
+                counts[variant] = counts.get(variant, 0) + 1
+        return out
 
     async def tag(self, shop_id: str, user_id: str, tag: str) -> None:
         try:

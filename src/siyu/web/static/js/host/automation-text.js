@@ -12,6 +12,7 @@ export const STAGES = { entry: '入局', immersion: '沉浸', conversion: '转�
 export const RUN_STATUS = {
   ok: '成功',
   partial: '部分成功',
+  refused: '被拦截',
   failed: '失败',
   conditions_failed: '条件未满足',
   holdout: '对照组',
@@ -21,7 +22,7 @@ export const RUN_STATUS = {
 };
 
 /** The order the run counts of a playbook are listed in. */
-export const COUNT_ORDER = ['ok', 'partial', 'failed', 'conditions_failed', 'holdout', 'skipped', 'cancelled'];
+export const COUNT_ORDER = ['ok', 'partial', 'refused', 'failed', 'conditions_failed', 'holdout', 'skipped', 'cancelled'];
 
 export const ACTION_STATUS = { ok: '成功', failed: '失败', refused: '被拦截' };
 
@@ -139,6 +140,7 @@ export function noteText(note, protocol) {
 export function statusIcon(status) {
   if (status === 'ok') return '✓';
   if (status === 'failed') return '✗';
+  if (status === 'refused') return '⊘';
   if (status === 'partial') return '!';
   return '–';
 }

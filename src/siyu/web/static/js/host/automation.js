@@ -23,7 +23,7 @@ import { createTraceLog } from './automation-log.js';
 import { createRunDetails } from './run-details.js';
 import { createPlaybookEditor } from './playbook-editor.js';
 
-const UNUSUAL = new Set(['failed', 'partial', 'skipped', 'cancelled']);
+const UNUSUAL = new Set(['failed', 'refused', 'partial', 'skipped', 'cancelled']);
 const unusual = (t) => UNUSUAL.has(t.status) || (t.actions || []).some((a) => a.status !== 'ok');
 
 /** @param {object} ctx the host console (see host.js) */
