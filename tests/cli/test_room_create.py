@@ -1,5 +1,5 @@
-"""``siyu room create --template``: a room whose playbooks and welcome are a shipped scenario template, written
-to the database; a node that loads the room runs them; bad input exits 2 without a traceback."""
+"""``siyu room create --template``: a room whose playbooks and welcome are a shipped scenario template,
+written to the database; a node that loads the room runs them; bad input exits 2 without a traceback."""
 
 from __future__ import annotations
 
