@@ -240,8 +240,6 @@ def payload(cls: type[P]) -> type[P]:
     return cls
 
 
-
-
 for _core in (
     ViewerEntered,
     ViewerLeft,
