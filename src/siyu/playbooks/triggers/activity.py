@@ -284,31 +284,27 @@ class ManyAsked(Trigger):
 
     def attach(self, scope: Scope, fire: FireFn) -> Unsubscribe:
         last: dict[str, int] = {}
+        window = self.every_s * 1000
 
         def grouped(event: Event[Any]) -> None:
             p = event.payload
             if p.asked < self.count:
                 return
             at = last.get(p.key)
-            if at is not None and event.ts - at < self.every_s * 1000:
+            if at is not None and event.ts - at < window:
                 return
             last[p.key] = event.ts
-            fire(
-                Fire(
-                    self.type,
-                    None,
-                    event.ts,
-                    event,
-                    {
-                        "question": p.question,
-                        "answer": p.answer,
-                        "asked": p.asked,
-                        "intent": p.intent,
-                        "key": p.key,
-                        "product_id": p.product_id,
-                    },
-                    why=f"{p.asked} 人在问",
-                )
-            )
+            detail = {"question": p.question, "answer": p.answer, "asked": p.asked, "intent": p.intent,
+                      "key": p.key, "product_id": p.product_id}  # fmt: skip
+            # askers on two nodes: each node's signal may fire; the claim on the window keeps one answer
+            key = f"asked:{p.key}:{event.ts // window}"
+            fire(Fire(self.type, None, event.ts, event, detail, key=key, why=f"{p.asked} 人在问"))
 
-        return scope.on("question.grouped", grouped)
+        def answered(event: Event[Any]) -> None:  # a room answer from any node counts as the last one
+            p = event.payload
+            if p.to == "room" and p.key:
+                last[p.key] = max(last.get(p.key, 0), event.ts)
+
+        return combine(
+            scope.on("question.grouped", grouped), scope.on("assistant.answered", answered, everywhere=True)
+        )
