@@ -31,8 +31,9 @@ from tests.playbooks.support import (
 pytestmark = pytest.mark.integration
 
 
-async def room(node_factory: Any, connect: Any) -> tuple[Node, Watch, httpx.AsyncClient]:
-    node: Node = await node_factory(limits=RELAXED)
+async def room(node_factory: Any, connect: Any, db_url: str) -> tuple[Node, Watch, httpx.AsyncClient]:
+    """A node on SQLite or PostgreSQL (the `db_url` fixture) with a host console connected."""
+    node: Node = await node_factory(db_url, limits=RELAXED)
     host = Watch(await connect(node, user="host", role=Role.HOST, nickname="晚晚"))
     return node, host, httpx.AsyncClient(base_url=node.http_url, timeout=30)
 
@@ -48,9 +49,9 @@ playbooks:
 
 
 async def test_a_viewer_entering_gets_the_personal_welcome_and_the_run_is_traced(
-    node_factory: Any, connect: Any
+    node_factory: Any, connect: Any, db_url: str
 ) -> None:
-    node, host, http = await room(node_factory, connect)
+    node, host, http = await room(node_factory, connect, db_url)
     async with http:
         await put(http, node, HELLO)
         v = Watch(await connect(node, user="v1", nickname="小鹿"))
@@ -85,9 +86,9 @@ playbooks:
 
 
 async def test_dwell_drops_a_personal_coupon_through_the_coupons_feature(
-    node_factory: Any, connect: Any
+    node_factory: Any, connect: Any, db_url: str
 ) -> None:
-    node, host, http = await room(node_factory, connect)
+    node, host, http = await room(node_factory, connect, db_url)
     async with http:
         await put(http, node, DWELL_COUPON)
         v = Watch(await connect(node, user="v2", nickname="阿珍"))
@@ -121,9 +122,9 @@ playbooks:
 
 
 async def test_a_schedule_starts_a_poll_pins_a_topic_and_rotates_the_product(
-    node_factory: Any, connect: Any
+    node_factory: Any, connect: Any, db_url: str
 ) -> None:
-    node, host, http = await room(node_factory, connect)
+    node, host, http = await room(node_factory, connect, db_url)
     v = Watch(await connect(node, user="v4"))
     await host.c.send({"type": "pin", "cid": "p", "product_id": "P03"})  # link 3; link 4 is P08
     await host.until(lambda m: m.get("type") == "ack" and m.get("cid") == "p")
@@ -166,9 +167,9 @@ playbooks:
 
 
 async def test_an_invalid_document_is_refused_with_paths_and_a_new_one_replaces_the_triggers(
-    node_factory: Any, connect: Any
+    node_factory: Any, connect: Any, db_url: str
 ) -> None:
-    node, host, http = await room(node_factory, connect)
+    node, host, http = await room(node_factory, connect, db_url)
     v = Watch(await connect(node, user="v5"))
     o = Watch(await connect(node, user="v6"))
     async with http:
@@ -207,9 +208,11 @@ playbooks:
 """
 
 
-async def test_pause_stops_a_playbook_and_resume_starts_it_again(node_factory: Any, connect: Any) -> None:
+async def test_pause_stops_a_playbook_and_resume_starts_it_again(
+    node_factory: Any, connect: Any, db_url: str
+) -> None:
     """`second` runs after `first` on the same comment, so its message marks where `first`'s would be."""
-    node, host, http = await room(node_factory, connect)
+    node, host, http = await room(node_factory, connect, db_url)
     v = Watch(await connect(node, user="v7"))
     o = Watch(await connect(node, user="v8"))
     async with http:
@@ -255,9 +258,9 @@ playbooks:
 
 
 async def test_a_failing_action_and_a_long_wait_never_hold_up_the_room(
-    node_factory: Any, connect: Any
+    node_factory: Any, connect: Any, db_url: str
 ) -> None:
-    node, host, http = await room(node_factory, connect)
+    node, host, http = await room(node_factory, connect, db_url)
     v = Watch(await connect(node, user="v9"))
     o = Watch(await connect(node, user="v10"))
     async with http:

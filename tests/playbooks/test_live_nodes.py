@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from siyu.app import Node
 from siyu.auth import Role
+from siyu.playbooks.feature import shipped
 from siyu.store.tables import contact_budget, events
 from tests.conftest import RedisProcess, make_settings
 from tests.playbooks.support import (
@@ -194,6 +195,47 @@ async def test_many_asking_on_two_nodes_get_one_room_answer_from_the_default_doc
     assert len(said) == 1
 
 
+async def test_companion_mode_on_two_nodes_says_each_line_once(
+    redis_server: RedisProcess, node_factory: Callable[..., Any], connect: Any, db_url: str
+) -> None:
+    """The shipped companion playbook (every 1 s here): whichever node claims an occurrence reads the host's
+    status from the room stream; every viewer hears each line once."""
+    a, b = await two_nodes(node_factory, db_url, redis_server)
+    host = Watch(await connect(a, user="host", role=Role.HOST, nickname="晚晚"))
+    async with (
+        httpx.AsyncClient(base_url=a.http_url, timeout=30) as on_a,
+        httpx.AsyncClient(base_url=b.http_url, timeout=30) as on_b,
+    ):
+        await running(on_b, b, await put(on_a, a, shipped("assistant").replace("every_s: 30", "every_s: 1")))
+    watchers = [Watch(await connect(a, user="wa")), Watch(await connect(b, user="wb"))]
+    await host.c.send({"type": "host_status", "cid": "away", "status": "away"})
+    away = await host.until(lambda m: m.get("type") == "ack" and m.get("cid") == "away")
+
+    def line(m: dict[str, Any]) -> bool:
+        return m.get("type") == "assistant" and m.get("intent") == "companion" and m["seq"] > away["seq"]
+
+    for w in watchers:
+        for _ in range(3):
+            await w.until(line)
+    await host.c.send({"type": "host_status", "cid": "back", "status": "live"})
+    back = await host.until(lambda m: m.get("type") == "ack" and m.get("cid") == "back")
+    for w in watchers:  # both nodes follow the host back: no node says another line
+        await w.until(lambda m: m.get("type") == "host_status" and m.get("seq") == back["seq"])
+    await settled([a, b], "companion")
+    end = await host.comment("end", "我回来啦")
+    for w in watchers:
+        await w.until(is_comment("我回来啦"))
+    logged = [
+        r["seq"]
+        for r in await _answered(a)
+        if r["payload"]["intent"] == "companion" and away["seq"] < r["seq"] < end["seq"]
+    ]
+    assert len(logged) >= 3
+    for w in watchers:
+        assert [m["seq"] for m in w.msgs if m.get("type") == "assistant" and m.get("intent") == "companion"
+                and away["seq"] < m["seq"] < end["seq"]] == logged  # fmt: skip
+
+
 async def _answered(node: Node) -> list[Any]:
     async with node.db.engine.connect() as conn:
         q = select(events).where(events.c.type == "assistant.answered").order_by(events.c.seq)
@@ -225,6 +267,9 @@ async def test_the_room_answer_of_the_default_document_is_attributed_to_its_play
 RESTART = """
 version: 1
 playbooks:
+  - id: echo
+    trigger: {type: comment, keywords: [求链接]}
+    actions: [{type: broadcast, text: 收到求链接}]
   - id: vip
     trigger: {type: comment, keywords: [求链接]}
     conditions: [{type: viewer, stage: [conversion]}]
@@ -244,6 +289,10 @@ async def test_stages_and_scores_are_rebuilt_from_the_log_after_a_restart(db_url
     try:
         async with httpx.AsyncClient(base_url=node.http_url, timeout=30) as http:
             await put(http, node, RESTART)
+            r = await http.post(
+                "/api/rooms/demo/playbooks/echo/pause", json={"paused": True}, headers=bearer(node)
+            )
+            assert r.status_code == 200, r.text
         v = Watch(await connect(node, user="loyal", nickname="老铁"))
         for i in range(8):  # 8 comments x 2 points: conversion (15)
             await v.comment(f"c{i}", f"好看{i}")
@@ -260,6 +309,7 @@ async def test_stages_and_scores_are_rebuilt_from_the_log_after_a_restart(db_url
         asked = await loyal.comment("l", "求链接")
         said = await fresh.until(is_said("老铁 的专属链接来啦"))
         assert said["seq"] > asked["seq"] and not fresh.said("新人 的专属链接来啦")
+        assert not fresh.said("收到求链接")  # `echo` (before `vip` in the document) stayed paused
         refused = await run_of(host, "vip", for_event(tried["seq"]))
         assert (
             refused["status"] == "conditions_failed" and refused["conditions"][0]["reading"] == "阶段 entry"
