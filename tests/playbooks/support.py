@@ -53,7 +53,7 @@ class Watch:
     async def comment(self, cid: str, text: str) -> Msg:
         """Send a comment and await its ack (everything sent to this connection before it is read)."""
         await self.c.send({"type": "comment", "cid": cid, "text": text})
-        ack = await self.until(lambda m: m.get("type") == "ack" and m.get("cid") == cid)
+        ack = await self.until(is_ack(cid))
         assert "error" not in ack, ack
         return ack
 
@@ -75,6 +75,14 @@ class Watch:
 
 def is_said(text: str) -> Callable[[Msg], bool]:
     return lambda m: m.get("type") == "assistant" and m.get("to") == "room" and m.get("text") == text
+
+
+def is_ack(cid: str) -> Callable[[Msg], bool]:
+    return lambda m: m.get("type") == "ack" and m.get("cid") == cid
+
+
+def at_seq(mtype: str, seq: int) -> Callable[[Msg], bool]:
+    return lambda m: m.get("type") == mtype and m.get("seq") == seq
 
 
 def is_comment(text: str) -> Callable[[Msg], bool]:

@@ -19,6 +19,7 @@ from tests.playbooks.support import (
     bearer,
     clock_passes,
     for_event,
+    is_ack,
     is_comment,
     is_said,
     overview,
@@ -101,10 +102,10 @@ async def test_dwell_drops_a_personal_coupon_through_the_coupons_feature(
         assert run["actions"][0]["reading"].startswith("coupon_push")
 
         await v.c.send({"type": "claim", "cid": "k", "batch_id": card["batch_id"]})
-        granted = await v.until(lambda m: m.get("type") == "ack" and m.get("cid") == "k")
+        granted = await v.until(is_ack("k"))
         assert granted["grant"]["coupon_id"] == "C01"
         await other.c.send({"type": "claim", "cid": "k", "batch_id": card["batch_id"]})
-        refused = await other.until(lambda m: m.get("type") == "ack" and m.get("cid") == "k")
+        refused = await other.until(is_ack("k"))
         assert "error" in refused  # a personal drop is that viewer's alone
 
 
@@ -127,7 +128,7 @@ async def test_a_schedule_starts_a_poll_pins_a_topic_and_rotates_the_product(
     node, host, http = await room(node_factory, connect, db_url)
     v = Watch(await connect(node, user="v4"))
     await host.c.send({"type": "pin", "cid": "p", "product_id": "P03"})  # link 3; link 4 is P08
-    await host.until(lambda m: m.get("type") == "ack" and m.get("cid") == "p")
+    await host.until(is_ack("p"))
     async with http:
         await put(http, node, SHOW)
         poll = await v.until(lambda m: m.get("type") == "poll")

@@ -22,10 +22,12 @@ from tests.conftest import RedisProcess, make_settings
 from tests.playbooks.support import (
     RELAXED,
     Watch,
+    at_seq,
     bearer,
     clock_passes,
     fires,
     for_event,
+    is_ack,
     is_comment,
     is_said,
     overview,
@@ -145,10 +147,7 @@ async def test_one_viewer_triggering_an_invite_on_two_nodes_at_once_gets_one_inv
         await asyncio.gather(
             *(f.c.send({"type": "comment", "cid": f"k{i}", "text": "扣1"}) for i, f in enumerate(fan))
         )
-        acks = [
-            await f.until(lambda m, i=i: m.get("type") == "ack" and m.get("cid") == f"k{i}")
-            for i, f in enumerate(fan)
-        ]
+        acks = [await f.until(is_ack(f"k{i}")) for i, f in enumerate(fan)]
         traced = [await run_of(host, "invite", for_event(ack["seq"])) for ack in acks]  # one per node
         steps = sorted((t["actions"][0]["status"], t["actions"][0].get("code")) for t in traced)
         assert steps == [("ok", None), ("refused", "budget.gap")], traced
@@ -162,7 +161,7 @@ async def test_one_viewer_triggering_an_invite_on_two_nodes_at_once_gets_one_inv
     async with a.db.engine.connect() as conn:
         sent = await conn.scalar(select(func.count()).where(events.c.type == "invite.sent"))
         state = await conn.scalar(select(contact_budget.c.state).where(contact_budget.c.user_id == "fan"))
-    assert sent == 1 and state["counts"] == {"invite": 1}
+    assert sent == 1 and state is not None and state["counts"] == {"invite": 1}
 
 
 async def test_many_asking_on_two_nodes_get_one_room_answer_from_the_default_document(
@@ -171,7 +170,7 @@ async def test_many_asking_on_two_nodes_get_one_room_answer_from_the_default_doc
     a, b = await two_nodes(node_factory, db_url, redis_server)
     host = Watch(await connect(a, user="host", role=Role.HOST, nickname="晚晚"))
     await host.c.send({"type": "pin", "cid": "p", "product_id": "P01"})
-    await host.until(lambda m: m.get("type") == "ack" and m.get("cid") == "p")
+    await host.until(is_ack("p"))
     async with httpx.AsyncClient(base_url=b.http_url, timeout=30) as on_b:
         default = await overview(on_b, b)
     assert default["version"] == 0 and [p["id"] for p in default["playbooks"]] == ["companion", "answer_many"]
@@ -182,7 +181,7 @@ async def test_many_asking_on_two_nodes_get_one_room_answer_from_the_default_doc
         mine = await asker.until(lambda m: m.get("type") == "assistant" and m.get("to") == "user")
         assert "159" in mine["text"]
         for w in watchers:  # both nodes have counted this asker before the next one asks
-            await w.until(lambda m, s=ack["seq"]: m.get("type") == "comment" and m.get("seq") == s)
+            await w.until(at_seq("comment", ack["seq"]))
     answers = [
         await w.until(lambda m: m.get("type") == "assistant" and m.get("to") == "room") for w in watchers
     ]
@@ -209,7 +208,7 @@ async def test_companion_mode_on_two_nodes_says_each_line_once(
         await running(on_b, b, await put(on_a, a, shipped("assistant").replace("every_s: 30", "every_s: 1")))
     watchers = [Watch(await connect(a, user="wa")), Watch(await connect(b, user="wb"))]
     await host.c.send({"type": "host_status", "cid": "away", "status": "away"})
-    away = await host.until(lambda m: m.get("type") == "ack" and m.get("cid") == "away")
+    away = await host.until(is_ack("away"))
 
     def line(m: dict[str, Any]) -> bool:
         return m.get("type") == "assistant" and m.get("intent") == "companion" and m["seq"] > away["seq"]
@@ -218,7 +217,7 @@ async def test_companion_mode_on_two_nodes_says_each_line_once(
         for _ in range(3):
             await w.until(line)
     await host.c.send({"type": "host_status", "cid": "back", "status": "live"})
-    back = await host.until(lambda m: m.get("type") == "ack" and m.get("cid") == "back")
+    back = await host.until(is_ack("back"))
     for w in watchers:  # both nodes follow the host back: no node says another line
         await w.until(lambda m: m.get("type") == "host_status" and m.get("seq") == back["seq"])
     await settled([a, b], "companion")
@@ -253,7 +252,7 @@ async def test_the_room_answer_of_the_default_document_is_attributed_to_its_play
     node: Node = await node_factory(limits=RELAXED)
     host = Watch(await connect(node, user="host", role=Role.HOST))
     await host.c.send({"type": "pin", "cid": "p", "product_id": "P01"})
-    await host.until(lambda m: m.get("type") == "ack" and m.get("cid") == "p")
+    await host.until(is_ack("p"))
     watcher = Watch(await connect(node, user="w"))
     for i in range(3):
         asker = Watch(await connect(node, user=f"ask{i}"))
