@@ -13,10 +13,10 @@ import pytest
 
 from siyu.app import Node
 from siyu.auth import Role
-from siyu.playbooks.feature import Playbooks
+from siyu.playbooks.feature import Playbooks, shipped
 from siyu.playbooks.model import ACTIONS, CONDITIONS, TRIGGERS
 from siyu.playbooks.service import put_document
-from tests.playbooks.support import RELAXED, Watch, bearer, is_said, overview, put
+from tests.playbooks.support import RELAXED, Watch, bearer, is_said, overview, put, running, runs
 
 pytestmark = pytest.mark.integration
 
@@ -66,6 +66,13 @@ async def test_who_may_read_and_write(api: tuple[Node, httpx.AsyncClient]) -> No
             assert r.status_code == 200, (path, r.text)
         else:
             assert (r.status_code, r.json()["error"]["code"]) == (403, "auth.forbidden_role"), (path, r.text)
+    r = await http.post(  # a pause of the default document (version 0) stores it first
+        "/api/rooms/demo/playbooks/answer_many/pause", json={"paused": True}, headers=bearer(node)
+    )
+    assert r.json() == {"version": 2, "playbook": "answer_many", "paused": True}, r.text
+    got = await running(http, node, 2, paused={"answer_many"})  # (the reload is spawned: see below)
+    assert got["source"] == shipped("assistant")
+    assert {p["id"]: p["paused"] for p in got["playbooks"]} == {"companion": False, "answer_many": True}
     r = await http.put(
         "/api/rooms/demo/playbooks", content=b"\x00not json", headers=bearer(node, Role.VIEWER)
     )
@@ -73,6 +80,7 @@ async def test_who_may_read_and_write(api: tuple[Node, httpx.AsyncClient]) -> No
     for role in (Role.HOST, Role.OPERATOR):
         r = await http.put("/api/rooms/demo/playbooks", json={"source": DOC}, headers=bearer(node, role))
         assert r.status_code == 200 and r.json()["playbooks"] == ["hi"], r.text
+    await running(http, node, 4)
     schema = await http.get("/api/playbooks/schema")  # public: editors load it
     assert schema.status_code == 200
 
@@ -244,7 +252,8 @@ async def test_a_template_cannot_show_viewers_python_objects(
 
 @pytest.mark.xfail(
     reason="bug: put_document (PUT …/playbooks) returns before its own node runs the new version: the reload "
-    "is spawned, so a GET or a comment right after the 200 may still meet the old version",
+    "is spawned, so a GET or a comment right after the 200 may still meet the old version (pause likewise "
+    "answers before GET shows its version)",
     strict=True,
 )
 async def test_a_put_runs_on_its_node_before_it_answers(api: tuple[Node, httpx.AsyncClient]) -> None:
@@ -265,3 +274,30 @@ async def test_a_put_then_a_comment_meets_the_new_version(
     ack = await v.comment("c", "你好")
     said = await v.until(is_said("你好呀"))
     assert said["seq"] > ack["seq"]
+
+
+async def test_runs_are_filtered_by_playbook_and_viewer_and_paged(
+    api: tuple[Node, httpx.AsyncClient], connect: Any
+) -> None:
+    node, http = api
+    await put(http, node, DOC + DOC.replace("id: hi", "id: ho").split("playbooks:")[1])
+    for i in range(3):
+        v = Watch(await connect(node, user=f"u{i}"))
+        await v.comment("c", "你好")
+    both = await runs(http, node, "hi", 3)
+    assert len(both) == 3 and len(await runs(http, node, "ho", 3)) == 3
+    assert [r["started_at"] for r in both] == sorted((r["started_at"] for r in both), reverse=True)
+    headers = bearer(node, Role.ASSISTANT, "a")
+    r = await http.get("/api/rooms/demo/playbooks/runs", params={"user": "u1"}, headers=headers)
+    assert {(t["playbook"], t["user_id"]) for t in r.json()["runs"]} == {("hi", "u1"), ("ho", "u1")}
+    r = await http.get(
+        "/api/rooms/demo/playbooks/runs", params={"playbook": "hi", "limit": 1}, headers=headers
+    )
+    (newest,) = r.json()["runs"]
+    assert newest == both[0]
+    params = {"playbook": "hi", "before": newest["started_at"]}
+    r = await http.get("/api/rooms/demo/playbooks/runs", params=params, headers=headers)
+    assert all(t["started_at"] < newest["started_at"] for t in r.json()["runs"])
+    for bad in ({"limit": 501}, {"user": "a b"}, {"before": -1}, {"playbook": "x" * 41}):
+        r = await http.get("/api/rooms/demo/playbooks/runs", params=bad, headers=headers)
+        assert r.status_code == 422, (bad, r.text)
