@@ -298,11 +298,6 @@ playbooks:
 """
 
 
-@pytest.mark.xfail(
-    reason="bug: Engine.sleep counts a wait from scope.now, which is 0 until the room's first tick after it "
-    "loads, so a wait started in that first tick interval ends at the first tick (12 s -> < 10 s here)",
-    strict=True,
-)
 async def test_a_wait_started_before_the_rooms_first_tick_lasts_its_seconds(
     node_factory: Any, connect: Any
 ) -> None:

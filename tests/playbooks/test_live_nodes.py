@@ -235,11 +235,6 @@ async def test_companion_mode_on_two_nodes_says_each_line_once(
                 and away["seq"] < m["seq"] < end["seq"]] == logged  # fmt: skip
 
 
-@pytest.mark.xfail(
-    reason="bug: many_asked keeps its 'every_s: 60' memory per node and has no fire-once claim: after node A "
-    "answered 3 askers, a 4th asker on node B within 60 s makes B answer the room a second time",
-    strict=True,
-)
 async def test_a_fourth_asker_on_the_other_node_within_a_minute_gets_no_second_room_answer(
     redis_server: RedisProcess, node_factory: Callable[..., Any], connect: Any, tmp_path: Any
 ) -> None:
@@ -268,11 +263,6 @@ async def _answered(node: Node) -> list[Any]:
         return list((await conn.execute(q)).mappings().all())
 
 
-@pytest.mark.xfail(
-    reason="bug: LiveEffects.assistant calls the assistant's service without the run, so the room answer "
-    "(and each companion line) is logged with no actor and no parent: it cannot be traced to its playbook",
-    strict=True,
-)
 async def test_the_room_answer_of_the_default_document_is_attributed_to_its_playbook(
     node_factory: Callable[..., Any], connect: Any
 ) -> None:

@@ -134,22 +134,25 @@ class AssistantFeature(Feature):
     def tick(self, now_ms: int) -> None:
         self.ra.host_status = self.host.status
 
-    def companion(self) -> str | None:
-        """`assistant.companion`: say a catalog-grounded line to the room while the host is busy or away."""
+    def companion(self, **context: str | None) -> str | None:
+        """`assistant.companion`: say a catalog-grounded line to the room while the host is busy or away
+        (`context`: the caller's `actor` and `parent`, which the logged answer carries)."""
         self.ra.host_status = self.host.status
         line = self.ra.companion_line(self.products.pinned_id)
         if line is not None:
-            say(self.room, line, "companion")
+            say(self.room, line, "companion", **context)
         return line
 
-    def answer_group(self, key: str, question: str, product_id: str | None = None) -> str | None:
+    def answer_group(
+        self, key: str, question: str, product_id: str | None = None, **context: str | None
+    ) -> str | None:
         """`assistant.answer_group`: the answer of question group `key` to the whole room (clients show
         "N 人在问：<question>" from `asked` and `question`); None when the group is gone or answered."""
         group = self.ra.groups.get(key)
         if group is None or group.answered or not group.suggested:
             return None
         say(self.room, group.suggested, group.intent, key=key, product_id=product_id, asked=len(group.users),
-            question=question)  # fmt: skip
+            question=question, **context)  # fmt: skip
         return group.suggested
 
     async def stop(self) -> None:

@@ -156,9 +156,13 @@ class Engine:
         self.viewers.tick(now)
         self.scope.advance(now)
 
-    async def sleep(self, ms: int) -> None:
+    async def sleep(self, until_ms: int) -> None:
+        """Until the clock reaches `until_ms` (a run's own time plus its wait: live, the room tick wakes it,
+        at most one tick late, never early)."""
+        if until_ms <= self.scope.now:
+            return
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._sleepers, (self.scope.now + ms, next(self._order), fut))
+        heapq.heappush(self._sleepers, (until_ms, next(self._order), fut))
         await fut
 
     # --- firing -------------------------------------------------------------------------------------

@@ -129,10 +129,12 @@ class LiveEffects:
         service = self.room.provided.get(f"assistant.{kind}")
         if service is None:
             raise ActionFailed("assistant.unavailable", "这个房间没有助手")
+        context = {"actor": run.actor, "parent": run.parent}  # the logged answer names the run
         if kind == "companion":
-            return service()  # type: ignore[no-any-return]
+            return service(**context)  # type: ignore[no-any-return]
         v = run.vars
-        return service(str(v.get("key")), str(v.get("question") or ""), v.get("product_id"))  # type: ignore[no-any-return]
+        key, question = str(v.get("key")), str(v.get("question") or "")
+        return service(key, question, v.get("product_id"), **context)  # type: ignore[no-any-return]
 
     async def notify(self, run: RunCtx, text: str, level: str) -> None:
         notify_staff(self.room, text, "warn" if level == "warn" else "info")

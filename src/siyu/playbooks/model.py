@@ -59,6 +59,23 @@ class Experiment(Strict):
     variants: list[Variant] = Field(default_factory=list, max_length=10)
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]}
+
+
+def printable(text: str) -> str:
+    """`text` with lone surrogates and control characters (but newline and tab) escaped."""
+    text = text.translate(_CONTROL)
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def bad_text(text: str) -> bool:
+    """A lone surrogate or a control character other than newline, tab and carriage return."""
+    return any(("\ud800" <= ch <= "\udfff") or (ch < " " and ch not in "\n\t\r") or ch == "\x7f"
+               for ch in text)  # fmt: skip
+
+
 class PlaybookIssue(ValueError):
     """A playbook file does not validate: `errors` name the path inside the document and what was expected."""
 
@@ -66,7 +83,10 @@ class PlaybookIssue(ValueError):
 
     def __init__(self, source: str, errors: list[dict[str, str]]) -> None:
         self.source = source
-        self.errors = errors
+        # what the document said may come back in a path or a message: never a lone surrogate or a control
+        # character in the answer (it could not be encoded as JSON, or would reach a terminal raw)
+        self.errors = [{k: printable(v) for k, v in e.items()} for e in errors]
+        errors = self.errors
         lines = "; ".join(f"{e['path']}: {e['message']}" for e in errors[:5])
         super().__init__(f"{source}: {lines}")
 
@@ -249,7 +269,7 @@ def _parse(text: str, source: str) -> PlaybookFile:
         message = f"more than {MAX_NODES} values once YAML aliases are expanded"
         raise PlaybookIssue(source, [{"path": "(document)", "message": message, "type": "playbook.too_large"}])  # noqa: E501
     if bad_text:
-        message = "text with a lone surrogate or a NUL character"
+        message = "text with a lone surrogate or a control character"
         issues = [{"path": p, "message": message, "type": "playbook.bad_text"} for p in bad_text[:10]]
         raise PlaybookIssue(source, issues)
     if where is not None:
@@ -273,7 +293,7 @@ def _cycle(node: Any, parents: list[int], path: str, budget: list[int], bad: lis
     if budget[0] < 0:
         return None
     if isinstance(node, str):
-        if "\x00" in node or any("\ud800" <= ch <= "\udfff" for ch in node):
+        if bad_text(node):
             bad.append(path or "(document)")
         return None
     if isinstance(node, dict | list):

@@ -61,11 +61,10 @@ def check(source: str, allowed: frozenset[str]) -> None:
         names = meta.find_undeclared_variables(tree)
     except TemplateError as exc:
         raise TemplateIssue("template.invalid", str(exc)) from exc
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):  # the variables are plain values
         key = getattr(node, "arg", None)
         attr = node.attr if isinstance(node, nodes.Getattr) else getattr(key, "value", None)
-        if isinstance(attr, str) and attr.startswith("_"):
-            raise TemplateIssue("template.unsafe", f"unsafe template: attribute {attr!r} is not allowed")
+        raise TemplateIssue("template.unsafe", f"unsafe template: attribute or item {attr!r} is not allowed")
     unknown = sorted(names - allowed)
     if unknown:
         raise TemplateIssue("template.unknown_variable", f"unknown variable(s): {', '.join(unknown)}")

@@ -61,6 +61,7 @@ class Trace:
 
 
 Sleep = Callable[[int], Awaitable[None]]
+"""Sleep until a time (ms): the engine's clock decides when it is reached."""
 
 
 class Runner:
@@ -129,7 +130,7 @@ class Runner:
             try:
                 if isinstance(action, Wait):
                     ms = int(action.seconds * 1000)
-                    await sleep(ms)
+                    await sleep(ctx.now + ms)
                     ctx.now += ms
                     step["reading"] = f"等待 {action.seconds:g} 秒"
                 elif isinstance(action, Choose):

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from siyu.auth import Claims, Role
 from siyu.playbooks import service
@@ -19,11 +19,13 @@ MAX_SOURCE = 256 * 1024
 
 
 class PlaybookSource(BaseModel):
-    source: str = Field(max_length=MAX_SOURCE, description="the playbook document, YAML (or JSON)")
+    model_config = ConfigDict(extra="forbid")
+    source: StrictStr = Field(max_length=MAX_SOURCE, description="the playbook document, YAML (or JSON)")
 
 
 class PauseBody(BaseModel):
-    paused: bool
+    model_config = ConfigDict(extra="forbid")
+    paused: StrictBool
 
 
 class PutResult(BaseModel):
