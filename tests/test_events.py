@@ -29,6 +29,7 @@ from siyu.events import (
     ProductInterest,
     ProductPinned,
     QuestionDismissed,
+    QuestionGrouped,
     SessionEnded,
     SessionStarted,
     StockChanged,
@@ -58,6 +59,7 @@ SAMPLES: list[Any] = [
     HostStatusChanged("away"),
     StockChanged("P01", "碎花蓝", "XL", 0, -1, "order"),
     ProductInterest("P01", "XL", "asked"),
+    QuestionGrouped("size:P01:XL", 3, "有XL吗", "XL有货哦", "stock", "P01"),
 ]
 
 

@@ -58,7 +58,7 @@ def add_playbook_routes(app: FastAPI, node: Any, live_room: Any, staff: Any) -> 
     @app.put(
         "/api/rooms/{room_id}/playbooks",
         response_model=PutResult,
-        responses=responses(401, 403, 404, 413, 422),
+        responses=responses(400, 401, 403, 404, 413, 422),
     )
     async def put_playbooks(room_id: str, body: PlaybookSource, claims: staff) -> Any:
         """Validate and run a new document on every node of the room. 422 `playbook.invalid` lists each
@@ -80,7 +80,10 @@ def add_playbook_routes(app: FastAPI, node: Any, live_room: Any, staff: Any) -> 
             )
         return PutResult(version=version, playbooks=[p.id for p in doc.playbooks])
 
-    @app.post("/api/rooms/{room_id}/playbooks/{playbook_id}/pause", responses=responses(401, 403, 404, 422))
+    @app.post(
+        "/api/rooms/{room_id}/playbooks/{playbook_id}/pause",
+        responses=responses(400, 401, 403, 404, 413, 422),
+    )
     async def pause_playbook(
         room_id: str, playbook_id: PlaybookId, body: PauseBody, claims: staff
     ) -> dict[str, Any]:
