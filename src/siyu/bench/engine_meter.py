@@ -1,0 +1,135 @@
+"""CPU time of the playbook engine, measured inside the process that runs the node (`siyu bench playbooks`).
+
+While the meter is installed, the engine's entry points are wrapped on the class, so a room loaded in this
+process feeds its engine through them:
+
+- the feed: `Engine.committed` (events this node committed: state, trigger matching, firing),
+  `Engine.seen` (the room stream: state) and `Engine.advance` (the clock: stages, dwell, timer triggers);
+- the runs: every step of each `Engine._run` coroutine (claim, conditions, templates, the actions and the
+  service calls they make on the loop), and, as a part of that, `ContactBudget.spend` (the ledger's
+  transaction, loop side; the SQLite driver's own thread is not in it).
+
+`time.thread_time()` is the loop thread's CPU time, so time the loop spends on other work while a run
+awaits is not counted. A feed call made from inside a run (the engine seeing its own action's event) is
+counted once, in the run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Coroutine, Generator
+from types import TracebackType
+from typing import Any
+
+from siyu.playbooks.engine import Engine
+from siyu.rooms.budget import ContactBudget
+
+_FEED = ("committed", "seen", "advance")
+
+
+class EngineMeter:
+    """A context manager: installs the wrappers on enter, restores the classes on exit."""
+
+    def __init__(self) -> None:
+        self.feed_s = 0.0
+        self.run_s = 0.0
+        self.budget_s = 0.0
+        self.calls: Counter[str] = Counter()  # committed / seen / advance / runs / spends
+        self.committed_types: Counter[str] = Counter()
+        self._inside = False
+        self._saved: list[tuple[type[Any], str, Any]] = []
+
+    def __enter__(self) -> EngineMeter:
+        for name in _FEED:
+            self._patch(Engine, name, self._sync(getattr(Engine, name), name))
+        self._patch(Engine, "_run", self._coro(Engine._run, "runs"))
+        self._patch(ContactBudget, "spend", self._coro(ContactBudget.spend, "spends"))
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        for cls, name, original in reversed(self._saved):
+            setattr(cls, name, original)
+        self._saved.clear()
+
+    def _patch(self, cls: type[Any], name: str, wrapper: Any) -> None:
+        self._saved.append((cls, name, cls.__dict__[name]))
+        setattr(cls, name, wrapper)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "feed_s": self.feed_s,
+            "run_s": self.run_s,
+            "budget_s": self.budget_s,
+            "calls": dict(self.calls),
+            "committed_types": dict(self.committed_types),
+        }
+
+    def _sync(self, original: Callable[[Any, Any], None], name: str) -> Callable[[Any, Any], None]:
+        def timed(engine: Any, arg: Any) -> None:
+            self.calls[name] += 1
+            if name == "committed":
+                self.committed_types[arg.type] += 1
+            if self._inside:
+                original(engine, arg)
+                return
+            self._inside = True
+            t0 = time.thread_time()
+            try:
+                original(engine, arg)
+            finally:
+                self.feed_s += time.thread_time() - t0
+                self._inside = False
+
+        return timed
+
+    def _coro(self, original: Callable[..., Coroutine[Any, Any, Any]], name: str) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> _Timed:
+            self.calls[name] += 1
+            return _Timed(original(*args, **kwargs), self, outer=name == "runs")
+
+        return timed
+
+    def add(self, outer: bool, seconds: float) -> None:
+        if outer:
+            self.run_s += seconds
+        else:
+            self.budget_s += seconds
+
+
+class _Timed:
+    """An awaitable that drives a coroutine and adds the thread CPU time of each of its steps to the meter.
+    `outer` (a run) counts only when no other run step is being measured; the budget's steps are a part
+    of the run step that drives them and are counted on their own as well."""
+
+    __slots__ = ("coro", "meter", "outer")
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], meter: EngineMeter, *, outer: bool) -> None:
+        self.coro = coro
+        self.meter = meter
+        self.outer = outer
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coro, meter, outer = self.coro, self.meter, self.outer
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            mark = outer and not meter._inside
+            if mark:
+                meter._inside = True
+            t0 = time.thread_time()
+            try:
+                out = coro.send(value) if error is None else coro.throw(error)
+            except StopIteration as stop:
+                return stop.value
+            finally:
+                if mark or not outer:
+                    meter.add(outer, time.thread_time() - t0)
+                if mark:
+                    meter._inside = False
+            try:
+                value, error = (yield out), None
+            except BaseException as exc:  # noqa: BLE001 - handed to the coroutine, as a Task would
+                value, error = None, exc
