@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 from siyu.bench.engine_meter import EngineMeter
-from siyu.bench.playbooks import bench_document, keyword_playbooks, run_playbooks
+from siyu.bench.playbooks import bench_document, run_playbooks
+from siyu.bench.playbooks_load import keyword_playbooks
 from siyu.playbooks.engine import Engine
 from siyu.playbooks.model import parse_file
 from siyu.rooms.budget import ContactBudget
@@ -29,6 +30,9 @@ async def test_bench_playbooks_runs_every_phase_and_the_matched_runs_reply() -> 
     assert [p["phase"] for p in data["phases"]] == phases
     assert data["playbooks"] == 5 and data["nproc"] >= 1 and "cores" in data["machine"]
     assert isinstance(data["target_met"], bool)
+    alone = data["engine_alone"]  # the engine without a room, before the node starts
+    assert set(alone) == {"none", "unmatched", "matched"} and alone["matched"]["runs"] == 150
+    assert alone["unmatched"]["runs"] == 0 and alone["matched"]["us_per_event"] > 0
     baseline, unmatched, measured, memory = data["phases"]
     for phase in data["phases"]:
         assert phase["sent"] == 150 and phase["ack"]["count"] == 150 and not phase["ack_errors"]

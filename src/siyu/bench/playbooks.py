@@ -39,11 +39,11 @@ import yaml
 
 from siyu.app import Node, tune_gc
 from siyu.bench.claims import demo_node
-from siyu.bench.engine_meter import EngineMeter
+from siyu.bench.engine_meter import EngineMeter, engine_alone
 from siyu.bench.fanout import _summaries
 from siyu.bench.fanout_load import Step, load_worker
 from siyu.bench.harness import LatencySummary, WorkerPool, machine
-from siyu.bench.playbooks_load import KEYWORD, sender_worker
+from siyu.bench.playbooks_load import KEYWORD, keyword_playbooks, sender_worker, texts
 from siyu.config import Limits
 from siyu.playbooks.feature import Playbooks
 from siyu.playbooks.run import Trace
@@ -53,11 +53,6 @@ from siyu.rooms.budget import KINDS, BudgetRules, ContactBudget
 TARGET_P99_MS = 20.0
 ROOM = "demo"
 Progress = Callable[[str, float, float], None]
-
-
-def keyword_playbooks(n: int) -> int:
-    """How many of a bench document's N playbooks are keyword playbooks (the rest: one in ten, else one)."""
-    return n - (n // 10 if n >= 10 else min(1, n - 1))
 
 
 def bench_document(n: int) -> str:
@@ -164,6 +159,7 @@ class PlaybooksResult:
     duration: float
     senders: int
     viewers: int
+    engine_alone: dict[str, dict[str, float]] = field(default_factory=dict)  # no room: CPU per event
     phases: list[PhaseResult] = field(default_factory=list)
     target_p99_ms: float = TARGET_P99_MS
 
@@ -286,6 +282,11 @@ async def run_playbooks(
         loadavg_before=[round(x, 2) for x in os.getloadavg()], backend="", playbooks=playbooks, rate=rate,
         duration=duration, senders=senders, viewers=viewers if load else 0,
     )  # fmt: skip
+    count, document = int(min(rate * duration, 20_000)), bench_document(playbooks)
+    for name, doc, matched in (("none", EMPTY_DOCUMENT, False), ("unmatched", document, False),
+                               ("matched", document, True)):  # fmt: skip
+        comments = texts(count, playbooks, matched)
+        result.engine_alone[name] = await engine_alone(doc, comments, OPEN_BUDGET)
     pools: list[WorkerPool] = []
     with EngineMeter() as meter:
         async with demo_node("playbooks", db_url, limits=limits) as node:

@@ -30,6 +30,21 @@ NUMBER = re.compile(r"第(\d+)条")
 STALL_S = 5.0  # after the last send, wait for outstanding acks and replies while they keep coming
 
 
+def comment_text(i: int, n: int, keywords: int, matched: bool) -> str:
+    """The i-th comment of a phase, numbered n: the keyword of playbook i % keywords, or a neutral text."""
+    return f"{KEYWORD.format(i % keywords) if matched else NEUTRAL} 第{n}条"
+
+
+def keyword_playbooks(n: int) -> int:
+    """How many of a bench document's N playbooks are keyword playbooks (the rest: one in ten, else one)."""
+    return n - (n // 10 if n >= 10 else min(1, n - 1))
+
+
+def texts(count: int, playbooks: int, matched: bool) -> list[str]:
+    """`count` comments as a phase sends them (for the engine measured without a room)."""
+    return [comment_text(i, i, keyword_playbooks(playbooks), matched) for i in range(count)]
+
+
 class _Tally:
     """One phase's measurements in this process (times: perf_counter of this process)."""
 
@@ -123,12 +138,12 @@ async def _phase(cfg: dict[str, Any], clients: list[Sender], tally: _Tally, phas
         if delay > 0:
             await asyncio.sleep(delay)
         n = (first + i) * step + w  # unique across processes and phases: no text is ever repeated
-        word = KEYWORD.format((first + i) % keywords) if phase["matched"] else NEUTRAL
         now = time.perf_counter()
         tally.ack_due[n] = now
         if phase["matched"]:
             tally.reply_due[n] = now
-        frame = {"type": "comment", "cid": str(n), "text": f"{word} 第{n}条"}
+        text = comment_text(first + i, n, keywords, phase["matched"])
+        frame = {"type": "comment", "cid": str(n), "text": text}
         clients[i % len(clients)].send(orjson.dumps(frame))
     send_s = time.perf_counter() - start
     # drain: a saturated node works off its backlog before the next phase starts (no overlap); give up

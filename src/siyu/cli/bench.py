@@ -301,11 +301,12 @@ def _print_playbooks(data: dict[str, Any]) -> None:
     table = Table(title=f"siyu bench playbooks ({data['machine']}, nproc {data['nproc']})")
     table.add_column("metric")
     for p in phases:
-        table.add_column(f"{p['phase']} ({p['playbooks']} 个剧本)", justify="right")
+        table.add_column(p["phase"], justify="right")
 
     def row(label: str, value: Any) -> None:
         table.add_row(label, *(value(p) for p in phases))
 
+    row("playbooks (ledger)", lambda p: f"{p['playbooks']} ({p['ledger']})")
     row("sent (achieved/s)", lambda p: f"{p['sent']:,} ({p['achieved_rate']:,.0f}/s)")
     row("ack p50/p95/p99/max ms", lambda p: _ms(p["ack"]))
     row("trigger → action p50/p95/p99/max ms", lambda p: _ms(p["action"]))
@@ -322,6 +323,9 @@ def _print_playbooks(data: dict[str, Any]) -> None:
     row("fan-out normal p50/p95/p99/max ms", lambda p: _ms(p["load"] and p["load"]["latency_normal"]))
     row("fan-out deliveries/s", lambda p: f"{p['load']['deliveries_per_s']:,.0f}" if p["load"] else "-")
     console.print(table)
+    alone = "  ".join(f"{k}: {v['feed_us_per_event']:.1f} / {v['us_per_event']:.1f}"
+                      for k, v in data["engine_alone"].items())  # fmt: skip
+    console.print(f"engine alone (no room), µs per event, feed / with runs: {alone}")
     m = next((p["action"] for p in phases if p["phase"] == "playbooks"), None) or {}
     verdict = "met" if data["target_met"] else "NOT met"
     console.print(f"trigger → action p99 {m.get('p99_ms', float('nan')):.1f} ms; target ≤ "
