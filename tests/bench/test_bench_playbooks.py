@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 from siyu.bench.engine_meter import EngineMeter
-from siyu.bench.playbooks import bench_document, run_playbooks
+from siyu.bench.playbooks import run_playbooks
+from siyu.bench.playbooks_doc import bench_document
 from siyu.bench.playbooks_load import keyword_playbooks
 from siyu.playbooks.engine import Engine
 from siyu.playbooks.model import parse_file

@@ -35,67 +35,23 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import yaml
-
 from siyu.app import Node, tune_gc
 from siyu.bench.claims import demo_node
 from siyu.bench.engine_meter import EngineMeter, engine_alone
 from siyu.bench.fanout import _summaries
 from siyu.bench.fanout_load import Step, load_worker
 from siyu.bench.harness import LatencySummary, WorkerPool, machine
-from siyu.bench.playbooks_load import KEYWORD, keyword_playbooks, sender_worker, texts
+from siyu.bench.playbooks_doc import EMPTY_DOCUMENT, OPEN_BUDGET, bench_document
+from siyu.bench.playbooks_load import keyword_playbooks, sender_worker, texts
 from siyu.config import Limits
 from siyu.playbooks.feature import Playbooks
 from siyu.playbooks.run import Trace
 from siyu.playbooks.service import put_document
-from siyu.rooms.budget import KINDS, BudgetRules, ContactBudget
+from siyu.rooms.budget import ContactBudget
 
 TARGET_P99_MS = 20.0
 ROOM = "demo"
 Progress = Callable[[str, float, float], None]
-
-
-def bench_document(n: int) -> str:
-    """N playbooks: keyword playbooks `kw000…` (comment trigger, a viewer and a room condition, send_private
-    quoting the comment) and, for every tenth, one of six others (gift, follow, like count, a comment
-    playbook whose condition fails, a regex nobody types, a big-gift one)."""
-    extras = n - keyword_playbooks(n)
-    playbooks: list[dict[str, Any]] = [
-        {
-            "id": f"kw{i:03d}", "name": f"接龙 {i}", "stage": "immersion", "mode": "parallel", "max": 10,
-            "trigger": {"type": "comment", "keywords": [KEYWORD.format(i)]},
-            "conditions": [{"type": "viewer", "level_max": 100}, {"type": "room", "online_min": 1}],
-            "actions": [{"type": "send_private", "text": "{{ nickname }}，收到：{{ comment }}"}],
-        }  # fmt: skip
-        for i in range(n - extras)
-    ]
-    others: list[dict[str, Any]] = [
-        {"trigger": {"type": "gift", "min_coins": 1},
-         "actions": [{"type": "notify_host", "text": "{{ nickname }} 送出 {{ gift_id }}"}]},
-        {"trigger": {"type": "comment", "keywords": ["好好看"]},
-         "conditions": [{"type": "viewer", "fan": True}],
-         "actions": [{"type": "send_private", "text": "{{ nickname }}，粉丝团专属福利在这里"}]},
-        {"trigger": {"type": "follow"},
-         "actions": [{"type": "send_private", "text": "谢谢关注{{ host_name }}"}]},
-        {"trigger": {"type": "like_count", "every": 1000},
-         "actions": [{"type": "broadcast", "text": "点赞破 {{ likes }} 啦"}]},
-        {"trigger": {"type": "comment", "regex": "^扣[1１]$"},
-         "actions": [{"type": "broadcast", "text": "扣 1 的宝宝们，福利马上来"}]},
-        {"trigger": {"type": "gift", "min_coins": 5000},
-         "actions": [{"type": "send_private", "text": "{{ nickname }}，感谢大礼"}]},
-    ]  # fmt: skip
-    for j in range(extras):
-        playbooks.append({"id": f"x{j:02d}", "name": f"其他 {j}", **others[j % len(others)]})
-    return yaml.safe_dump({"version": 1, "title": "bench", "playbooks": playbooks}, allow_unicode=True,
-                          sort_keys=False)  # fmt: skip
-
-
-EMPTY_DOCUMENT = "version: 1\ntitle: bench (no playbooks)\nplaybooks: []\n"
-# no gap, no caps. The gap is negative, not 0: two runs of one viewer spend concurrently, and the one that
-# loses the compare-and-set retries with its earlier `now`, which a gap of 0 reads as "too soon".
-OPEN_BUDGET = BudgetRules(
-    gap_ms=dict.fromkeys(KINDS, -(10**12)), per_session=dict.fromkeys(KINDS, 10**9), per_minute=10**9
-)
 
 
 @dataclass
@@ -123,11 +79,15 @@ class PhaseResult:
     sent: int
     achieved_rate: float  # what the senders sent per second
     drain_s: float  # after the last send, until the last ack / reply arrived (a saturated node's backlog)
+    committed_per_s: float  # comments the node committed (these and the fan-out load's) per second of sending
+    # and draining: below the offered rate when the node cannot keep up
     ack: LatencySummary  # comment sent -> its ack (committed)
     action: LatencySummary | None  # comment sent -> the playbook's personal message received
     ack_errors: dict[str, int]
     acks_missing: int
-    replies_missing: int
+    replies_missing: int  # no reply by the end of the drain
+    late_replies: int  # replies to an earlier phase's comments (arrived after its drain ended)
+    runs_unfinished: int  # runs still going 180 s after the phase (not counted in `runs`)
     runs: dict[str, int]  # runs by trace status (the feature's counters)
     failed_actions: dict[str, int]  # failed or refused actions by code (from the traces)
     runs_started: int
@@ -207,6 +167,17 @@ def _count_failures(feature: Playbooks, failures: Counter[str]) -> None:
             handed(trace)
 
     feature.engine.on_trace = traced
+
+
+async def _runs_finished(feature: Playbooks, timeout_s: float = 180.0) -> int:
+    """Wait until the engine's runs have finished (so the next phase starts on an idle engine); how many
+    were still running after `timeout_s`."""
+    engine = feature.engine
+    tasks = [t for c in engine.playbooks.values() for ts in c.active.values() for t in ts if not t.done()]
+    if not tasks:
+        return 0
+    _done, pending = await asyncio.wait(tasks, timeout=timeout_s)
+    return len(pending)
 
 
 def _status_counts(feature: Playbooks) -> dict[str, int]:
@@ -363,6 +334,7 @@ async def _phase(b: _Bench, name: str, n: int, matched: bool, ledger: str) -> Ph
     label = f"{name}: {rate:g} 条/秒"
     await _wait(pools, lambda: all(r is not None for p in pools for r in p.step_results),
                 lambda: b.progress(label, min(time.perf_counter() - t0, duration), duration))  # fmt: skip
+    unfinished = await _runs_finished(feature)  # a saturated node's runs outlive the senders' patience
     wall = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
     after, counts1, stats1 = meter.snapshot(), _status_counts(feature), node.fanout_stats.as_dict()
@@ -376,6 +348,7 @@ async def _phase(b: _Bench, name: str, n: int, matched: bool, ledger: str) -> Ph
     runs_ms = (after["run_s"] - before["run_s"]) * 1000
     sent = sum(r["sent"] for r in got)
     send_s = max(r["send_s"] for r in got) if got else 0.0
+    drain_s = max((r["drain_s"] for r in got), default=0.0)
     errors: dict[str, int] = {}
     for r in got:
         for code, k in r["errors"].items():
@@ -384,11 +357,12 @@ async def _phase(b: _Bench, name: str, n: int, matched: bool, ledger: str) -> Ph
     out = PhaseResult(
         phase=name, playbooks=n, ledger=ledger, offered_rate=rate, sent=sent,
         achieved_rate=round(sent / send_s, 1) if send_s else 0.0,
-        drain_s=round(max((r["drain_s"] for r in got), default=0.0), 2),
+        drain_s=round(drain_s, 2), committed_per_s=round(comments / max(1e-9, send_s + drain_s), 1),
         ack=LatencySummary.of([x for r in got for x in r["ack_ms"]]),
         action=LatencySummary.of([x for r in got for x in r["reply_ms"]]) if matched else None,
         ack_errors=errors, acks_missing=sum(r["acks_missing"] for r in got),
         replies_missing=sum(r["replies_missing"] for r in got) if matched else 0,
+        late_replies=sum(r["other_replies"] for r in got), runs_unfinished=unfinished,
         runs={k: v - counts0.get(k, 0) for k, v in counts1.items() if v - counts0.get(k, 0)},
         failed_actions=dict(b.failures),
         runs_started=calls.get("runs", 0), events=events, comments=comments,
