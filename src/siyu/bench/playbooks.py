@@ -50,6 +50,7 @@ from siyu.playbooks.service import put_document
 from siyu.rooms.budget import ContactBudget
 
 TARGET_P99_MS = 20.0
+SETTLE_S = 5.0
 ROOM = "demo"
 Progress = Callable[[str, float, float], None]
 
@@ -86,6 +87,7 @@ class PhaseResult:
     ack_errors: dict[str, int]
     acks_missing: int
     replies_missing: int  # no reply by the end of the drain
+    late_acks: int  # acks of an earlier phase's comments (its drain gave up: the node stalled > 10 s)
     late_replies: int  # replies to an earlier phase's comments (arrived after its drain ended)
     runs_unfinished: int  # runs still going 180 s after the phase (not counted in `runs`)
     runs: dict[str, int]  # runs by trace status (the feature's counters)
@@ -167,6 +169,15 @@ def _count_failures(feature: Playbooks, failures: Counter[str]) -> None:
             handed(trace)
 
     feature.engine.on_trace = traced
+
+
+async def _settle(feature: Playbooks, members: int, timeout_s: float = 120.0) -> None:
+    """Until every viewer is in the room (admitted, welcomed), then SETTLE_S for the entries' commits and
+    writes: the first phase must not pay for the crowd's arrival."""
+    deadline = time.perf_counter() + timeout_s
+    while feature.room.members.count < members and time.perf_counter() < deadline:
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(SETTLE_S)
 
 
 async def _runs_finished(feature: Playbooks, timeout_s: float = 180.0) -> int:
@@ -279,6 +290,7 @@ async def run_playbooks(
                 with _server_gc():
                     await _wait(pools, lambda: all(p.all_connected for p in pools), lambda: progress(
                         "连接观众", sum(sum(p.progress) for p in pools), senders + result.viewers))
+                    await _settle(feature, senders + result.viewers)
                     db_ledger = feature.budget
                     for name, with_playbooks, matched, ledger in PHASES:
                         if ledger == "memory" and not memory_ledger:
@@ -362,7 +374,8 @@ async def _phase(b: _Bench, name: str, n: int, matched: bool, ledger: str) -> Ph
         action=LatencySummary.of([x for r in got for x in r["reply_ms"]]) if matched else None,
         ack_errors=errors, acks_missing=sum(r["acks_missing"] for r in got),
         replies_missing=sum(r["replies_missing"] for r in got) if matched else 0,
-        late_replies=sum(r["other_replies"] for r in got), runs_unfinished=unfinished,
+        late_acks=sum(r["late_acks"] for r in got), late_replies=sum(r["other_replies"] for r in got),
+        runs_unfinished=unfinished,
         runs={k: v - counts0.get(k, 0) for k, v in counts1.items() if v - counts0.get(k, 0)},
         failed_actions=dict(b.failures),
         runs_started=calls.get("runs", 0), events=events, comments=comments,

@@ -27,7 +27,7 @@ from siyu.bench.harness import raise_fd_limit
 KEYWORD = "接龙{:03d}号"  # fixed width: no keyword is a part of another
 NEUTRAL = "来了来了"  # matches no playbook of the bench document
 NUMBER = re.compile(r"第(\d+)条")
-STALL_S = 5.0  # after the last send, wait for outstanding acks and replies while they keep coming
+STALL_S = 10.0  # after the last send, wait for outstanding acks and replies while any keep coming
 
 
 def comment_text(i: int, n: int, keywords: int, matched: bool) -> str:
@@ -55,14 +55,18 @@ class _Tally:
         self.reply_ms: list[float] = []
         self.errors: Counter[str] = Counter()
         self.frames = 0
+        self.late_acks = 0  # acks of an earlier phase's comments (a saturated node's backlog)
         self.other_replies = 0  # playbook messages that answer no comment of this phase
+        self.last_answer = time.perf_counter()  # the node's progress: the last ack or reply, any phase's
 
     def on_message(self, m: dict[str, Any], now: float) -> None:
         kind = m.get("type")
         if kind == "ack":
+            self.last_answer = now
             n = int(m["cid"])
             sent = self.ack_due.pop(n, None)
             if sent is None:
+                self.late_acks += 1
                 return
             if "error" in m:
                 self.errors[str(m["error"].get("code"))] += 1
@@ -70,6 +74,7 @@ class _Tally:
             else:
                 self.ack_ms.append((now - sent) * 1000)
         elif kind == "assistant" and m.get("intent") == "playbook":
+            self.last_answer = now
             found = NUMBER.search(str(m.get("text", "")))
             sent = self.reply_due.pop(int(found.group(1)), None) if found else None
             if sent is None:
@@ -147,20 +152,16 @@ async def _phase(cfg: dict[str, Any], clients: list[Sender], tally: _Tally, phas
         clients[i % len(clients)].send(orjson.dumps(frame))
     send_s = time.perf_counter() - start
     # drain: a saturated node works off its backlog before the next phase starts (no overlap); give up
-    # once nothing has arrived for STALL_S
-    waiting = len(tally.ack_due) + len(tally.reply_due)
-    stall_at = time.perf_counter() + STALL_S
-    while waiting and time.perf_counter() < stall_at:
+    # once no ack or reply at all (this phase's or an earlier one's) has arrived for STALL_S
+    while (tally.ack_due or tally.reply_due) and time.perf_counter() - tally.last_answer < STALL_S:
         await asyncio.sleep(0.05)  # a load generator's drain window, not a test's wait
-        now_waiting = len(tally.ack_due) + len(tally.reply_due)
-        if now_waiting < waiting:
-            waiting, stall_at = now_waiting, time.perf_counter() + STALL_S
     drain_s = time.perf_counter() - start - send_s
     return {
         "sent": count, "send_s": send_s, "drain_s": drain_s, "ack_ms": tally.ack_ms,
         "reply_ms": tally.reply_ms,
         "errors": dict(tally.errors), "acks_missing": len(tally.ack_due),
-        "replies_missing": len(tally.reply_due), "other_replies": tally.other_replies, "frames": tally.frames,
+        "replies_missing": len(tally.reply_due), "late_acks": tally.late_acks,
+        "other_replies": tally.other_replies, "frames": tally.frames,
     }  # fmt: skip
 
 
