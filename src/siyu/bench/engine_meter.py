@@ -3,8 +3,9 @@
 While the meter is installed, the engine's entry points are wrapped on the class, so a room loaded in this
 process feeds its engine through them:
 
-- the feed: `Engine.committed` (events this node committed: state, trigger matching, firing),
-  `Engine.seen` (the room stream: state) and `Engine.advance` (the clock: stages, dwell, timer triggers);
+- the feed: `Engine.committed` (events this node committed: state, trigger matching, firing) and
+  `Engine.seen` (the room stream: state);
+- the clock: `Engine.advance` (each room tick: every viewer's stage and dwell, timer triggers);
 - the runs: every step of each `Engine._run` coroutine (claim, conditions, templates, the actions and the
   service calls they make on the loop), and, as a part of that, `ContactBudget.spend` (the ledger's
   transaction, loop side; the SQLite driver's own thread is not in it).
@@ -33,7 +34,8 @@ class EngineMeter:
     """A context manager: installs the wrappers on enter, restores the classes on exit."""
 
     def __init__(self) -> None:
-        self.feed_s = 0.0
+        self.feed_s = 0.0  # committed + seen
+        self.clock_s = 0.0  # advance: a cost per tick (every viewer's stage and dwell), not per event
         self.run_s = 0.0
         self.budget_s = 0.0
         self.calls: Counter[str] = Counter()  # committed / seen / advance / runs / spends
@@ -62,6 +64,7 @@ class EngineMeter:
     def snapshot(self) -> dict[str, Any]:
         return {
             "feed_s": self.feed_s,
+            "clock_s": self.clock_s,
             "run_s": self.run_s,
             "budget_s": self.budget_s,
             "calls": dict(self.calls),
@@ -81,7 +84,11 @@ class EngineMeter:
             try:
                 original(engine, arg)
             finally:
-                self.feed_s += time.thread_time() - t0
+                spent = time.thread_time() - t0
+                if name == "advance":
+                    self.clock_s += spent
+                else:
+                    self.feed_s += spent
                 self._inside = False
 
         return timed

@@ -313,9 +313,10 @@ def _print_playbooks(data: dict[str, Any]) -> None:
     row("replies missing", lambda p: str(p["replies_missing"]) if p["action"] else "-")
     row("runs by status", lambda p: " ".join(f"{k}={v:,}" for k, v in p["runs"].items()) or "-")
     row("events committed", lambda p: f"{p['events']:,}")
-    row("engine µs/event", lambda p: f"{p['engine_us_per_event']:.1f}")
-    row("engine CPU ms / 1,000 events", lambda p: f"{p['engine_ms_per_1000_events']:.1f}")
-    row("… feed / runs (budget) ms", lambda p: f"{p['engine_feed_ms']:.0f} / {p['engine_runs_ms']:.0f} "
+    row("engine µs/event (feed + runs)", lambda p: f"{p['engine_us_per_event']:.1f}")
+    row("engine CPU ms / 1,000 events (all)", lambda p: f"{p['engine_ms_per_1000_events']:.1f}")
+    row("… feed / clock / runs (budget) ms", lambda p: f"{p['engine_feed_ms']:.0f} / "
+        f"{p['engine_clock_ms']:.0f} / {p['engine_runs_ms']:.0f} "
         f"({p['of_which_budget_ms']:.0f})")  # fmt: skip
     row("node CPU s (ms / 1,000 events)",
         lambda p: f"{p['node_cpu_s']:.1f} ({p['node_cpu_ms_per_1000_events']:.0f})")  # fmt: skip
