@@ -115,7 +115,8 @@ class PlaybooksResult:
     command: str
     machine: str
     nproc: int
-    loadavg_before: list[float]
+    loadavg_before: list[float]  # 1/5/15-minute load averages: other work on the box skews the tails
+    loadavg_after: list[float]
     backend: str
     playbooks: int
     rate: float
@@ -262,8 +263,8 @@ async def run_playbooks(
     limits = Limits(comment_rate="100000/second", frame_rate="100000/second")
     result = PlaybooksResult(
         command=command, machine=machine(), nproc=len(os.sched_getaffinity(0)),
-        loadavg_before=[round(x, 2) for x in os.getloadavg()], backend="", playbooks=playbooks, rate=rate,
-        duration=duration, senders=senders, viewers=viewers if load else 0,
+        loadavg_before=[round(x, 2) for x in os.getloadavg()], loadavg_after=[], backend="",
+        playbooks=playbooks, rate=rate, duration=duration, senders=senders, viewers=viewers if load else 0,
     )  # fmt: skip
     count, document = int(min(rate * duration, 20_000)), bench_document(playbooks)
     for name, doc, matched in (("none", EMPTY_DOCUMENT, False), ("unmatched", document, False),
@@ -311,6 +312,7 @@ async def run_playbooks(
             finally:
                 for pool in pools:
                     pool.close()
+    result.loadavg_after = [round(x, 2) for x in os.getloadavg()]
     return result
 
 
