@@ -124,6 +124,7 @@ class PlaybooksResult:
     senders: int
     viewers: int
     engine_alone: dict[str, dict[str, float]] = field(default_factory=dict)  # no room: CPU per event
+    meter_overhead_us: float = 0.0  # one measured window's own cost (in every feed call and run step)
     phases: list[PhaseResult] = field(default_factory=list)
     target_p99_ms: float = TARGET_P99_MS
 
@@ -273,6 +274,7 @@ async def run_playbooks(
         result.engine_alone[name] = await engine_alone(doc, comments, OPEN_BUDGET)
     pools: list[WorkerPool] = []
     with EngineMeter() as meter:
+        result.meter_overhead_us = meter.overhead_us
         async with demo_node("playbooks", db_url, limits=limits) as node:
             result.backend = "sqlite" if node.db.is_sqlite else "postgresql"
             feature = (await node.services.room(ROOM)).feature(Playbooks)

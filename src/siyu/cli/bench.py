@@ -326,7 +326,8 @@ def _print_playbooks(data: dict[str, Any]) -> None:
     console.print(table)
     alone = "  ".join(f"{k}: {v['feed_us_per_event']:.1f} / {v['us_per_event']:.1f}"
                       for k, v in data["engine_alone"].items())  # fmt: skip
-    console.print(f"engine alone (no room), µs per event, feed / with runs: {alone}")
+    console.print(f"engine alone (no room), µs per event, feed / with runs: {alone}; the meter's own "
+                  f"window: {data['meter_overhead_us']:.2f} µs per feed call or run step")  # fmt: skip
     m = next((p["action"] for p in phases if p["phase"] == "playbooks"), None) or {}
     verdict = "met" if data["target_met"] else "NOT met"
     console.print(f"trigger → action p99 {m.get('p99_ms', float('nan')):.1f} ms; target ≤ "
