@@ -32,7 +32,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from siyu.app import Node, tune_gc
@@ -43,110 +43,38 @@ from siyu.bench.fanout_load import Step, load_worker
 from siyu.bench.harness import LatencySummary, WorkerPool, machine
 from siyu.bench.playbooks_doc import EMPTY_DOCUMENT, OPEN_BUDGET, bench_document
 from siyu.bench.playbooks_load import keyword_playbooks, sender_worker, texts
+from siyu.bench.playbooks_result import LoadFigures, PhaseResult, PlaybooksResult
 from siyu.config import Limits
 from siyu.playbooks.feature import Playbooks
 from siyu.playbooks.run import Trace
 from siyu.playbooks.service import put_document
 from siyu.rooms.budget import ContactBudget
 
-TARGET_P99_MS = 20.0
 SETTLE_S = 5.0
 ROOM = "demo"
 Progress = Callable[[str, float, float], None]
 
 
-@dataclass
-class LoadFigures:
-    """The fan-out load's own figures for one phase (as `siyu bench fanout` reports them)."""
-
-    viewers: int
-    offered_per_s: float
-    sent: int
-    deliveries_per_s: float
-    frames_per_s: float
-    latency_high: LatencySummary
-    latency_normal: LatencySummary
-    echo_ratio: float
-    errors: int
-    loadgen_cpu_s: float
-
-
-@dataclass
-class PhaseResult:
-    phase: str
-    playbooks: int
-    ledger: str  # the contact budget's ledger: "db" (the product's) or "memory" (diagnostic)
-    offered_rate: float
-    sent: int
-    achieved_rate: float  # what the senders sent per second
-    drain_s: float  # after the last send, until the last ack / reply arrived (a saturated node's backlog)
-    committed_per_s: float  # comments the node committed (these and the fan-out load's) per second of sending
-    # and draining: below the offered rate when the node cannot keep up
-    ack: LatencySummary  # comment sent -> its ack (committed)
-    action: LatencySummary | None  # comment sent -> the playbook's personal message received
-    ack_errors: dict[str, int]
-    acks_missing: int
-    replies_missing: int  # no reply by the end of the drain
-    late_acks: int  # acks of an earlier phase's comments (its drain gave up: the node stalled > 10 s)
-    late_replies: int  # replies to an earlier phase's comments (arrived after its drain ended)
-    runs_unfinished: int  # runs still going 180 s after the phase (not counted in `runs`)
-    runs: dict[str, int]  # runs by trace status (the feature's counters)
-    failed_actions: dict[str, int]  # failed or refused actions by code (from the traces)
-    runs_started: int
-    events: int  # events this node committed (the engine's committed feed)
-    comments: int
-    engine_feed_ms: float  # committed + seen: state, trigger matching, firing
-    engine_clock_ms: float  # advance, once per room tick (every viewer's stage and dwell)
-    engine_runs_ms: float  # the runs' coroutine steps: conditions, templates, actions
-    of_which_budget_ms: float  # the contact budget's spend (loop side), a part of the runs
-    engine_us_per_event: float  # (feed + runs) / events: what each event costs
-    engine_ms_per_1000_events: float  # (feed + clock + runs) per 1,000 events: all the engine's CPU
-    node_cpu_s: float  # this process: the node, its threads (SQLite writer, driver), the meter
-    node_cpu_ms_per_1000_events: float
-    sampled_normal: int
-    dropped: dict[str, int]
-    sender_cpu_s: float
-    wall_s: float
-    load: LoadFigures | None = None
-
-
-@dataclass
-class PlaybooksResult:
-    command: str
-    machine: str
-    nproc: int
-    loadavg_before: list[float]  # 1/5/15-minute load averages: other work on the box skews the tails
-    loadavg_after: list[float]
-    backend: str
-    playbooks: int
-    rate: float
-    duration: float
-    senders: int
-    viewers: int
-    engine_alone: dict[str, dict[str, float]] = field(default_factory=dict)  # no room: CPU per event
-    meter_overhead_us: float = 0.0  # one measured window's own cost (in every feed call and run step)
-    phases: list[PhaseResult] = field(default_factory=list)
-    target_p99_ms: float = TARGET_P99_MS
-
-    @property
-    def measured(self) -> PhaseResult | None:
-        return next((p for p in self.phases if p.phase == "playbooks"), None)
-
-    def as_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        m = self.measured
-        d["target_met"] = bool(m and m.action and m.action.count and m.action.p99_ms <= self.target_p99_ms)
-        return d
-
-
 @contextmanager
-def _server_gc() -> Iterator[None]:
-    """The server's GC and switch-interval tuning (`siyu serve` does it after start), undone afterwards."""
+def _server_gc() -> Iterator[list[float]]:
+    """The server's GC and switch-interval tuning (`siyu serve` does it after start), undone afterwards;
+    yields the collections' pause lengths (ms) as they happen, so a phase can count its own."""
     threshold, interval = gc.get_threshold(), sys.getswitchinterval()
+    pauses: list[float] = []
+    began = [0.0]
+
+    def watch(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            began[0] = time.perf_counter()
+        else:
+            pauses.append((time.perf_counter() - began[0]) * 1000)
+
     tune_gc()
+    gc.callbacks.append(watch)
     try:
-        yield
+        yield pauses
     finally:
+        gc.callbacks.remove(watch)
         gc.unfreeze()
         gc.set_threshold(*threshold)
         sys.setswitchinterval(interval)
@@ -237,6 +165,7 @@ class _Bench:
     duration: float
     step: Step
     progress: Progress
+    gc_pauses: list[float] = field(default_factory=list)
 
 
 async def run_playbooks(
@@ -291,7 +220,7 @@ async def run_playbooks(
             bench = _Bench(node, feature, meter, failures, pools[0], pools[1] if load else None, rate,
                            duration, Step(room_rate, gift_rate, duration), progress)  # fmt: skip
             try:
-                with _server_gc():
+                with _server_gc() as bench.gc_pauses:
                     await _wait(pools, lambda: all(p.all_connected for p in pools), lambda: progress(
                         "连接观众", sum(sum(p.progress) for p in pools), senders + result.viewers))
                     await _settle(feature, senders + result.viewers)
@@ -339,6 +268,7 @@ async def _phase(b: _Bench, name: str, n: int, matched: bool, ledger: str) -> Ph
     rate, duration, step = b.rate, b.duration, b.step
     before, counts0, stats0 = meter.snapshot(), _status_counts(feature), node.fanout_stats.as_dict()
     b.failures.clear()
+    gc0 = len(b.gc_pauses)
     cpu0, t0 = time.process_time(), time.perf_counter()
     sending.step_results = [None] * len(sending.pipes)
     sending.send_all({"rate": rate, "duration": duration, "matched": matched,
@@ -394,6 +324,8 @@ async def _phase(b: _Bench, name: str, n: int, matched: bool, ledger: str) -> Ph
         sampled_normal=int(stats1["sampled_normal"]) - int(stats0["sampled_normal"]),  # type: ignore[call-overload]
         dropped={k: int(stats1[k]) - int(stats0[k]) for k in ("dropped_low", "dropped_normal", "evicted")},  # type: ignore[call-overload]
         sender_cpu_s=round(sum(r["cpu_s"] for r in got), 2), wall_s=round(wall, 2),
+        gc_pauses_over_10ms=sum(1 for ms in b.gc_pauses[gc0:] if ms > 10),
+        gc_max_ms=round(max(b.gc_pauses[gc0:], default=0.0), 1),
     )  # fmt: skip
     if fanout is not None:
         load = [r for r in fanout.step_results if r is not None]
