@@ -72,11 +72,12 @@ async def crowd(node: Node, n: int, prefix: str) -> list[RoomClient]:
 
 
 @contextlib.asynccontextmanager
-async def demo_node(name: str, db_url: str | None) -> AsyncIterator[Node]:
-    """A node with the demo room, on `db_url` or a temp SQLite file, stopped on exit (the room benchmarks)."""
+async def demo_node(name: str, db_url: str | None, **settings: Any) -> AsyncIterator[Node]:
+    """A node with the demo room, on `db_url` or a temp SQLite file, stopped on exit (the room benchmarks);
+    `settings` override the node's settings (e.g. `limits=`)."""
     raise_fd_limit()
     url = db_url or f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp(prefix=f'siyu-{name}-')) / f'{name}.db'}"
-    node = Node(load_settings(db_url=url, port=0, ws_port=0))
+    node = Node(load_settings(db_url=url, port=0, ws_port=0, **settings))
     await node.start()
     try:
         await node.ensure_demo_room("demo")
