@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import resource
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -16,7 +15,7 @@ import uvloop
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 from siyu.auth import Role, TokenSigner
-from siyu.bench.harness import raise_fd_limit
+from siyu.bench.harness import process_cpu_s, raise_fd_limit
 from siyu.bench.peer_clients import connect_raw, connect_socketio
 
 PROBES_PER_WORKER = 100
@@ -164,7 +163,7 @@ async def _load_main(pipe: Connection, cfg: dict[str, Any]) -> None:
             break
         step: Step = cmd
         c.reset()
-        cpu0 = _cpu()
+        cpu0 = process_cpu_s()
         schedule: list[tuple[float, str]] = []
         for rate, k in ((step.comment_rate * cfg["share"], "c"), (step.gift_rate * cfg["share"], "g")):
             if rate > 0:
@@ -193,15 +192,10 @@ async def _load_main(pipe: Connection, cfg: dict[str, Any]) -> None:
         await asyncio.sleep(max(0.0, start + step.duration - time.perf_counter()) + DRAIN_S)
         pipe.send(("stepdone", {
             "frames": c.frames, "msgs": c.msgs, "probe": c.probe, "lat": c.lat, "sent": c.sent,
-            "sends": len(schedule), "echo": c.echo, "errors": c.errors, "cpu_s": _cpu() - cpu0,
+            "sends": len(schedule), "echo": c.echo, "errors": c.errors, "cpu_s": process_cpu_s() - cpu0,
         }))  # fmt: skip
     loop.remove_reader(pipe.fileno())
-    pipe.send(("done", {"cpu_s": _cpu()}))
-
-
-def _cpu() -> float:
-    u = resource.getrusage(resource.RUSAGE_SELF)
-    return u.ru_utime + u.ru_stime
+    pipe.send(("done", {"cpu_s": process_cpu_s()}))
 
 
 def load_worker(pipe: Connection, cfg: dict[str, Any]) -> None:

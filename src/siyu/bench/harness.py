@@ -57,6 +57,14 @@ def tree_rss(pid: int) -> int:
     return sum(int(p.memory_info().rss) for p in _tree(pid))
 
 
+def process_cpu_s() -> float:
+    """This process's CPU time (user + system), seconds."""
+    import resource
+
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+
+
 def raise_fd_limit() -> int:
     import resource
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import resource
 import time
 from collections import Counter
 from multiprocessing.connection import Connection
@@ -22,7 +21,7 @@ import uvloop
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 from siyu.auth import Role, TokenSigner
-from siyu.bench.harness import raise_fd_limit
+from siyu.bench.harness import process_cpu_s, raise_fd_limit
 
 KEYWORD = "接龙{:03d}号"  # fixed width: no keyword is a part of another
 NEUTRAL = "来了来了"  # matches no playbook of the bench document
@@ -188,21 +187,16 @@ async def _main(pipe: Connection, cfg: dict[str, Any]) -> None:
         if cmd == "stop":
             break
         tally[0] = _Tally()
-        cpu0 = _cpu()
+        cpu0 = process_cpu_s()
         result = await _phase(cfg, clients, tally[0], cmd, first)
         first += result["sent"]
-        result["cpu_s"] = _cpu() - cpu0
+        result["cpu_s"] = process_cpu_s() - cpu0
         pipe.send(("stepdone", result))
     loop.remove_reader(pipe.fileno())
     for c in clients:
         if c.transport is not None:
             c.transport.disconnect()
-    pipe.send(("done", {"cpu_s": _cpu()}))
-
-
-def _cpu() -> float:
-    u = resource.getrusage(resource.RUSAGE_SELF)
-    return u.ru_utime + u.ru_stime
+    pipe.send(("done", {"cpu_s": process_cpu_s()}))
 
 
 def sender_worker(pipe: Connection, cfg: dict[str, Any]) -> None:

@@ -174,30 +174,22 @@ class Playbooks(Feature):
     def tick(self, now_ms: int) -> None:
         scope = self.engine.scope
         scope.online = self.room.online
-        likes = self.room.counter("likes")
-        scope.likes = likes.value
+        scope.likes = self.room.counter("likes").value
         self.engine.advance(now_ms)
         if self._pending:
             batch, self._pending = self._pending, []
-            rows = [
-                {
-                    "id": t.id,
-                    "room_id": self.room.info.id,
-                    "session_id": scope.session_id,
-                    "playbook_id": t.playbook,
-                    "user_id": t.user_id,
-                    "status": t.status,
-                    "started_at": t.started_at,
-                    "trace": t.wire(),
-                }
-                for t in batch
-            ]
-            self.room.spawn(self._write(rows))
-            shown = [t.wire() for t in batch if t.status != "skipped"][-SENT_PER_TICK:]
+            wired = [t.wire() for t in batch]
+            self.room.spawn(self._write(batch, wired))
+            shown = [w for t, w in zip(batch, wired, strict=True) if t.status != "skipped"][-SENT_PER_TICK:]
             if shown:
                 self.room.to_staff_everywhere(automation(shown, self.summary()))
 
-    async def _write(self, rows: list[dict[str, Any]]) -> None:
+    async def _write(self, batch: list[Trace], wired: list[dict[str, Any]]) -> None:
+        """Store a batch of traces (`wired`: their wire form) in `playbook_runs`; best effort."""
+        session = self.engine.scope.session_id
+        rows = [{"id": t.id, "room_id": self.room.info.id, "session_id": session, "playbook_id": t.playbook,
+                 "user_id": t.user_id, "status": t.status, "started_at": t.started_at, "trace": w}
+                for t, w in zip(batch, wired, strict=True)]  # fmt: skip
         try:
             await self.store.write_runs(rows)
         except Exception as exc:  # noqa: BLE001 - traces are best effort; the actions happened
@@ -242,18 +234,4 @@ class Playbooks(Feature):
         await self.invites.aclose()
         if self._pending:
             batch, self._pending = self._pending, []
-            await self._write(
-                [
-                    {
-                        "id": t.id,
-                        "room_id": self.room.info.id,
-                        "session_id": self.engine.scope.session_id,
-                        "playbook_id": t.playbook,
-                        "user_id": t.user_id,
-                        "status": t.status,
-                        "started_at": t.started_at,
-                        "trace": t.wire(),
-                    }
-                    for t in batch
-                ]
-            )
+            await self._write(batch, [t.wire() for t in batch])
