@@ -18,7 +18,7 @@ demo: $(STAMP)
 
 # Debian packages the tests need: headless Chromium and a CJK font for page tests (screenshots show
 # Chinese, not boxes), PostgreSQL server binaries for the throwaway database the fixtures start,
-# redis-server for the scale-out tests.
+# redis-server for the scale-out tests, coturn (turnserver) for the TURN relay test of calls.
 system-deps:
 	@if ! command -v chromium >/dev/null 2>&1; then \
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; fi
@@ -28,6 +28,8 @@ system-deps:
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q postgresql; fi
 	@if ! command -v redis-server >/dev/null 2>&1; then \
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q redis-server; fi
+	@if ! command -v turnserver >/dev/null 2>&1; then \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q coturn; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

@@ -17,10 +17,11 @@ class Role(StrEnum):
     HOST = "host"
     ASSISTANT = "assistant"  # 场控: room staff who may reply and pin, like the host
     OPERATOR = "operator"
+    CONSULTANT = "consultant"  # 顾问: shop staff who take 1v1 calls (issue 14); staff like the 场控
 
     @property
     def is_staff(self) -> bool:
-        return self in (Role.HOST, Role.ASSISTANT, Role.OPERATOR)
+        return self in (Role.HOST, Role.ASSISTANT, Role.OPERATOR, Role.CONSULTANT)
 
 
 class AuthError(Exception):

@@ -220,6 +220,47 @@ class WeComSettings(BaseModel):
         return bool(self.callback_token.get_secret_value())
 
 
+class IceServer(BaseModel):
+    """One STUN/TURN server as RTCPeerConnection's `iceServers` takes it (docs/rtc.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    urls: list[str] = Field(min_length=1, max_length=8)
+    username: str | None = Field(None, max_length=256)
+    credential: SecretStr | None = None
+
+    @field_validator("urls")
+    @classmethod
+    def _check_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not re.fullmatch(r"(stun|stuns|turn|turns):[^\s]{1,250}", url):
+                raise ValueError(f"config.rtc: {url!r} is not a stun:, stuns:, turn: or turns: URL")
+        return value
+
+
+class RtcSettings(BaseModel):
+    """WebRTC for the co-host mic and 1v1 calls (issue 14). SIYU_RTC__<NAME> or [rtc].
+
+    `ice_servers` go to the two parties of a call only (in its `call` message). With `turn_secret` (coturn's
+    `static-auth-secret`, `use-auth-secret`), each party gets a TURN REST credential for the `turn:`/`turns:`
+    servers instead of a static one: username `<expiry>:<user_id>`, credential base64(HMAC-SHA1(secret,
+    username)), valid `turn_ttl_s`. Empty `ice_servers`: host candidates only (loopback, one LAN)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ice_servers: list[IceServer] = Field(default_factory=list, max_length=8)
+    turn_secret: SecretStr = SecretStr("")
+    turn_ttl_s: int = Field(3600, ge=60, le=86400)
+    ice_transport_policy: Literal["all", "relay"] = "all"
+    ring_timeout_s: float = Field(30.0, ge=5, le=120)
+    max_call_s: int = Field(3600, ge=60, le=4 * 3600)
+    max_guests: int = Field(1, ge=1, le=8)  # the mic's default; the host may choose 1..max_guests_limit
+    max_guests_limit: int = Field(4, ge=1, le=8)
+    video_width: int = Field(1280, ge=160, le=3840)
+    video_height: int = Field(720, ge=120, le=2160)
+    video_fps: int = Field(30, ge=5, le=60)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SIYU_", env_nested_delimiter="__", toml_file="siyu.toml", extra="forbid"
@@ -241,6 +282,7 @@ class Settings(BaseSettings):
     assistant: AssistantSettings = Field(default_factory=AssistantSettings)
     orders: OrdersSettings = Field(default_factory=OrdersSettings)
     wecom: WeComSettings = Field(default_factory=WeComSettings)
+    rtc: RtcSettings = Field(default_factory=RtcSettings)
     redis_url: str | None = None
     # set for the processes of `siyu serve --workers N`: they share the ports (SO_REUSEPORT)
     reuse_port: bool = False
@@ -285,6 +327,8 @@ def load_settings(toml_path: Path | None = None, **overrides: object) -> Setting
         if coded:
             where = f"{loc}: " if loc else ""
             raise ConfigError(coded.group(1), where + coded.group(2)) from exc
+        if loc == "rtc" or loc.startswith("rtc."):
+            raise ConfigError("config.rtc", f"{loc}: {msg}") from exc
         if loc == "wecom" or loc.startswith("wecom."):
             raise ConfigError("config.wecom", f"{loc}: {msg}") from exc
         raise ConfigError("config.invalid", f"{loc}: {msg}") from exc

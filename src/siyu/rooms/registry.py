@@ -29,6 +29,7 @@ class RoomRegistry:
                     room = await Room.load(room_id, self._deps)
                 except NotFound:
                     return None
+                room.lookup = self.get
                 room.start()
                 self._rooms[room_id] = room
         return room

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -89,12 +89,11 @@ class Room:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ticker: asyncio.Task[None] | None = None
         self._unsubscribe: list[Callable[[], None]] = []
+        self.lookup: Callable[[str], Awaitable[Room | None]] | None = None
         # named services a feature offers others without being imported (the assistant's companion line)
         self.provided: dict[str, Callable[..., Any]] = {}
         # in order: a feature may find the ones before it in its __init__ (e.g. to add a comment guard)
-        self.features: dict[type[Feature], Feature] = {}
-        for kind in deps.features.features:
-            self.features[kind] = kind(self)
+        self.features: dict[type[Feature], Feature] = {k: k(self) for k in deps.features.features}
         self._handlers: dict[type[ClientMessage], Callable[[Member, Any], None]] = {}
         self._follow: dict[type[Any], list[Callable[[Event[Any]], None]]] = {}
         for feature in self.features.values():
@@ -139,8 +138,7 @@ class Room:
         return room
 
     async def replay(self, limit: int = 3000, through: int | None = None) -> None:
-        """Rebuild what people see from the log: the session's latest room events go through the features'
-        `@follows` handlers as they did live (questions, pin, host status …); nobody is connected yet."""
+        """Rebuild what people see from the log: the session's latest events go through `@follows` as live."""
         if self.session is None:
             return
         self.replaying = True
@@ -165,6 +163,10 @@ class Room:
         handlers.append(handler)
         return lambda: handlers.remove(handler) if handler in handlers else None
 
+    async def other(self, room_id: str) -> Room | None:
+        """Another room, served by this node too (loaded on first use): a PK acts in its partner room."""
+        return None if self.lookup is None else await self.lookup(room_id)
+
     def find(self, kind: type[FT]) -> FT | None:
         got = self.features.get(kind)
         return got if isinstance(got, kind) else None
@@ -188,8 +190,7 @@ class Room:
             await asyncio.gather(*tuple(self._tasks), return_exceptions=True)
 
     async def reopen(self) -> None:
-        """After a broker outage: counters back on the broker, and what this node missed from the log.
-        Seqs never depended on the broker, so clients simply go on (no resync)."""
+        """After a broker outage: counters back on the broker, what this node missed (no resync)."""
         await self._broker.seed_counters(self.info.id, self.counters.values())
         try:
             await self.catchup.fill(await self.service.max_seq(self.info.id))
@@ -257,8 +258,7 @@ class Room:
 
         The ack of an action that made a room message carries that message (`msg`): the sender's own
         echo, which sampling or a slow link can never take away. The stream carries the event beside the
-        message, so every node's features follow the typed event. `once` names an action the log keeps
-        once per user (its unique key), whichever node records it first.
+        message, so every node's features follow the typed event. `once`: the log keeps it once per user.
         """
         key = (m.user_id, cid) if m is not None and cid is not None else None
         if key is not None:
