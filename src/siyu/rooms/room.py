@@ -315,7 +315,7 @@ class Room:
             fut.add_done_callback(failed)
         return fut
 
-    def answer_known(self, m: Member, cid: str) -> bool:  # a cid it knows (answered or in flight), before limits
+    def answer_known(self, m: Member, cid: str) -> bool:  # a known cid (answered, in flight)
         return self.acks.answer(m, m.user_id, cid)
 
     def log(self, event: Event[Any]) -> asyncio.Future[None]:  # not a room message: no ack, no publication
