@@ -225,12 +225,13 @@ def test_wildcard_through_a_real_token(signer: TokenSigner) -> None:
 
 @pytest.mark.parametrize(
     ("role", "staff"),
-    [(Role.VIEWER, False), (Role.HOST, True), (Role.ASSISTANT, True), (Role.OPERATOR, True)],
+    [(Role.VIEWER, False), (Role.HOST, True), (Role.ASSISTANT, True), (Role.OPERATOR, True),
+     (Role.CONSULTANT, True)],
 )
 def test_is_staff(role: Role, staff: bool) -> None:
     assert role.is_staff is staff
 
 
 def test_role_values_are_wire_strings() -> None:
-    assert {r.value for r in Role} == {"viewer", "host", "assistant", "operator"}
+    assert {r.value for r in Role} == {"viewer", "host", "assistant", "operator", "consultant"}
     assert Role("host") is Role.HOST

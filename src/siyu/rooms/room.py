@@ -93,7 +93,9 @@ class Room:
         # named services a feature offers others without being imported (the assistant's companion line)
         self.provided: dict[str, Callable[..., Any]] = {}
         # in order: a feature may find the ones before it in its __init__ (e.g. to add a comment guard)
-        self.features: dict[type[Feature], Feature] = {k: k(self) for k in deps.features.features}
+        self.features: dict[type[Feature], Feature] = {}
+        for kind in deps.features.features:
+            self.features[kind] = kind(self)
         self._handlers: dict[type[ClientMessage], Callable[[Member, Any], None]] = {}
         self._follow: dict[type[Any], list[Callable[[Event[Any]], None]]] = {}
         for feature in self.features.values():
@@ -313,12 +315,10 @@ class Room:
             fut.add_done_callback(failed)
         return fut
 
-    def answer_known(self, m: Member, cid: str) -> bool:
-        """A cid this room knows from this user (answered, or in flight): answer it, before any rate limit."""
+    def answer_known(self, m: Member, cid: str) -> bool:  # a known cid (answered, in flight)
         return self.acks.answer(m, m.user_id, cid)
 
-    def log(self, event: Event[Any]) -> asyncio.Future[None]:
-        """Append an event that is not a room message (nobody is acked, nothing is published)."""
+    def log(self, event: Event[Any]) -> asyncio.Future[None]:  # not a room message: no ack, no publication
         return self._log.append(event)
 
     def _observe(self, seq: int, data: bytes, event: object | None) -> None:
