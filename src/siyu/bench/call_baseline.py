@@ -33,13 +33,13 @@ class PatternTrack(VideoStreamTrack):
         self._ramp = ramp + ramp  # a window of `width` bytes slides over it: moving bars
         self._chroma = bytes([128])
         self._n = 0
-        self._start: float | None = None
+        self._began: float | None = None
 
     async def recv(self) -> av.VideoFrame:
-        if self._start is None:
-            self._start = time.perf_counter()
+        if self._began is None:
+            self._began = time.perf_counter()
         else:  # pace at FPS from the first frame on
-            due = self._start + self._n / self.fps
+            due = self._began + self._n / self.fps
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
         frame = av.VideoFrame(self.width, self.height, "yuv420p")
         off = (self._n * 8) % self.width
@@ -68,7 +68,9 @@ class BaselineCall:
         return asdict(self)
 
 
-async def one_call(width: int = 1280, height: int = 720, fps: int = 30, timeout: float = 30.0) -> BaselineCall:
+async def one_call(
+    width: int = 1280, height: int = 720, fps: int = 30, timeout: float = 30.0
+) -> BaselineCall:
     """One call between two fresh peer connections; both are closed on return."""
     caller = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     callee = RTCPeerConnection(RTCConfiguration(iceServers=[]))
@@ -91,6 +93,7 @@ async def one_call(width: int = 1280, height: int = 720, fps: int = 30, timeout:
         t_answer = time.perf_counter()
         track = await asyncio.wait_for(got, timeout)
         frame = await asyncio.wait_for(track.recv(), timeout)
+        assert isinstance(frame, av.VideoFrame)
         t_frame = time.perf_counter()
         return BaselineCall(
             total_ms=(t_frame - t0) * 1000, signalling_ms=(t_answer - t0) * 1000,
@@ -111,4 +114,4 @@ if __name__ == "__main__":  # a quick look: python -m siyu.bench.call_baseline [
 
     n, w, h = (int(a) for a in (sys.argv[1:] + ["5", "1280", "720"][len(sys.argv) - 1 :])[:3])
     for c in asyncio.run(run_baseline(n, w, h)):
-        print(c)
+        print(c)  # noqa: T201
