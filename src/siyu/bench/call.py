@@ -94,12 +94,15 @@ class CallBenchResult:
 
 
 @contextlib.asynccontextmanager
-async def _pages(http_url: str, fps: int = 30) -> AsyncIterator[tuple[Any, Any]]:
+async def _pages(http_url: str, fps: int = 30, loopback: bool = False) -> AsyncIterator[tuple[Any, Any]]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(
-            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, f"--use-fake-device-for-media-stream=fps={fps}"]
+            executable_path=CHROMIUM, args=[
+                *CHROMIUM_ARGS, f"--use-fake-device-for-media-stream=fps={fps}",
+                *(["--allow-loopback-in-peer-connection"] if loopback else []),
+            ],
         )
         try:
             pages = []
@@ -140,13 +143,13 @@ async def _hold(caller: Any, callee: Any, callee_id: str, seconds: float, timeou
 
 async def run_siyu(
     calls: int, hold: float, width: int, height: int, fps: int, timeout_s: float, start_kbps: int = 0,
-    on_progress: Progress | None = None,
+    loopback: bool = False, on_progress: Progress | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any] | None, list[str]]:  # fmt: skip
     timeout_ms = int(timeout_s * 1000)
     media = {"audio": True, "video": {"width": width, "height": height, "frameRate": fps}}
     failures: list[str] = []
     per_call: list[dict[str, float]] = []
-    async with demo_node("call", None) as node, _pages(node.http_url, fps) as (callee, caller):
+    async with demo_node("call", None) as node, _pages(node.http_url, fps, loopback) as (callee, caller):
         tokens = {
             "callee": node.signer.issue(room="demo", user="host", role=Role.HOST, nickname="主播"),
             "caller": node.signer.issue(room="demo", user="v1", role=Role.VIEWER, nickname="观众", level=3),
@@ -175,7 +178,7 @@ async def run_siyu(
 async def run_call_bench(
     calls: int = 30, hold: float = 30.0, width: int = 1280, height: int = 720, fps: int = 30,
     baseline_only: bool = False, delay_ms: int = 0, command: str = "", timeout_s: float = 30.0,
-    start_kbps: int = 0, on_progress: Progress | None = None,
+    start_kbps: int = 0, in_netns: bool = False, on_progress: Progress | None = None,
 ) -> CallBenchResult:  # fmt: skip
     base = await run_baseline(calls, width, height, fps)
     if on_progress:
@@ -191,7 +194,8 @@ async def run_call_bench(
     )  # fmt: skip
     if not baseline_only:
         result.siyu, result.hold, result.failures = await run_siyu(
-            calls, hold, width, height, fps, timeout_s, start_kbps, on_progress
+            calls, hold, width, height, fps, timeout_s, start_kbps, loopback=delay_ms > 0 or in_netns,
+            on_progress=on_progress,
         )
         p50 = result.siyu["total"].get("p50_ms")
         result.target_met = p50 is not None and p50 <= TARGET_P50_MS
