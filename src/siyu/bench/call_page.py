@@ -10,6 +10,8 @@ requestVideoFrameCallback of the remote <video>), and framesDecoded > 0 from get
 
 from __future__ import annotations
 
+from typing import Any
+
 DRIVER = r"""
 const now = () => performance.timeOrigin + performance.now();
 const B = window.bench = { ws: null, me: null, handlers: [], pc: null, call: null, stream: null, marks: {},
@@ -222,3 +224,49 @@ HTML = (
     "<video id='remote' autoplay playsinline muted width='640' height='360'></video>"
     f"<script>{DRIVER}</script></body></html>"
 )
+
+
+def phases_of(m: dict[str, float]) -> dict[str, float]:
+    """The bench page's caller marks (epoch ms) -> the phases of one call (ms)."""
+    nan = float("nan")
+    return {
+        "ring_accept": m["accepted"] - m["request"],
+        "signalling": m["answer_applied"] - m["accepted"],
+        "media": m["first_frame"] - m["answer_applied"],
+        "total": m["first_frame"] - m["request"],
+        "ack": m["acked"] - m["request"],
+        "ice": m.get("ice_connected", nan) - m["answer_applied"],
+        "dtls": m.get("dtls_connected", nan) - m["answer_applied"],
+        "first_packet": m.get("first_packet", nan) - m["answer_applied"],
+        "frames_decoded_total": m["frames_decoded"] - m["request"],
+        "camera": nan,  # the bench page opens the camera once, before the first call
+    }
+
+
+class BenchPageDriver:
+    """The bench page (this module) in two Playwright pages: `callee` (a ready host), `caller` (a viewer)."""
+
+    def __init__(self, callee: Any, caller: Any, timeout_ms: int, media: dict[str, Any], start_kbps: int) -> None:
+        self.callee, self.caller, self.timeout_ms = callee, caller, timeout_ms
+        self.media, self.start_kbps = media, start_kbps
+
+    async def open(self, http_url: str, room: str, tokens: dict[str, str], ws_url: str) -> None:
+        for page in (self.callee, self.caller):
+            await page.context.route(f"{http_url}/__bench/call", lambda route: route.fulfill(
+                status=200, content_type="text/html; charset=utf-8", body=HTML))  # fmt: skip
+            await page.goto(f"{http_url}/__bench/call")
+        for role, page in (("callee", self.callee), ("caller", self.caller)):
+            await page.evaluate("([u, t, r, m, k]) => bench.connect(u, t, r, m, k)",
+                                [ws_url, tokens[role], role, self.media, self.start_kbps])  # fmt: skip
+
+    async def call_once(self, to: str) -> dict[str, float]:
+        return phases_of(await self.caller.evaluate("([to, t]) => bench.callOnce(to, t)", [to, self.timeout_ms]))
+
+    async def hangup(self) -> None:
+        await self.caller.evaluate("(t) => bench.hangup(t)", self.timeout_ms)
+        await self.callee.evaluate("(t) => bench.idle(t)", self.timeout_ms)
+
+    async def stats(self, side: str) -> dict[str, Any] | None:
+        page = self.caller if side == "inbound" else self.callee
+        result: dict[str, Any] | None = await page.evaluate("bench.inbound()" if side == "inbound" else "bench.outbound()")
+        return result

@@ -344,6 +344,7 @@ def bench_call(
     netem: Annotated[int, typer.Option(help="Also the run in a network namespace with this delay (ms)")] = 0,
     baseline_only: Annotated[bool, typer.Option("--baseline-only", help="Only the aiortc baseline")] = False,
     start_kbps: Annotated[int, typer.Option(help="Diagnostic: x-google-start-bitrate on the bench page")] = 0,
+    driver: Annotated[str | None, typer.Option(help="pages (the real pages) | bench (the bench page)")] = None,
     in_netns: Annotated[int, typer.Option(hidden=True, help="Set by --netem for the run inside")] = -1,
     json_out: JsonOpt = None,
 ) -> None:
@@ -364,7 +365,7 @@ def bench_call(
     with progress_bars() as on_progress:
         result = asyncio.run(run_call_bench(
             calls, hold, width, height, fps, baseline_only=baseline_only, delay_ms=max(0, in_netns),
-            command=command, start_kbps=start_kbps, in_netns=inside, on_progress=on_progress,
+            command=command, start_kbps=start_kbps, in_netns=inside, driver=driver, on_progress=on_progress,
         )).as_dict()  # fmt: skip
     runs = [result]
     if netem > 0 and not inside:
