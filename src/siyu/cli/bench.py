@@ -344,7 +344,7 @@ def bench_call(
     netem: Annotated[int, typer.Option(help="Also the run in a network namespace with this delay (ms)")] = 0,
     baseline_only: Annotated[bool, typer.Option("--baseline-only", help="Only the aiortc baseline")] = False,
     start_kbps: Annotated[int, typer.Option(help="Diagnostic: x-google-start-bitrate on the bench page")] = 0,
-    driver: Annotated[str | None, typer.Option(help="pages (the real pages) | bench (the bench page)")] = None,
+    driver: Annotated[str | None, typer.Option(help="pages (real pages) | bench (bench page)")] = None,
     in_netns: Annotated[int, typer.Option(hidden=True, help="Set by --netem for the run inside")] = -1,
     json_out: JsonOpt = None,
 ) -> None:
