@@ -332,3 +332,46 @@ def _print_playbooks(data: dict[str, Any]) -> None:
     verdict = "met" if data["target_met"] else "NOT met"
     console.print(f"trigger → action p99 {m.get('p99_ms', float('nan')):.1f} ms; target ≤ "
                   f"{data['target_p99_ms']:g} ms: {verdict}")  # fmt: skip
+
+
+@bench_app.command("call")
+def bench_call(
+    calls: Annotated[int, typer.Option(help="Calls set up one by one (and as many baseline calls)")] = 30,
+    hold: Annotated[float, typer.Option(help="Then one call held this long (s) for its stats; 0: no")] = 30.0,
+    width: Annotated[int, typer.Option(help="Video width asked for")] = 1280,
+    height: Annotated[int, typer.Option(help="Video height asked for")] = 720,
+    fps: Annotated[int, typer.Option(help="Frame rate asked for (and of the fake camera)")] = 30,
+    netem: Annotated[int, typer.Option(help="Also the run in a network namespace with this delay (ms)")] = 0,
+    baseline_only: Annotated[bool, typer.Option("--baseline-only", help="Only the aiortc baseline")] = False,
+    start_kbps: Annotated[int, typer.Option(help="Diagnostic: x-google-start-bitrate on the bench page")] = 0,
+    driver: Annotated[str | None, typer.Option(help="pages (real pages) | bench (bench page)")] = None,
+    in_netns: Annotated[int, typer.Option(hidden=True, help="Set by --netem for the run inside")] = -1,
+    json_out: JsonOpt = None,
+) -> None:
+    """1v1 call set-up, viewer's request -> first remote video frame decoded, in Chromium with fake devices,
+    split into ring/accept, signalling and ICE/DTLS/media; a plain aiortc offer -> first frame baseline in the
+    same run; then one call held HOLD s (resolution, fps, freezes). With --netem MS, the same again with MS of
+    added delay on loopback inside a network namespace."""
+    import asyncio
+    import sys
+
+    from siyu.bench.call import run_call_bench
+    from siyu.bench.call_netem import drop_opts, run_in_netns
+    from siyu.bench.call_report import print_call
+
+    argv = sys.argv[sys.argv.index("call") + 1 :] if "call" in sys.argv else []
+    command = " ".join(["siyu bench call", *argv])
+    inside = in_netns >= 0
+    with progress_bars() as on_progress:
+        result = asyncio.run(run_call_bench(
+            calls, hold, width, height, fps, baseline_only=baseline_only, delay_ms=max(0, in_netns),
+            command=command, start_kbps=start_kbps, in_netns=inside, driver=driver, on_progress=on_progress,
+        )).as_dict()  # fmt: skip
+    runs = [result]
+    if netem > 0 and not inside:
+        runs.append(run_in_netns(netem, drop_opts(argv)))
+    for r in runs:
+        print_call(console, r)
+    if json_out is not None:
+        json_out.write_text(json.dumps(runs if len(runs) > 1 else result, ensure_ascii=False, indent=2))
+
