@@ -375,6 +375,7 @@ def bench_call(
     if json_out is not None:
         json_out.write_text(json.dumps(runs if len(runs) > 1 else result, ensure_ascii=False, indent=2))
 
+
 @bench_app.command("pk")
 def bench_pk(
     viewers: Annotated[int, typer.Option(help="Viewers in EACH of the two rooms")] = 1000,
