@@ -185,8 +185,7 @@ class Calls(Feature):
             await self.store.create(row, max_guests=max_guests)
             return
         except Busy:
-            users = (row.caller, row.callee) if row.kind == "call" else (row.caller,)
-            stale = await self.store.holding(users, now_ms() - STALE_S * 1000)
+            stale = await self.store.holding(row.locked, now_ms() - STALE_S * 1000)
             if not stale:
                 raise Refused(RtcCode.BUSY) from None
         for old in stale:

@@ -181,7 +181,11 @@ class Mic(Feature):
 
     def _record(self, m: Member | None, payload: Any, cid: str | None) -> None:
         event = self.room.event_for(m, payload)
+        before = set(self.waiting)
         self.apply(event.user_id, payload, event.ts, 0)
+        if isinstance(payload, MicSettings):  # (the stream finds the queue gone on this node)
+            for user in before - set(self.waiting):
+                self._status(user, "closed")
         self.room.record(m, cid, event, self.message(), Priority.NORMAL).add_done_callback(acting.logged)
 
     # --- viewers ---------------------------------------------------------------------------------------

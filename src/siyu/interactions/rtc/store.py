@@ -38,6 +38,11 @@ class CallRow:
     ended_at: int | None = None
     end_reason: str | None = None
 
+    @property
+    def locked(self) -> tuple[str, ...]:
+        """Whom the lock holds: both parties of a 1v1 call; the mic's guest only (a host has several)."""
+        return (self.caller, self.callee) if self.kind == "call" else (self.caller,)
+
 
 _COLS = (
     rtc_calls.c.call_id, rtc_calls.c.room_id, rtc_calls.c.kind, rtc_calls.c.caller, rtc_calls.c.callee,
@@ -76,8 +81,7 @@ class CallStore:
                         values["mic_slot"] = slot
                     await conn.execute(insert(rtc_calls).values(**values))
                     await conn.execute(
-                        insert(rtc_parties),
-                        [{"user_id": u, "call_id": row.call_id} for u in (row.caller, row.callee)],
+                        insert(rtc_parties), [{"user_id": u, "call_id": row.call_id} for u in row.locked]
                     )
                 return
             except IntegrityError:
@@ -89,7 +93,7 @@ class CallStore:
     async def _holds_party(self, row: CallRow) -> bool:
         async with self.engine.connect() as conn:
             got = await conn.scalar(
-                select(func.count()).where(rtc_parties.c.user_id.in_((row.caller, row.callee)))
+                select(func.count()).where(rtc_parties.c.user_id.in_(row.locked))
             )
         return bool(got)
 
