@@ -6,17 +6,28 @@ log with a duration. `iceServers=[]`: host candidates on this machine only, noth
 from __future__ import annotations
 
 import asyncio
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
 
 import pytest
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import (
+    RTCConfiguration,
+    RTCIceServer,
+    RTCIceTransportPolicy,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
 from aiortc.mediastreams import MediaStreamTrack, VideoStreamTrack
 from av import VideoFrame
 
 from siyu.app import Node
 from siyu.auth import Role
-from tests.conftest import Client
+from tests.conftest import Client, free_port
 from tests.interactions.rtc_helpers import both, connected, logged, ready_staff
 
 pytestmark = pytest.mark.integration
@@ -41,9 +52,15 @@ class Pattern(VideoStreamTrack):
 class Peer:
     """One party: an aiortc peer connection that speaks siyu's `rtc_signal` through its WebSocket client."""
 
-    def __init__(self, client: Client, user: str, shade: int) -> None:
+    def __init__(self, client: Client, user: str, shade: int, call: dict[str, Any] | None = None) -> None:
+        """`call`: the party's `call` message, whose ICE configuration it takes (default: none at all)."""
         self.client, self.user = client, user
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        config = RTCConfiguration(iceServers=[])
+        if call is not None:
+            servers = [RTCIceServer(**server) for server in call["ice_servers"]]
+            policy = RTCIceTransportPolicy(call["ice_transport_policy"])
+            config = RTCConfiguration(iceServers=servers, iceTransportPolicy=policy)
+        self.pc = RTCPeerConnection(config)
         self.pc.addTrack(Pattern(shade))
         self.connected = asyncio.Event()
         self.remote: asyncio.Future[MediaStreamTrack] = asyncio.get_running_loop().create_future()
@@ -143,3 +160,57 @@ async def test_a_mic_guest_joins_the_host_with_aiortc_peers(sqlite_node: Node, c
         await asyncio.gather(guest.pc.close(), staff.pc.close())
     [(_u, end)] = await logged(node, "call.ended")
     assert end["kind"] == "mic" and end["duration_ms"] > 0
+
+
+TURN_SECRET = "siyu-test-turn-secret"
+
+
+@pytest.fixture
+def coturn(tmp_path: Any) -> Iterator[int]:
+    """A throwaway coturn on loopback (use-auth-secret, as docs/rtc.md sets it up); its port."""
+    exe = shutil.which("turnserver")
+    if exe is None:
+        pytest.fail("turnserver is missing: `make test` installs the coturn package")
+    port, low = free_port(), 49152 + free_port() % 10000
+    proc = subprocess.Popen(
+        [exe, "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", f"--listening-port={port}",
+         "--use-auth-secret", f"--static-auth-secret={TURN_SECRET}", "--realm=siyu.test", "--no-tls",
+         "--no-dtls", "--allow-loopback-peers", "--no-cli", f"--min-port={low}", f"--max-port={low + 200}",
+         f"--pidfile={tmp_path}/turn.pid", "--log-file=stdout", "--simple-log"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 10
+        while True:  # its TCP listener is up once it serves
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if time.monotonic() > deadline or proc.poll() is not None:
+                pytest.fail("turnserver did not start")
+            time.sleep(0.02)
+        yield port
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+async def test_a_call_relayed_through_coturn(node_factory: Any, connect: Any, coturn: int) -> None:
+    """iceTransportPolicy "relay": the media can only flow through the TURN server, with siyu's TURN REST
+    credentials (HMAC of coturn's static-auth-secret)."""
+    rtc = {"ice_servers": [{"urls": [f"turn:127.0.0.1:{coturn}?transport=udp"]}], "turn_secret": TURN_SECRET,
+           "ice_transport_policy": "relay"}  # fmt: skip
+    node = await node_factory(rtc=rtc)
+    staff = await ready_staff(connect, node)
+    viewer: Client = await connect(node, user="v1")
+    call_id = await connected(viewer, staff)
+    mine, theirs = viewer.last_call, staff.last_call  # type: ignore[attr-defined]
+    assert mine["ice_servers"][0]["username"].endswith(":v1")  # each party its own TURN credential
+    assert theirs["ice_servers"][0]["username"].endswith(":c1")
+    caller, callee = Peer(viewer, "v1", 60, mine), Peer(staff, "c1", 180, theirs)
+    try:
+        await peer_call(caller, callee, call_id)
+        for peer in (caller, callee):
+            sdp = peer.pc.localDescription.sdp
+            assert "typ relay" in sdp and "typ host" not in sdp
+    finally:
+        await asyncio.gather(caller.pc.close(), callee.pc.close())

@@ -51,9 +51,11 @@ async def connected(viewer: Client, staff: Client, to: str = "c1") -> str:
     call_id = await ring(viewer, to)
     await staff.expect("call", call_id=call_id, state="ringing")
     await staff.send({"type": "call_answer", "call_id": call_id, "accept": True, "cid": "ans"})
-    ack, _ = await both(staff, {"type": "ack", "cid": "ans"}, {"type": "call", "state": "connected"})
+    ack, staff.last_call = await both(  # type: ignore[attr-defined]
+        staff, {"type": "ack", "cid": "ans"}, {"type": "call", "state": "connected"}
+    )
     assert "error" not in ack
-    await viewer.expect("call", call_id=call_id, state="connected")
+    viewer.last_call = await viewer.expect("call", call_id=call_id, state="connected")  # type: ignore[attr-defined]
     return call_id
 
 
