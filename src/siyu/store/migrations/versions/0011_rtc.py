@@ -1,7 +1,7 @@
 """calls and the co-host mic: the calls (rtc_calls) and the lock of their parties (rtc_parties)
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 
 A user is in at most one ringing or connected call across nodes (the rtc_parties primary key); a call's
 status moves by compare-and-set; mic_slot (unique per room while set) caps the mic's guests.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
