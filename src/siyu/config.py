@@ -260,6 +260,12 @@ class RtcSettings(BaseModel):
     video_height: int = Field(720, ge=120, le=2160)
     video_fps: int = Field(30, ge=5, le=60)
 
+    @model_validator(mode="after")
+    def _guests_within_limit(self) -> RtcSettings:
+        if self.max_guests > self.max_guests_limit:
+            raise ValueError("config.rtc: max_guests must not exceed max_guests_limit")
+        return self
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(

@@ -93,7 +93,8 @@ _KNOWN_KEYWORDS = {
 
 def _check_keywords(schema: dict[str, Any]) -> None:
     unknown = set(schema) - _KNOWN_KEYWORDS
-    if unknown or schema.get("additionalProperties", False) is not False:
+    free = schema.get("type") == "object" and "properties" not in schema  # free-form (dict[str, Any])
+    if unknown or (schema.get("additionalProperties", False) is not False and not free):
         raise NotImplementedError(f"this fuzzer does not understand schema keywords {unknown}: {schema}")
 
 
@@ -110,6 +111,10 @@ def matches(schema: dict[str, Any], value: Any) -> bool:
     if "enum" in schema and not any(type(value) is type(e) and value == e for e in schema["enum"]):
         return False
     kind = schema.get("type")
+    if kind == "boolean":
+        return type(value) is bool
+    if kind == "object" and "properties" not in schema:  # free-form: any JSON object
+        return isinstance(value, dict)
     if kind == "object":
         props: dict[str, Any] = schema["properties"]
         return (
@@ -281,6 +286,9 @@ def valid_value(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         return st.none()
     if kind == "boolean":
         return st.booleans()
+    if kind == "object" and "properties" not in schema:  # free-form (an ICE candidate): small, no NUL
+        text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20)
+        return st.dictionaries(text, st.integers(0, 9) | text | st.booleans(), max_size=4)
     if kind == "array":
         return st.lists(
             valid_value(schema["items"]),
@@ -589,6 +597,8 @@ def _example(schema: dict[str, Any]) -> Any:
         return True
     if kind == "array" and schema.get("minItems", 0) > 0:
         return [_example(schema["items"])] * schema["minItems"]
+    if kind == "object" and "properties" not in schema:
+        return {}
     if kind == "object":
         return {name: _example(schema["properties"][name]) for name in schema.get("required", ())}
     return None

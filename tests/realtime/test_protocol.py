@@ -15,6 +15,20 @@ from siyu.interactions.luckybag.model import LuckyBagDrawIn, LuckyBagJoinIn, Luc
 from siyu.interactions.orders import FlashPushIn, OrderIn, QuoteIn, WalletIn
 from siyu.interactions.pk import PkAnswerIn, PkCancelIn, PkEndIn, PkInviteIn
 from siyu.interactions.quiz import QuizRewardIn
+from siyu.interactions.rtc.model import (
+    CallAnswerIn,
+    CallHangupIn,
+    CallReadyIn,
+    CallReportIn,
+    CallRequestIn,
+    MicAcceptIn,
+    MicCancelIn,
+    MicDeclineIn,
+    MicEndIn,
+    MicRequestIn,
+    MicSettingsIn,
+    RtcSignalIn,
+)
 from siyu.interactions.topics import TopicPinIn, TopicUnpinIn
 from siyu.moderation.room import ModerateIn
 from siyu.realtime import protocol as wire
@@ -132,6 +146,30 @@ VALID: list[tuple[dict[str, Any], type[Any], dict[str, Any]]] = [
     ),
     ({"type": "luckybag_join", "bag_id": "bg1", "cid": "b2"}, LuckyBagJoinIn, {"bag_id": "bg1"}),
     ({"type": "luckybag_draw", "bag_id": "bg1"}, LuckyBagDrawIn, {"bag_id": "bg1", "cid": None}),
+    ({"type": "call_ready", "ready": True}, CallReadyIn, {"ready": True, "cid": None}),
+    ({"type": "call_request", "to": "c1", "cid": "r1"}, CallRequestIn, {"to": "c1"}),
+    ({"type": "call_answer", "call_id": "k1", "accept": False}, CallAnswerIn, {"accept": False}),
+    ({"type": "call_hangup", "call_id": "k1"}, CallHangupIn, {"call_id": "k1"}),
+    (
+        {"type": "call_report", "call_id": "k1", "state": "connected", "width": 1280, "fps": 30},
+        CallReportIn,
+        {"width": 1280, "fps": 30.0},
+    ),
+    (
+        {"type": "rtc_signal", "call_id": "k1", "to": "c1", "kind": "candidate", "candidate": {"a": "0"}},
+        RtcSignalIn,
+        {"candidate": {"a": "0"}, "sdp": None},
+    ),
+    ({"type": "mic_request"}, MicRequestIn, {"cid": None}),
+    ({"type": "mic_cancel", "cid": "m1"}, MicCancelIn, {"cid": "m1"}),
+    ({"type": "mic_accept", "user_id": "u1"}, MicAcceptIn, {"user_id": "u1"}),
+    ({"type": "mic_decline", "user_id": "u1"}, MicDeclineIn, {"user_id": "u1"}),
+    ({"type": "mic_end", "user_id": "u1"}, MicEndIn, {"user_id": "u1"}),
+    (
+        {"type": "mic_settings", "open": True, "max_guests": 2, "fans_first": True},
+        MicSettingsIn,
+        {"max_guests": 2, "fans_first": True},
+    ),
     ({"type": "ping"}, PingIn, {"t": None}),
     ({"type": "ping", "t": 123.5}, PingIn, {"t": 123.5}),
     ({"type": "resume", "last_seq": 0}, ResumeIn, {"last_seq": 0, "epoch": None}),
