@@ -41,6 +41,7 @@ class PkChallenger:
         self.host, self.partner_room, self.plan = host, partner_room, plan
         self.log = PkLog()
         self.current: dict[str, Any] | None = None  # the last `pk` room message of the battle on
+        self.scores: list[int] = []  # the scoreboard as this room sees it: [ours, theirs]
         self._changed = asyncio.Event()
         host.handlers.append(self._take)
 
@@ -49,8 +50,11 @@ class PkChallenger:
         if kind == "state" and isinstance(m.get("pk"), dict):
             m = {"type": "pk", **m["pk"]}
             kind = "pk"
-        if kind == "pk":
+        if kind == "pk_score":
+            self.scores = [int(x) for x in m.get("scores") or ()]
+        elif kind == "pk":
             self.current = m if m.get("phase") != "closed" else None
+            self.scores = [int(side.get("score", 0)) for side in m.get("sides") or ()] or self.scores
             self.log.phases.append((str(m.get("pk_id")), str(m.get("phase"))))
             self._changed.set()
         elif kind == "pk_invite" and m.get("status") == "accepted":

@@ -50,8 +50,8 @@ class CardTrack(MediaStreamTrack):
             self._n += 1
             await asyncio.sleep(max(0.0, self._start + self._n / self.fps - time.time()))
         frame = VideoFrame(width=self.width, height=self.height)
-        for plane in frame.planes:
-            plane.update(bytes([0x80 if plane.index else 0x60]) * plane.buffer_size)
+        for i, plane in enumerate(frame.planes):  # a grey-green card: luma, then the two chroma planes
+            plane.update(bytes([0x80 if i else 0x60]) * plane.buffer_size)
         frame.pts = self._n * (CLOCK // self.fps)
         frame.time_base = fractions.Fraction(1, CLOCK)
         return frame
