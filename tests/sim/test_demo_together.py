@@ -61,14 +61,15 @@ async def test_demo_pk_with_gifts_on_both_sides_a_mic_guest_and_a_call(sqlite_no
         await until("the battle is live", lambda: (together.challenger.current or {}).get("phase") == "live")
         assert partner.accepted and challenger.log.accepted >= 1
         await until("gifts on both sides", lambda: min(challenger.scores or [0]) > 0)
-        assert together.guest is not None and together.caller is not None
-        await until("the mic guest's video plays", lambda: bool(together.guest and together.guest.rtc.connected))
+        guest, caller = together.guest, together.caller
+        assert guest is not None and caller is not None
+        await until("the mic guest's video plays", lambda: bool(guest.rtc.connected))
         await until("the host sees the guest", lambda: bool(together.mic_host.rtc.connected))
-        await until("the 1v1 call's video plays", lambda: bool(together.caller and together.caller.rtc.connected))
+        await until("the 1v1 call's video plays", lambda: bool(caller.rtc.connected))
     finally:
         stop.set()
+        await asyncio.gather(*sims)  # as the demo stops: the audiences leave with their gifts acked, then
         await together.finish()  # the battle is stopped (its result recorded) and closed, calls end
-        await asyncio.gather(*sims)
     assert all(a.stats.gifts > 0 for a in audiences)
     assert challenger.log.phases[-1][1] == "closed"
     room = await node.services.room(ROOM)

@@ -129,8 +129,8 @@ def demo(
                 await until_signalled()
         finally:
             stop.set()
-            await together.finish()  # a battle still on gets its result before the audiences leave
-            await asyncio.gather(*sims)
+            await asyncio.gather(*sims)  # the audiences leave once their gifts are acked (in the log) ...
+            await together.finish()  # ... then a battle still on is stopped: its result counts them all
             await asyncio.sleep(0.3)  # the last leaves reach the log
             report = await node.session_report(room)
             rival_report = await node.session_report(PARTNER_ROOM)

@@ -16,13 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from siyu.store import Database
-from siyu.store.tables import events, rooms, viewers
+from siyu.store.tables import events, rooms, shops, viewers
 
 
 @dataclass
 class PkResult:
     pk_id: str
-    titles: dict[str, str]  # room id -> title
+    titles: dict[str, str]  # room id -> its host's name (or the room's title)
     scores: dict[str, int]  # as `pk.ended` recorded them
     recount: dict[str, int | None]  # from the log's gifts (None: the room's log has no start of it)
     winner: str
@@ -87,8 +87,10 @@ def _secs(ms: int) -> str:
 
 
 async def _titles(conn: AsyncConnection, ids: set[str]) -> dict[str, str]:
-    rows = await conn.execute(select(rooms.c.id, rooms.c.title).where(rooms.c.id.in_(ids)))
-    return {str(i): str(t) for i, t in rows.all()}
+    """How a side is named in the summary: its host (the shop's), else the room's title."""
+    q = select(rooms.c.id, rooms.c.title, shops.c.host_name).join(shops, shops.c.id == rooms.c.shop_id)
+    rows = await conn.execute(q.where(rooms.c.id.in_(ids)))
+    return {str(i): str(host or title) for i, title, host in rows.all()}
 
 
 async def _nicknames(conn: AsyncConnection, ids: set[str]) -> dict[str, str]:
@@ -110,8 +112,12 @@ async def _recount(conn: AsyncConnection, room_id: str, pk_id: str, end: int) ->
 
 
 def battle_end(started: dict[str, Any], ended: dict[str, Any]) -> int:
-    """When the battle's scoring window closed: its `ends_at`, or the stop's (recorded in `pk.ended`)."""
-    return int(ended.get("ends_at") or started["ends_at"])
+    """When the battle's scoring window closed: its `ends_at`; for a battle a host stopped, the stop (the
+    punishment phase starts then: `punish_until` - `punish_s`), if earlier."""
+    ends_at = int(started["ends_at"])
+    if ended.get("reason") != "stopped":
+        return ends_at
+    return min(ends_at, int(ended["punish_until"]) - int(started["punish_s"]) * 1000)
 
 
 async def together_report(db: Database, room_id: str, session_id: str) -> TogetherReport:
