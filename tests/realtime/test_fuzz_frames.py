@@ -135,6 +135,8 @@ def matches(schema: dict[str, Any], value: Any) -> bool:
         )
     if kind == "null":
         return value is None
+    if kind == "boolean":  # (issue 14: pk_answer.accept)
+        return type(value) is bool
     if kind == "array":
         return (
             isinstance(value, list)
@@ -277,6 +279,8 @@ def valid_value(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         )
     if kind == "null":
         return st.none()
+    if kind == "boolean":
+        return st.booleans()
     if kind == "array":
         return st.lists(
             valid_value(schema["items"]),
@@ -581,6 +585,8 @@ def _example(schema: dict[str, Any]) -> Any:
         return "x" * max(1, min(schema.get("minLength", 1), schema.get("maxLength", 1)))
     if kind in ("integer", "number"):
         return schema.get("minimum", math.floor(schema.get("exclusiveMinimum", 0)) + 1)
+    if kind == "boolean":
+        return True
     if kind == "array" and schema.get("minItems", 0) > 0:
         return [_example(schema["items"])] * schema["minItems"]
     if kind == "object":

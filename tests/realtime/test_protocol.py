@@ -13,6 +13,7 @@ from siyu.config import Limits
 from siyu.interactions import ClaimIn, CouponPushIn, FanJoinIn, PollCloseIn, PollStartIn, VoteIn
 from siyu.interactions.luckybag.model import LuckyBagDrawIn, LuckyBagJoinIn, LuckyBagStartIn
 from siyu.interactions.orders import FlashPushIn, OrderIn, QuoteIn, WalletIn
+from siyu.interactions.pk import PkAnswerIn, PkCancelIn, PkEndIn, PkInviteIn
 from siyu.interactions.quiz import QuizRewardIn
 from siyu.interactions.topics import TopicPinIn, TopicUnpinIn
 from siyu.moderation.room import ModerateIn
@@ -96,6 +97,10 @@ VALID: list[tuple[dict[str, Any], type[Any], dict[str, Any]]] = [
     ({"type": "fanclub_join", "cid": "f1"}, FanJoinIn, {"cid": "f1"}),
     ({"type": "topic_pin", "text": "你们希望下次直播有什么内容？", "cid": "t1"}, TopicPinIn, {"cid": "t1"}),
     ({"type": "topic_unpin"}, TopicUnpinIn, {"cid": None}),
+    ({"type": "pk_invite", "room_id": "b", "cid": "k1"}, PkInviteIn, {"seconds": 300, "punish_s": 60}),
+    ({"type": "pk_answer", "pk_id": "p1", "accept": False}, PkAnswerIn, {"accept": False, "cid": None}),
+    ({"type": "pk_cancel", "pk_id": "p1", "cid": "k2"}, PkCancelIn, {"pk_id": "p1"}),
+    ({"type": "pk_end", "pk_id": "p1"}, PkEndIn, {"pk_id": "p1", "cid": None}),
     (
         {"type": "order", "items": [{"product_id": "P01", "color": "碎花蓝", "size": "M", "qty": 2}],
          "cid": "o1"},

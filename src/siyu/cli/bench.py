@@ -332,3 +332,25 @@ def _print_playbooks(data: dict[str, Any]) -> None:
     verdict = "met" if data["target_met"] else "NOT met"
     console.print(f"trigger → action p99 {m.get('p99_ms', float('nan')):.1f} ms; target ≤ "
                   f"{data['target_p99_ms']:g} ms: {verdict}")  # fmt: skip
+
+
+@bench_app.command("pk")
+def bench_pk(
+    viewers: Annotated[int, typer.Option(help="Viewers in EACH of the two rooms")] = 1000,
+    rate: Annotated[float, typer.Option(help="Gifts per second into room A")] = 5.0,
+    duration: Annotated[float, typer.Option(help="Seconds of gifting")] = 30.0,
+    redis: Annotated[str | None, typer.Option("--redis", help="Redis URL (default: a throwaway one)")] = None,
+    db: DbOpt = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """PK scoreboard on two nodes: a gift in room A -> the score seen in room B (p50/p95/p99)."""
+    import asyncio
+
+    from siyu.bench.pk import run_pk
+
+    data = asyncio.run(run_pk(viewers, rate, duration, redis, db)).as_dict()
+    _print_result("siyu bench pk", {k: v for k, v in data.items() if not isinstance(v, dict)}, None)
+    for key in ("gift_to_score_in_b", "gift_ack"):
+        console.print(key, "  ".join(f"{k}={v:.1f}" for k, v in data[key].items()))
+    if json_out is not None:
+        json_out.write_text(json.dumps(data, ensure_ascii=False, indent=2))

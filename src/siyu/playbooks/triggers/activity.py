@@ -1,5 +1,5 @@
 """Triggers on what people do: comment, question_unanswered, many_asked, like_count, gift, follow,
-fanclub_join, coupon_claimed, poll_voted, order_placed, product_changed.
+fanclub_join, coupon_claimed, poll_voted, order_placed, product_changed, pk_started, pk_ended.
 
 They fire on the node that committed the event (one node per event), except like_count (a room counter:
 every node watches it and claims the crossing) and question_unanswered (a timer on the asker's node that
@@ -308,3 +308,44 @@ class ManyAsked(Trigger):
         return combine(
             scope.on("question.grouped", grouped), scope.on("assistant.answered", answered, everywhere=True)
         )
+
+
+@register_trigger("room")
+class PkStarted(Trigger):
+    """A PK battle (连麦PK) starts in this room. It follows the `pk.started` events by type name (the wings
+    do not import each other)."""
+
+    type: Literal["pk_started"]
+    variables: ClassVar[frozenset[str]] = frozenset({"pk_id", "partner"})
+
+    def attach(self, scope: Scope, fire: FireFn) -> Unsubscribe:
+        def started(event: Event[Any]) -> None:
+            p = event.payload
+            partner = p.room_b if event.room_id == p.room_a else p.room_a
+            fire(Fire(self.type, None, event.ts, event, {"pk_id": p.pk_id, "partner": partner}, why="PK开始"))
+
+        return scope.on("pk.started", started)
+
+
+@register_trigger("room")
+class PkEnded(Trigger):
+    """A PK battle of this room has its result (`pk.ended`): `won` true fires only when this room won, false
+    only when it lost (a draw is neither), null (default) always."""
+
+    type: Literal["pk_ended"]
+    won: bool | None = None
+    variables: ClassVar[frozenset[str]] = frozenset({"pk_id", "won", "score", "partner_score"})
+
+    def attach(self, scope: Scope, fire: FireFn) -> Unsubscribe:
+        def ended(event: Event[Any]) -> None:
+            p = event.payload
+            won = None if p.winner == "draw" else p.winner == event.room_id
+            if self.won is not None and won is not self.won:
+                return
+            mine = int(p.scores.get(event.room_id, 0))
+            theirs = sum(int(v) for k, v in p.scores.items() if k != event.room_id)
+            detail = {"pk_id": p.pk_id, "won": won, "score": mine, "partner_score": theirs}
+            why = "PK获胜" if won else "PK惜败" if won is False else "PK平局"
+            fire(Fire(self.type, None, event.ts, event, detail, why=why))
+
+        return scope.on("pk.ended", ended)
