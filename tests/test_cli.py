@@ -54,7 +54,7 @@ def run_demo(tmp_path: Path, seconds: int) -> str:
     return proc.stdout
 
 
-SIM = re.compile(r"其中模拟观众 (\d+) 位：评论 (\d+) 条")
+SIM = re.compile(r"其中模拟观众 (\d+) 位：评论 (\d+) 条.*另有模拟的主播和顾问 (\d+) 位")
 SUMMARY = re.compile(
     r"(\d+) 位观众进入直播间（共 (\d+) 人次.*?）；评论 (\d+) 条，其中提问 (\d+) 条，AI助理回答了 (\d+) 条"
 )
@@ -77,10 +77,13 @@ def test_demo_runs_prints_urls_and_a_summary_of_its_own_session(tmp_path: Path) 
         session = SUMMARY.search(run)
         sim = SIM.search(run)
         assert session and sim, run
-        # only the simulated audience was in the room: the session's comments are exactly the ones it got
-        # acked (entries may count a viewer or two whose connection opened as the demo stopped)
+        # only the simulated audience (and the simulated staff: host, consultant) was in the room: the
+        # session's comments are exactly the ones it got acked (entries may count a viewer or two whose
+        # connection opened as the demo stopped)
         assert session.group(3) == sim.group(2), run
-        assert int(sim.group(1)) <= int(session.group(2)) <= int(sim.group(1)) + 3, run
+        entered = int(sim.group(1)) + int(sim.group(3))
+        assert entered <= int(session.group(2)) <= entered + 3, run
+        assert "PK · 连麦 · 1v1" in run and "PK 对手直播间「小柚的衣橱" in run, run
 
 
 @pytest.mark.parametrize(

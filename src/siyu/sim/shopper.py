@@ -1,5 +1,6 @@
 """What a simulated viewer sees of the room's interactions and how it answers them: it claims coupon
-drops, votes in polls, grabs flash sales and sometimes buys the product being presented.
+drops, votes in polls, sends gifts for its host during a PK battle, grabs flash sales and sometimes buys
+the product being presented.
 
 `Seen` follows the room's messages (the welcome's state, then room messages in batches); `next_action`
 picks at most one interaction per step, with the shares of `ShopperConfig`.
@@ -11,6 +12,9 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+PK_GIFTS = ["heart", "lightstick", "rose", "sportscar"]
+PK_GIFT_WEIGHTS = [40, 32, 25, 3]  # a 跑车 (1200 coins) now and then turns a battle
+
 
 @dataclass
 class ShopperConfig:
@@ -20,6 +24,7 @@ class ShopperConfig:
     buy_share: float = 0.04  # chance per step of buying the product being presented
     bag_share: float = 0.7  # of viewers who see an open lucky bag, who enter it
     fan_share: float = 0.03  # chance per step of joining the fan club (once)
+    pk_gift_share: float = 0.4  # chance per step of a gift while the room fights a PK battle (为主播助力)
 
 
 @dataclass
@@ -29,6 +34,7 @@ class Seen:
     flashes: dict[str, tuple[str, int]] = field(default_factory=dict)  # flash id -> (product id, until)
     pinned: str | None = None
     bag: tuple[str, str | None, int] | None = None  # bag id, its 口令 (None: a task entry), until
+    pk_until: int = 0  # the end of the PK battle this room fights (0: none live)
     done: set[str] = field(default_factory=set)  # drops claimed, polls voted, flashes tried
 
     def take(self, frame: dict[str, Any]) -> None:
@@ -48,6 +54,12 @@ class Seen:
             self.poll = (str(poll["poll_id"]), len(poll.get("options") or ()), int(poll["until"]))
         for f in st.get("flash") or ():
             self.flashes[str(f["flash_id"])] = (str(f["product"]["id"]), int(f["until"]))
+        if "pk" in st:
+            self._pk(st["pk"])
+
+    def _pk(self, pk: Any) -> None:
+        live = isinstance(pk, dict) and pk.get("phase") == "live"
+        self.pk_until = int(pk["ends_at"]) if live else 0
 
     def _message(self, m: dict[str, Any]) -> None:
         kind = m.get("type")
@@ -68,6 +80,8 @@ class Seen:
             self.bag = (str(m["bag_id"]), phrase, int(m["until"]))
         elif kind in ("luckybag_closed", "luckybag_result"):
             self.bag = None
+        elif kind == "pk":
+            self._pk(m)
         elif kind == "flash_card":
             self.flashes[str(m["flash_id"])] = (str(m["product"]["id"]), int(m["until"]))
 
@@ -108,6 +122,9 @@ def next_action(seen: Seen, products: dict[str, dict[str, Any]], cfg: ShopperCon
             if sku is not None and rng.random() < cfg.flash_share:
                 return "order", {"type": "order", "flash_id": flash_id, "items": [
                     {"product_id": product_id, "color": sku[0], "size": sku[1], "qty": 1}]}  # fmt: skip
+    if seen.pk_until > now_ms and rng.random() < cfg.pk_gift_share:
+        gift = rng.choices(PK_GIFTS, PK_GIFT_WEIGHTS)[0]
+        return "gift", {"type": "gift", "gift_id": gift}
     if "fanclub" not in seen.done and rng.random() < cfg.fan_share:
         seen.done.add("fanclub")
         return "fanclub", {"type": "fanclub_join"}
