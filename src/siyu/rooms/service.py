@@ -142,6 +142,18 @@ class RoomService:
             rows = (await conn.execute(select(rooms).order_by(rooms.c.created_at))).mappings().all()
         return [dict(r) for r in rows]
 
+    async def live_rooms(self) -> list[dict[str, Any]]:
+        """The rooms with a live session now (a PK's partners): id, title, the session's title and start."""
+        q = (
+            select(rooms.c.id, rooms.c.title, live_sessions.c.title.label("session_title"),
+                   live_sessions.c.started_at)  # fmt: skip
+            .join(live_sessions, live_sessions.c.room_id == rooms.c.id)
+            .where(live_sessions.c.ended_at.is_(None))
+            .order_by(live_sessions.c.started_at.desc())
+        )
+        async with self._db.engine.connect() as conn:
+            return [dict(r) for r in (await conn.execute(q)).mappings().all()]
+
     async def product_cards(self, shop_id: str) -> dict[str, dict[str, Any]]:
         async with self._db.engine.connect() as conn:
             rows = (

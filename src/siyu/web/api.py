@@ -63,6 +63,7 @@ def create_api(node: "Node") -> FastAPI:
     require = Requirements(node.signer)
     Operator = Annotated[Claims, Depends(require.operator)]
     Staff = Annotated[Claims, Depends(require.staff)]
+    AnyStaff = Annotated[Claims, Depends(require.any_staff)]
 
     async def live_room(room_id: str) -> Any:
         """The room (loaded on first use), or 404 `room_not_found`; an id no room can have never reaches
@@ -75,7 +76,7 @@ def create_api(node: "Node") -> FastAPI:
     add_assistant_routes(app, live_room, Staff)
     add_order_routes(app, node, live_room)
     add_luckybag_routes(app, live_room)
-    add_interaction_routes(app, live_room, Staff)
+    add_interaction_routes(app, live_room, Staff, AnyStaff, node.rooms.live_rooms)
     add_playbook_routes(app, node, live_room, Staff)
     add_wecom_routes(app, node)
 

@@ -29,6 +29,7 @@ class Need(StrEnum):
     TOKEN = "token"  # any valid token
     OPERATOR = "operator"  # an operator token
     STAFF = "staff"  # host, assistant or operator, for the room in the path (`room_id`)
+    ANY_STAFF = "any_staff"  # staff of whichever room (a route about no one room, e.g. the live rooms)
 
 
 class Require:
@@ -44,6 +45,8 @@ class Require:
         request.scope[_CLAIMS] = claims
         if self.need is Need.OPERATOR and claims.role is not Role.OPERATOR:
             raise ApiError(403, "auth.forbidden_role", "operator role required")
+        if self.need is Need.ANY_STAFF and not claims.role.is_staff:
+            raise ApiError(403, "auth.forbidden_role", "a staff role required")
         if self.need is Need.STAFF:
             if not claims.role.is_staff:
                 raise ApiError(403, "auth.forbidden_role", "host, assistant or operator role required")
@@ -67,9 +70,10 @@ class Require:
 
 
 class Requirements:
-    """The three dependencies of one app (they share its signer)."""
+    """The dependencies of one app (they share its signer)."""
 
     def __init__(self, signer: TokenSigner) -> None:
         self.token = Require(signer, Need.TOKEN)
         self.operator = Require(signer, Need.OPERATOR)
         self.staff = Require(signer, Need.STAFF)
+        self.any_staff = Require(signer, Need.ANY_STAFF)

@@ -33,7 +33,25 @@ class CouponList(BaseModel):
     items: list[CouponItem]
 
 
-def add_interaction_routes(app: FastAPI, live_room: Any, staff: Any) -> None:
+class LiveRoom(BaseModel):
+    """A room with a live session now: a partner the host console can invite to a PK (`pk_invite`)."""
+
+    id: str
+    title: str
+    session_title: str
+    started_at: int = Field(description="the live session's start, ms since the epoch")
+
+
+class LiveRoomList(BaseModel):
+    items: list[LiveRoom]
+
+
+def add_interaction_routes(app: FastAPI, live_room: Any, staff: Any, any_staff: Any, live_rooms: Any) -> None:
+    @app.get("/api/live-rooms", response_model=LiveRoomList, responses=responses(401, 403))
+    async def list_live_rooms(_c: any_staff) -> LiveRoomList:
+        """The rooms live now, newest session first (the PK panel's partner picker; a staff token)."""
+        return LiveRoomList(items=[LiveRoom(**r) for r in await live_rooms()])
+
     @app.get("/api/rooms/{room_id}/coupons", response_model=CouponList, responses=responses(401, 403, 404))
     async def room_coupons(room_id: str, _c: staff) -> CouponList:
         """The coupons of the room's shop catalog that `coupon_push` can drop (empty when the room has no
