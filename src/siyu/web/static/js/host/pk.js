@@ -41,16 +41,20 @@ export function installPk(ctx) {
   const send = h('button', { id: 'pk-invite', class: 'btn btn-primary btn-sm', type: 'submit' }, '发起PK');
   const form = h('form', { id: 'pk-form', class: 'pk-form', autocomplete: 'off' }, target, seconds, send);
   const list = h('ol', { id: 'pk-invites', class: 'pk-invites' });
+  const rooms = h('ol', { id: 'pk-rooms', class: 'pk-rooms', 'aria-label': '正在直播的直播间' });
+  const refresh = h('button', { id: 'pk-rooms-refresh', class: 'btn btn-ghost btn-sm', type: 'button' }, '刷新');
+  const roomsHead = h('div', { class: 'together-sub pk-rooms-head' }, h('span', null, '正在直播'), refresh);
   const board = createPkBoard(room, { id: 'pk-board', className: 'pk-board-host' });
   const end = h('button', { id: 'pk-end', class: 'btn btn-danger btn-sm pk-end', type: 'button', hidden: true }, '结束PK');
   const hint = h('p', { class: 'together-hint' }, '邀请正在直播的另一个直播间PK，双方观众送礼为主播加分。');
-  tab.pane.append(form, list, board.el, end, hint);
+  tab.pane.append(form, list, roomsHead, rooms, board.el, end, hint);
 
   const follower = followPk(room, (pk) => {
     board.update(pk);
     drawEnd(pk);
     form.hidden = !!pk && pk.phase !== 'closed';
     hint.hidden = !!pk;
+    roomsHead.hidden = rooms.hidden = !!pk && pk.phase !== 'closed';
     if (pk && pk.phase !== 'closed') tab.select();
   });
 
@@ -89,6 +93,33 @@ export function installPk(ctx) {
     }
   }
 
+  // the partner picker: the rooms live now (GET /api/live-rooms), this one left out
+  async function loadRooms() {
+    let items = [];
+    try {
+      const resp = await fetch('/api/live-rooms', { headers: { Authorization: 'Bearer ' + room.token, Accept: 'application/json' }, cache: 'no-store' });
+      if (resp.ok) items = (await resp.json()).items || [];
+    } catch (e) {
+      console.warn('[siyu] live rooms unavailable', e);
+    }
+    rooms.replaceChildren(...items.filter((r) => r && r.id && r.id !== room.roomId).slice(0, 20).map((r) =>
+      h('li', { class: 'pk-room', dataset: { roomId: r.id } },
+        h('span', { class: 'pk-room-title' }, r.title || r.id, h('small', null, ' ' + r.id)),
+        h('button', { class: 'btn btn-sm pk-room-invite', type: 'button', onclick: () => invite(r.id) }, '邀请PK'))));
+  }
+  refresh.addEventListener('click', loadRooms);
+  target.addEventListener('focus', loadRooms);
+
+  async function invite(id) {
+    send.disabled = true;
+    const ack = await act({ type: 'pk_invite', room_id: id, seconds: Number(seconds.value) });
+    send.disabled = false;
+    if (ack && ack.ok) {
+      target.value = '';
+      toast('PK邀请已发出，等待对方接受', 'ok');
+    }
+  }
+
   async function act(frame) {
     if (!canAct(room)) return null;
     const ack = await room.request(frame);
@@ -103,13 +134,7 @@ export function installPk(ctx) {
       toast('请填写对方直播间号', 'error');
       return;
     }
-    send.disabled = true;
-    const ack = await act({ type: 'pk_invite', room_id: id, seconds: Number(seconds.value) });
-    send.disabled = false;
-    if (ack && ack.ok) {
-      target.value = '';
-      toast('PK邀请已发出，等待对方接受', 'ok');
-    }
+    invite(id);
   });
   end.addEventListener('click', () => {
     const pk = follower.current;
@@ -133,6 +158,7 @@ export function installPk(ctx) {
   }
 
   room.on('pk_invite', onInvite);
+  room.on('welcome', () => loadRooms());
   room.on('questions', (snap) => {
     if (!Array.isArray(snap.pk_invites)) return;
     invites.clear();
