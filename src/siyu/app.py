@@ -22,6 +22,7 @@ from siyu.events import Bus
 from siyu.interactions import Coupons, FanClub, Leaderboard, Polls, Topics
 from siyu.interactions.luckybag import LuckyBags
 from siyu.interactions.orders import Orders
+from siyu.interactions.pk import Pk
 from siyu.interactions.quiz import QuizRewards
 from siyu.moderation.room import Moderation
 from siyu.playbooks.feature import Playbooks
@@ -93,7 +94,7 @@ def make_broker(settings: Settings) -> Broker:
 
 FEATURES: list[type[Feature]] = [
     *CORE_FEATURES, Moderation, AssistantFeature, Recommendations, FanClub, Coupons, Polls, QuizRewards,
-    Orders, LuckyBags, Leaderboard, Topics, Playbooks,
+    Orders, LuckyBags, Leaderboard, Topics, Pk, Playbooks,
 ]  # fmt: skip
 """The room features a node runs: the core's, then the wings' (a wing's feature may find core ones)."""
 

@@ -321,3 +321,32 @@ invites = Table(
     Column("external_id", String(64), nullable=True),
     Index("ix_invites_room", "room_id"),
 )
+
+# PK battles (issue 14): one row per battle; every transition is a compare-and-set on `status`
+# (invited -> live | declined | expired | cancelled; live -> punish; punish -> closed), so exactly one node
+# records it. `pk_rooms` holds a room while it is in a battle (invited, live or punish): a room is in at
+# most one (the invite inserts both rows in one transaction; its IntegrityError is `pk.busy`).
+pk_battles = Table(
+    "pk_battles",
+    metadata,
+    Column("pk_id", String(32), primary_key=True),
+    Column("room_a", String(64), nullable=False),
+    Column("room_b", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("seconds", Integer, nullable=False),
+    Column("punish_s", Integer, nullable=False),
+    Column("invited_by", String(64), nullable=False),
+    Column("invited_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("started_at", BigInteger, nullable=True),
+    Column("ends_at", BigInteger, nullable=True),
+    Column("punish_until", BigInteger, nullable=True),
+    Column("ended_at", BigInteger, nullable=True),
+    Column("result", JSON, nullable=True),  # the pk.ended payload (any node can record it again from here)
+)
+pk_rooms = Table(
+    "pk_rooms",
+    metadata,
+    Column("room_id", String(64), primary_key=True),
+    Column("pk_id", String(32), nullable=False),
+)
