@@ -149,6 +149,11 @@ export function createPkBoard(room, opts = {}) {
       center = h('span', { class: 'pk-clock pk-result-chip' }, h('b', { class: 'pk-result' }, text),
         phase === 'punish' ? h('span', { class: 'pk-left' }, '惩罚 ' + clockText(pk)) : null);
     }
+    const banner = result && phase !== 'live'
+      ? h('div', { class: 'pk-banner', role: 'status' },
+        result === 'draw' ? '本场PK平局' : result === 'win' ? '我方胜利！感谢助攻的宝宝们' : '惜败，下次一起赢回来',
+        pk.reason === 'stopped' ? '（主播提前结束）' : '')
+      : '';
     el.replaceChildren(
       h('div', { class: 'pk-sides' },
         h('div', { class: 'pk-side pk-side-mine' },
@@ -160,11 +165,7 @@ export function createPkBoard(room, opts = {}) {
           h('span', { class: 'pk-title' }, theirs.title || theirs.room_id))),
       h('div', { class: 'pk-meter', role: 'meter', 'aria-valuemin': '0', 'aria-valuemax': String(a + b), 'aria-valuenow': String(a), 'aria-label': '我方比分占比' }, fillA, fillB),
       h('div', { class: 'pk-tops' }, supporters(mine.top, 'mine'), supporters(theirs.top, 'theirs')),
-      result && phase !== 'live'
-        ? h('div', { class: 'pk-banner', role: 'status' },
-          result === 'draw' ? '本场PK平局' : result === 'win' ? '我方胜利！感谢助攻的宝宝们' : '惜败，下次一起赢回来',
-          pk.reason === 'stopped' ? '（主播提前结束）' : '')
-        : null);
+      banner);
   }
 
   return {
