@@ -1,7 +1,7 @@
-"""PK battles in real headless Chromium (issue 14): the host console of room A picks room B from the live rooms
-and invites it, B's console accepts; the viewer pages of both rooms (390x844) show one scoreboard with the
-gifts of both sides (real WebSocket clients send them in each room), this room's side first; the hosts stop
-the battle (result, 结束惩罚) and the bar goes. No page error, no CSP violation."""
+"""PK battles in real headless Chromium (issue 14): the host console of room A picks room B from the live
+rooms and invites it, B's console accepts; the viewer pages of both rooms (390x844) show one scoreboard
+with the gifts of both sides (real WebSocket clients send them in each room), this room's side first; the
+hosts stop the battle (result, 结束惩罚) and the bar goes. No page error, no CSP violation."""
 
 from __future__ import annotations
 

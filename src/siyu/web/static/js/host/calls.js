@@ -57,11 +57,13 @@ export function installCalls(ctx) {
     drawReady();
   });
 
-  room.on('state', (st) => {
-    if (!st || !Array.isArray(st.callees) || !room.me || pending) return;
-    ready = st.callees.some((c) => c && c.user && c.user.id === room.me.id);
+  function setCallees(list) {
+    if (!Array.isArray(list) || !room.me || pending) return;
+    ready = list.some((c) => c && c.user && c.user.id === room.me.id);
     drawReady();
-  });
+  }
+  room.on('state', (st) => setCallees(st && st.callees));
+  room.on('callees', (m) => setCallees(m.callees));
 
   const seen = new Map(); // call_id -> {msg, at}
   room.on('call', (m) => {

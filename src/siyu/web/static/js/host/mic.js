@@ -66,7 +66,7 @@ export function installMic(ctx) {
       const u = g.user || {};
       return h('li', { class: 'mic-guest', dataset: { userId: u.id } },
         h('span', { class: 'mic-live-dot', 'aria-hidden': 'true' }),
-        h('span', { class: 'mic-who' }, userBadge(u, u.fan || g.fan)),
+        h('span', { class: 'mic-who' }, userBadge(u, g.badge || u.fan)),
         h('button', { class: 'btn btn-danger btn-sm mic-end', type: 'button', onclick: () => act({ type: 'mic_end', user_id: u.id }) }, '结束'));
     }));
     guests.hidden = !mic.guests.length;

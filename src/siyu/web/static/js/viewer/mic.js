@@ -49,7 +49,7 @@ export function installMic(ctx) {
       return h('div', { class: 'mic-tile', dataset: { userId: u.id, me: u.id === me() ? 'true' : 'false' } },
         h('span', { class: 'mic-tile-face', 'aria-hidden': 'true' }, Array.from(u.nick || u.id || '?')[0]),
         h('span', { class: 'mic-tile-tag' }, h('span', { class: 'mic-wave', 'aria-hidden': 'true' }), '连麦中'),
-        h('span', { class: 'mic-tile-who' }, userBadge(u, u.fan || g.fan)));
+        h('span', { class: 'mic-tile-who' }, userBadge(u, g.badge || u.fan)));
     }));
     ctx.together.refresh();
   }
@@ -89,9 +89,9 @@ export function installMic(ctx) {
   });
   room.on('mic', setMic);
   room.on('mic_status', (m) => {
-    // personal: the guest's place in the queue changed (declined, cancelled by the server …)
-    if (typeof m.queued === 'boolean') queued = m.queued;
-    if (m.reason === 'declined') toast('主播暂时没有同意你的连麦申请', 'info', 3500);
+    // personal: my place in the queue changed: queued | declined | cancelled | on_mic
+    queued = m.state === 'queued';
+    if (m.state === 'declined') toast('主播暂时没有同意你的连麦申请', 'info', 3500);
     draw();
   });
   draw();
