@@ -37,6 +37,9 @@
 
 import { Emitter } from './emitter.js';
 
+/** How long the call waits for the inbound video to reach the requested size before reporting (ms). */
+const REPORT_WAIT_MS = 4000;
+
 /** Push a timing mark (see the module comment). */
 export function rtcMark(name, callId) {
   const mark = { name, t: performance.now(), call_id: callId == null ? null : callId };
@@ -167,7 +170,11 @@ export class RtcCall extends Emitter {
     await this.openMedia();
     if (this._closed) return;
     if (this.stream) {
-      for (const track of this.stream.getTracks()) pc.addTrack(track, this.stream);
+      for (const track of this.stream.getTracks()) {
+        // HD by default: while the bandwidth estimate ramps up, keep the size and give up frame rate
+        if (track.kind === 'video' && 'contentHint' in track) track.contentHint = 'detail';
+        pc.addTrack(track, this.stream);
+      }
     }
     if (this.caller) {
       const kinds = new Set(this.stream ? this.stream.getTracks().map((t) => t.kind) : []);
@@ -300,13 +307,18 @@ export class RtcCall extends Emitter {
     return { local: local ? local.candidateType : null, remote: remote ? remote.candidateType : null, state: pair.state };
   }
 
-  /** Tell the server what was negotiated, once, after the first frame (fps needs a moment to show). */
+  /**
+   * Tell the server what was negotiated, once: after the first frame, when the inbound video reaches the
+   * requested size (or after REPORT_WAIT_MS: what it had then) and its frame rate is measured.
+   */
   async _report() {
     if (this.reported || this._reporting) return;
     this._reporting = true;
+    const want = mediaConstraints(this.call.video).video;
+    const until = performance.now() + REPORT_WAIT_MS;
     let got = await this.negotiated();
-    for (let i = 0; i < 10 && !this._closed && (!got.width || !got.fps); i++) {
-      await new Promise((r) => setTimeout(r, 300));
+    while (!this._closed && performance.now() < until && (!got.fps || !got.width || got.width < want.width.ideal)) {
+      await new Promise((r) => setTimeout(r, 250));
       got = await this.negotiated();
     }
     if (this._closed || this.reported) return;
