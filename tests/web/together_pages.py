@@ -39,7 +39,7 @@ async def media_flowing(page: Page) -> dict[str, object]:
     screen = page.locator("#call-screen")
     await expect(screen).to_have_attribute("data-state", "connected", timeout=CONNECT_MS)
     await expect(screen).to_have_attribute("data-frame", "true", timeout=CONNECT_MS)
-    await page.wait_for_function("window.siyuRtcMarks.some((m) => m.name === 'reported')", timeout=CONNECT_MS)
+    await expect(screen).to_have_attribute("data-reported", "true", timeout=CONNECT_MS)
     got: dict[str, object] = await page.evaluate(
         """() => ({
           state: window.siyuCall.pc.connectionState,
@@ -62,7 +62,7 @@ async def media_flowing(page: Page) -> dict[str, object]:
 async def call_ended(page: Page) -> None:
     """The call screen went away and the peer connection is closed."""
     await expect(page.locator("#call-screen")).to_be_hidden(timeout=15_000)
-    await page.wait_for_function("!window.siyuCall.pc || window.siyuCall.pc.connectionState === 'closed'")
+    assert await page.evaluate("!window.siyuCall.pc || window.siyuCall.pc.connectionState === 'closed'")
 
 
 async def ready_and_ring(host: Page, viewer: Page) -> None:

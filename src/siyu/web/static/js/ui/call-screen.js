@@ -112,6 +112,7 @@ export function installCallScreen(ctx) {
     camera.querySelector('.call-btn-label').textContent = rtc && rtc.cameraOff ? '打开摄像头' : '关闭摄像头';
     screen.dataset.camera = rtc && rtc.cameraOff ? 'off' : 'on';
     screen.dataset.frame = rtc && rtc.firstFrameAt != null ? 'true' : 'false';
+    screen.dataset.reported = rtc && rtc.reported ? 'true' : 'false'; // call_report sent (tests wait on it)
     if (p === 'ringing') status.textContent = '正在呼叫，等待对方接听… ' + leftText(m.ring_until);
     else if (p === 'incoming') status.textContent = (m.kind === 'mic' ? '申请和你连麦 ' : '邀请你视频通话 ') + leftText(m.ring_until);
     else if (p === 'connecting') status.textContent = '连接中…';
@@ -147,6 +148,7 @@ export function installCallScreen(ctx) {
       changed();
     });
     rtc.on('frame', () => draw());
+    rtc.on('negotiated', () => draw());
     rtc.on('nomedia', () => toast('无法打开摄像头或麦克风，对方暂时看不到你', 'error', 4000));
     rtc.on('autoplay', () => {
       remote.controls = true; // the browser wants a tap before playing sound
