@@ -24,6 +24,7 @@ from siyu.interactions.luckybag import LuckyBags
 from siyu.interactions.orders import Orders
 from siyu.interactions.pk import Pk
 from siyu.interactions.quiz import QuizRewards
+from siyu.interactions.rtc import Calls, Mic
 from siyu.moderation.room import Moderation
 from siyu.playbooks.feature import Playbooks
 from siyu.realtime.broker import Broker, MemoryBroker
@@ -94,7 +95,7 @@ def make_broker(settings: Settings) -> Broker:
 
 FEATURES: list[type[Feature]] = [
     *CORE_FEATURES, Moderation, AssistantFeature, Recommendations, FanClub, Coupons, Polls, QuizRewards,
-    Orders, LuckyBags, Leaderboard, Topics, Pk, Playbooks,
+    Orders, LuckyBags, Leaderboard, Topics, Pk, Calls, Mic, Playbooks,
 ]  # fmt: skip
 """The room features a node runs: the core's, then the wings' (a wing's feature may find core ones)."""
 

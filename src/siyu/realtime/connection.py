@@ -207,6 +207,8 @@ class Connection(WSListener):
             return  # closing: the peer's last frames are not processed
         limits = self._gw.settings.limits
         too_large = len(data) > limits.max_frame_bytes
+        if too_large:  # a type may allow more (an rtc_signal's SDP)
+            too_large = len(data) > self._gw.router.frame_limit(data, limits.max_frame_bytes)
         if self._early is not None:  # before the welcome: kept as they came, answered after it
             if len(self._early) >= MAX_EARLY_FRAMES + MAX_EARLY_REFUSED:
                 self.close(CloseCode.FLOODING, "flooding")

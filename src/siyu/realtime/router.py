@@ -30,12 +30,14 @@ class Route:
     model: type[ClientMessage]
     rate: str | None
     cost: Callable[[Any], int]
+    max_bytes: int | None = None  # may exceed limits.max_frame_bytes (the model's `max_frame_bytes`)
 
 
 class Router:
     def __init__(self) -> None:
         self._routes: dict[str, Route] = {}
         self.rates: dict[str, str] = {}
+        self._large = False  # some type allows frames above limits.max_frame_bytes
         self.add(PingIn)
         self.add(ResumeIn)
 
@@ -57,8 +59,23 @@ class Router:
             raise ValueError(f"client message type {kind!r} is registered twice")
         if rate is not None and rate not in self.rates:
             raise ValueError(f"message {kind!r} names rate rule {rate!r}, which is not defined")
-        route = self._routes[kind] = Route(kind, model, rate, cost)
+        max_bytes = getattr(model, "max_frame_bytes", None)
+        route = self._routes[kind] = Route(kind, model, rate, cost, max_bytes)
+        if max_bytes is not None:
+            self._large = True
         return route
+
+    def frame_limit(self, data: bytes, default: int) -> int:
+        """The byte limit of one frame: `default` (limits.max_frame_bytes), or the larger one its message
+        type allows (an `rtc_signal` carries an SDP offer of several KiB)."""
+        if not self._large:
+            return default
+        try:
+            kind = orjson.loads(data).get("type")
+        except (orjson.JSONDecodeError, AttributeError):
+            return default
+        route = self._routes.get(kind) if isinstance(kind, str) else None
+        return max(default, route.max_bytes) if route is not None and route.max_bytes else default
 
     @property
     def types(self) -> list[str]:

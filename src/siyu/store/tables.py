@@ -350,3 +350,33 @@ pk_rooms = Table(
     Column("room_id", String(64), primary_key=True),
     Column("pk_id", String(32), nullable=False),
 )
+
+# Calls and the co-host mic (issue 14, interactions/rtc): one row per call (kind "call" 1v1 or "mic" a mic
+# guest with the staff member who accepted), its status moved by compare-and-set; `rtc_parties` locks each
+# party (a user is in at most one ringing/connected call across nodes); `mic_slot` (unique per room while
+# set) caps the mic's guests exactly across nodes; `seen_at` is refreshed by the nodes a party is on (a
+# call nobody refreshes is stale: its node died).
+rtc_calls = Table(
+    "rtc_calls",
+    metadata,
+    Column("call_id", String(32), primary_key=True),
+    Column("room_id", String(64), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("caller", String(64), nullable=False),
+    Column("callee", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # ringing | connected | ended
+    Column("created_at", BigInteger, nullable=False),
+    Column("accepted_at", BigInteger, nullable=True),
+    Column("ended_at", BigInteger, nullable=True),
+    Column("end_reason", String(16), nullable=True),
+    Column("seen_at", BigInteger, nullable=False),
+    Column("mic_slot", Integer, nullable=True),
+    Index("ix_rtc_calls_room", "room_id", "status"),
+    Index("ux_rtc_calls_mic_slot", "room_id", "mic_slot", unique=True),
+)
+rtc_parties = Table(
+    "rtc_parties",
+    metadata,
+    Column("user_id", String(64), primary_key=True),
+    Column("call_id", String(32), nullable=False),
+)
