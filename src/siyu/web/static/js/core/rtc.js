@@ -37,6 +37,9 @@
 
 import { Emitter } from './emitter.js';
 
+/** An `rtc_signal` frame may be this big (the server lets one through up to 32 KiB, an SDP up to 16 KiB). */
+const MAX_SIGNAL_BYTES = 32 * 1024;
+
 /** How long the call waits for the inbound video to reach the requested size before reporting (ms). */
 const REPORT_WAIT_MS = 4000;
 
@@ -232,7 +235,7 @@ export class RtcCall extends Emitter {
   _send(kind, body) {
     if (!this.peerId) return;
     const frame = Object.assign({ type: 'rtc_signal', call_id: this.id, to: this.peerId, kind }, body);
-    this.room.request(frame).then((ack) => {
+    this.room.request(frame, { maxBytes: MAX_SIGNAL_BYTES }).then((ack) => {
       if (!ack.ok && !this._closed) console.warn('[siyu] rtc_signal refused', kind, ack.error);
     });
   }

@@ -48,12 +48,16 @@ export function installCalls(ctx) {
       return;
     }
     const want = toggle.checked;
+    const was = ready;
+    ready = want; // shown at once; back if refused
     pending = true;
     drawReady();
     const ack = await room.request({ type: 'call_ready', ready: want });
     pending = false;
-    if (ack.ok) ready = want;
-    else toast(room.protocol.errorText(ack.error), 'error');
+    if (!ack.ok) {
+      ready = was;
+      toast(room.protocol.errorText(ack.error), 'error');
+    }
     drawReady();
   });
 

@@ -85,6 +85,7 @@ export function installMic(ctx) {
   }
 
   room.on('state', (st) => {
+    if (st && typeof st.mic_queued === 'boolean') queued = st.mic_queued; // mine, on (re)connect
     if (st && st.mic) setMic(st.mic);
   });
   room.on('mic', setMic);
