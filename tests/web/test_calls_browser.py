@@ -12,7 +12,7 @@ from playwright.async_api import Browser, expect
 
 from siyu.app import Node
 from siyu.auth import Role
-from tests.web.together_pages import DESK, PHONE, call_ended, media_flowing, open_page, shot
+from tests.web.together_pages import DESK, PHONE, call_ended, dismiss_welcome, media_flowing, open_page, shot
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -30,7 +30,7 @@ async def test_a_viewer_calls_the_ready_host_both_see_each_other_then_hang_up(
     await expect(host.locator("#call-ready-note")).to_contain_text("已开启")
     entry = viewer.locator("#together-btn")
     await expect(entry).to_be_visible()
-    await viewer.locator("#welcome").click()
+    await dismiss_welcome(viewer)
     await entry.click()
     callee = viewer.locator("#callee-list .callee[data-user-id='host']")
     await expect(callee).to_contain_text("晚晚")
@@ -56,7 +56,7 @@ async def test_a_viewer_calls_the_ready_host_both_see_each_other_then_hang_up(
     await shot(host, "host-call", tmp_path)
 
     # the host is busy now: another viewer sees it and cannot ring
-    await other.locator("#welcome").click()
+    await dismiss_welcome(other)
     await other.click("#together-btn")
     busy = other.locator("#callee-list .callee[data-user-id='host']")
     await expect(busy).to_have_attribute("data-busy", "true")
@@ -96,7 +96,7 @@ async def test_a_viewer_goes_on_the_mic_and_the_room_sees_the_guest(
 
     await host.click("#tab-mic")
     await host.check("#mic-open")
-    await viewer.locator("#welcome").click()
+    await dismiss_welcome(viewer)
     await viewer.locator("#together-btn").click()
     ask = viewer.locator("#mic-request")
     await expect(ask).to_have_text("申请连麦")
@@ -123,7 +123,7 @@ async def test_a_viewer_goes_on_the_mic_and_the_room_sees_the_guest(
     await expect(tile.locator(".fan-badge")).to_contain_text("晚晚家")
     box = await tile.bounding_box()
     assert box is not None and box["x"] + box["width"] <= 390 and box["y"] > 80
-    await other.locator("#welcome").click()
+    await dismiss_welcome(other)
     await shot(other, "viewer-mic-stage", tmp_path)
     await shot(viewer, "viewer-mic-call", tmp_path)
     await shot(host, "host-mic-call", tmp_path)

@@ -18,6 +18,7 @@ from siyu.auth import Role
 from tests.conftest import Client
 from tests.interactions.pk_helpers import gift, live_room
 from tests.web.conftest import watch
+from tests.web.together_pages import dismiss_welcome
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -101,7 +102,7 @@ async def test_two_rooms_battle_and_both_audiences_see_one_scoreboard(
     head = await view_a.locator(".room-head").bounding_box()
     assert bar is not None and head is not None and bar["x"] >= 0 and bar["x"] + bar["width"] <= 390
     assert bar["y"] >= head["y"] + 40  # under the header
-    await view_a.locator("#welcome").click()
+    await dismiss_welcome(view_a)
     await shot(view_a, "viewer-live", tmp_path)
     await shot(host_a, "host-live", tmp_path)
 

@@ -47,14 +47,14 @@ def coturn(tmp_path: Path) -> Iterator[int]:
     port = free_port()
     relay = 49152 + (port % 2000) * 8
     log = (tmp_path / "turn.log").open("wb")
+    flags = (
+        f"--no-cli --listening-ip=127.0.0.1 --relay-ip=127.0.0.1 --listening-port={port}"
+        f" --allow-loopback-peers --use-auth-secret --static-auth-secret={SECRET} --realm=siyu.test"
+        f" --no-tls --no-dtls --log-file=stdout --min-port={relay} --max-port={relay + 7}"
+        f" --userdb={tmp_path / 'turndb'} --pidfile={tmp_path / 'turn.pid'}"
+    )
     proc = subprocess.Popen(
-        [
-            "stdbuf", "-oL", TURNSERVER, "--no-cli", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
-            f"--listening-port={port}", "--allow-loopback-peers", "--use-auth-secret",
-            f"--static-auth-secret={SECRET}", "--realm=siyu.test", "--no-tls", "--no-dtls",
-            "--log-file=stdout", f"--min-port={relay}", f"--max-port={relay + 7}",
-            f"--userdb={tmp_path / 'turndb'}", f"--pidfile={tmp_path / 'turn.pid'}",
-        ],  # fmt: skip
+        ["stdbuf", "-oL", TURNSERVER, *flags.split()],  # stdbuf: its log lines as they come
         stdout=log,
         stderr=subprocess.STDOUT,
     )

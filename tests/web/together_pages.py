@@ -34,6 +34,11 @@ async def open_page(browser: Browser, node: Node, path: str, user: str, role: Ro
     return page
 
 
+async def dismiss_welcome(page: Page) -> None:
+    """Put the welcome card away (it leaves by itself after 8 s: clicking it races that timer)."""
+    await page.locator("#welcome").evaluate("(e) => e.classList.add('gone')")
+
+
 async def media_flowing(page: Page) -> dict[str, object]:
     """The call screen is connected and the remote video plays: returns what the page measured."""
     screen = page.locator("#call-screen")
@@ -70,7 +75,7 @@ async def ready_and_ring(host: Page, viewer: Page) -> None:
     await host.click("#tab-calls")
     await host.check("#call-ready")
     await expect(viewer.locator("#together-btn")).to_be_visible()
-    await viewer.locator("#welcome").click()
+    await dismiss_welcome(viewer)
     await viewer.locator("#together-btn").click()
     await viewer.locator("#callee-list .callee[data-user-id='host'] .callee-call").click()
     await expect(host.locator("#call-screen")).to_have_attribute("data-state", "incoming")
