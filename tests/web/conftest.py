@@ -29,6 +29,21 @@ async def browser() -> AsyncIterator[Browser]:
         await b.close()
 
 
+# Calls and the co-host mic: Chromium's fake camera and microphone, granted without a prompt (issue 14)
+MEDIA_ARGS = [*ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+
+
+@pytest.fixture
+async def media_browser() -> AsyncIterator[Browser]:
+    """A headless Chromium whose pages get a fake camera and microphone (getUserMedia without a prompt)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is missing: `make test` installs it")
+    async with async_playwright() as pw:
+        b = await pw.chromium.launch(executable_path=CHROMIUM, args=MEDIA_ARGS)
+        yield b
+        await b.close()
+
+
 def watch(page: Page, errors: list[str]) -> Page:
     """Collect page errors and Content-Security-Policy violations (the pages must need neither inline
     script, nor inline style, nor another origin than the server's own and its gateway)."""

@@ -36,6 +36,9 @@ import { installPollCtl } from './host/poll-ctl.js';
 import { installLeaderboard } from './host/leaderboard.js';
 import { installTopics } from './host/topics.js';
 import { installAutomation } from './host/automation.js';
+import { installPk } from './host/pk.js';
+import { installMic } from './host/mic.js';
+import { installCalls } from './host/calls.js';
 
 const MAX_STREAM = 500;
 
@@ -74,6 +77,7 @@ async function main() {
     list: createCommentList(els.comments, els.newTip, { max: MAX_STREAM, onEvict: (li) => replyBox.closeIfIn(li) }),
     hidden: new Set(), // comment seqs hidden by moderation
     isMe: (user) => !!(room.me && user && user.id === room.me.id),
+    isStaff: true,
   };
 
   bindStatus(room, els.status);
@@ -97,6 +101,9 @@ async function main() {
   installLeaderboard(ctx);
   installTopics(ctx);
   installAutomation(ctx);
+  installPk(ctx); // the 连线 panel: PK, 连麦, 1v1 tabs
+  installMic(ctx);
+  installCalls(ctx);
   bindAlerts(room, els);
 
   room.connect();

@@ -32,6 +32,9 @@ import { installLeaderboard } from './viewer/leaderboard.js';
 import { installTopic } from './viewer/topic.js';
 import { installOffers } from './viewer/offers.js';
 import { installInvite } from './viewer/invite.js';
+import { installPk } from './viewer/pk.js';
+import { installCall } from './viewer/call.js';
+import { installMic } from './viewer/mic.js';
 
 const MAX_LINES = 200;
 
@@ -89,6 +92,9 @@ async function main() {
   installPolls(ctx);
   installOffers(ctx);
   installInvite(ctx);
+  installPk(ctx);
+  installCall(ctx); // the 连线 entry and the call screen (before the mic, which adds its section)
+  installMic(ctx);
   bindAlerts(room, els, () => {
     for (const b of [els.send, els.like, els.follow, els.input]) b.disabled = true;
     for (const b of els.giftRow.querySelectorAll('button')) b.disabled = true;

@@ -52,13 +52,16 @@ export class Requests {
     return { ok: false, cid, error: Object.assign({ code, message: this._text(code) }, extra || {}) };
   }
 
-  /** Send `obj` with a cid (one is made when missing) and resolve with its ack. */
+  /**
+   * Send `obj` with a cid (one is made when missing) and resolve with its ack. opts.timeoutMs; opts.maxBytes
+   * for a frame the server allows to be bigger than max_frame_bytes (an `rtc_signal` SDP: 16 KiB).
+   */
   request(obj, opts) {
     const frame = Object.assign({}, obj);
     if (!frame.cid) frame.cid = this.nextCid((frame.type || 'x').charAt(0));
     const cid = frame.cid;
     if (this._isStopped()) return Promise.resolve(this._fail(cid, 'not_connected'));
-    if (encoder.encode(JSON.stringify(frame)).length > this.maxFrameBytes) {
+    if (encoder.encode(JSON.stringify(frame)).length > ((opts && opts.maxBytes) || this.maxFrameBytes)) {
       const code = frame.type === 'comment' || frame.type === 'reply' ? 'comment_too_long' : 'frame_too_large';
       return Promise.resolve(this._fail(cid, code, { local: true }));
     }
