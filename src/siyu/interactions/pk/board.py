@@ -36,6 +36,7 @@ class Battle:
     tally: Tally | None = None  # this room's side (None until this room's `pk.started` is known)
     ended: PkEnded | None = None
     partner: Pk | None = None  # the partner room's feature on this node (room.other)
+    linking: bool = False  # looking the partner room up (one lookup at a time)
     trying_until: int = 0  # a transition this node tries is in flight (or backs off) until then
     shown: Any = None
     last_post: int = 0

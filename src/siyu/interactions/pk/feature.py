@@ -116,15 +116,19 @@ class Pk(Feature):
 
     def _link(self, b: Battle) -> None:
         """Find the partner room's feature on this node (loading the room: never inside a room's load)."""
-        if b.partner is None and not b.row.status == INVITED:
+        if b.partner is None and not b.linking and b.row.status != INVITED:
+            b.linking = True
             self.room.spawn(self._linking(b))
 
     async def _linking(self, b: Battle) -> None:
-        other = await self.room.other(b.row.partner(self.room.info.id))
+        try:
+            other = await self.room.other(b.row.partner(self.room.info.id))
+        finally:
+            b.linking = False
         p = other.find(Pk) if other is not None else None
-        if p is not None and self.battle is b:
+        if p is not None and other is not None and self.battle is b:
             b.partner = p
-            b.titles[other.info.id] = other.info.title  # type: ignore[union-attr]
+            b.titles[other.info.id] = other.info.title
             self.board.changed()
 
     def state(self) -> dict[str, Any]:
@@ -212,7 +216,7 @@ class Pk(Feature):
         elif r.status == PUNISH and r.punish_until is not None and now_ms >= r.punish_until:
             self._try(b, now_ms, self.moves.close(r, None), r.punish_until)
         if b.status == LIVE:
-            self._link(b) if b.partner is None else None
+            self._link(b)
 
     def _try(self, b: Battle, now: int, coro: Any, due: int) -> None:
         """A deadline's transition (any node may try; the table lets one win). A deadline this node missed
