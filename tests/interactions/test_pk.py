@@ -29,7 +29,7 @@ async def test_a_battle_from_invite_to_close(node: Node, connect: Callable[..., 
     assert pending["to"]["room_id"] == "b" and pending["seconds"] == 120
 
     assert (await answer(host_b, pk_id, True))["pk"]["status"] == "live"
-    assert (await host_a.expect("pk_invite", pk_id=pk_id))["status"] == "accepted"
+    await host_a.expect("pk_invite", pk_id=pk_id, status="accepted")  # after its own "pending" copy
     live_a = await a1.expect("pk", pk_id=pk_id)
     live_b = await b1.expect("pk", pk_id=pk_id)
     assert live_a["phase"] == live_b["phase"] == "live"
@@ -87,6 +87,7 @@ async def test_stop_early_then_the_punishment_timer(node: Node, connect: Callabl
     host_a = await connect(node, user="ha", role=Role.OPERATOR)  # an operator may act for the host
     host_b = await connect(node, user="hb", role=Role.HOST, room="b")
     b1 = await connect(node, user="b1", room="b")
+    a1 = await connect(node, user="a1")
     pk_id = (await invite(host_a, "b", punish_s=0))["pk"]["pk_id"]
     await answer(host_b, pk_id, True)
     stopped = await act(host_a, "e1", type="pk_end", pk_id=pk_id)
@@ -97,6 +98,7 @@ async def test_stop_early_then_the_punishment_timer(node: Node, connect: Callabl
     assert pk_b.battle is not None and pk_b.battle.row.punish_until is not None
     pk_b.tick(pk_b.battle.row.punish_until)
     await b1.expect("pk", pk_id=pk_id, phase="closed")
+    await a1.expect("pk", pk_id=pk_id, phase="closed")  # published once committed, in each room
     assert await logged(node, "demo", "pk.closed") == 1 and await logged(node, "b", "pk.closed") == 1
 
 

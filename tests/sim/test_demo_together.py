@@ -107,13 +107,6 @@ async def _ends_at(node: Node, pk_id: str) -> int:
     return int(got)
 
 
-STOPPED_BUG = (
-    "pk bug (wt-pk): a stopped battle's window stays open until the planned ends_at: gifts in the punishment "
-    "phase count on the scoreboard and in a recount (load after a restart) but not in the recorded result"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=STOPPED_BUG)
 async def test_gifts_after_a_stop_do_not_change_the_recount(sqlite_node: Node) -> None:
     """A host stops a live battle (`pk_end`, reason "stopped"); a gift sent in the punishment phase after it
     must not count: the recount from the log with the battle's window equals the recorded result."""

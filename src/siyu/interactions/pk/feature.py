@@ -299,7 +299,7 @@ class Pk(Feature):
             event = room.event_for(None, body)
             event.user_id = pk_user(row.pk_id)
             event.context = dataclasses.replace(event.context, actor=m.user_id)
-            room.record(None, None, event, None)
+            await room.record(None, None, event, None)
             room.to_staff_everywhere(invite_message(row, titles, "pending"))
         return row.pk_id, INVITED
 

@@ -5,6 +5,7 @@ of a room's log that lacks what the table says happened (the winner died before 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from siyu.events import now_ms
 from siyu.interactions.pk.board import Battle, invite_message, pk_message
-from siyu.interactions.pk.model import PkClosed, PkDeclined, PkEnded, PkStarted, pk_user
+from siyu.interactions.pk.model import END_GRACE_MS, PkClosed, PkDeclined, PkEnded, PkStarted, pk_user
 from siyu.interactions.pk.score import recount
 from siyu.interactions.pk.store import CLOSED, FINAL, INVITED, LIVE, PUNISH, Row
 from siyu.realtime.fanout import Priority
@@ -55,7 +56,7 @@ class Moves:
             pk = room.find(self.kind)
             if pk is not None and pk.battle is not None and pk.battle.pk_id == row.pk_id:
                 pk.battle = None
-            self.record(room, row.pk_id, m, PkDeclined(row.pk_id, reason), None, "pk-declined")
+            await self.record(room, row.pk_id, m, PkDeclined(row.pk_id, reason), None, "pk-declined")
             room.to_staff_everywhere(invite_message(row, titles, reason))
         return True
 
@@ -72,7 +73,7 @@ class Moves:
                 continue
             b = Battle(started, dict(titles))
             msg = pk_message(b, room.info.id, LIVE)
-            self.record(room, row.pk_id, m, body, msg, "pk-started")
+            await self.record(room, row.pk_id, m, body, msg, "pk-started")
             room.to_staff_everywhere(invite_message(row, titles, "accepted"))
         return True
 
@@ -91,8 +92,12 @@ class Moves:
 
     async def end(self, row: Row, reason: str, m: Member | None) -> bool:
         now = now_ms()
+        if row.ends_at is None or now < row.ends_at:  # stopped early: the scoring window closes now
+            row = dataclasses.replace(row, ends_at=now)
+            await asyncio.sleep(END_GRACE_MS / 1000)  # a gift made before the stop is in the log by then
         result = await self.result(row, reason, now)
-        values = {"ended_at": now, "punish_until": result.punish_until, "result": dataclasses.asdict(result)}
+        values = {"ended_at": now, "ends_at": row.ends_at, "punish_until": result.punish_until,
+                  "result": dataclasses.asdict(result)}  # fmt: skip
         if not await self.pk.store.move(row.pk_id, LIVE, PUNISH, **values):
             return False
         ended = dataclasses.replace(row, status=PUNISH, punish_until=result.punish_until)
@@ -101,7 +106,7 @@ class Moves:
         for room in (me, partner):
             if room is not None:
                 msg = pk_message(Battle(ended, dict(titles), ended=result), room.info.id, PUNISH)
-                self.record(room, row.pk_id, m, result, msg, "pk-ended")
+                await self.record(room, row.pk_id, m, result, msg, "pk-ended")
         return True
 
     async def close(self, row: Row, m: Member | None) -> bool:
@@ -118,7 +123,7 @@ class Moves:
             if room is not None:
                 msg = pk_message(Battle(row, dict(titles), ended=result), room.info.id, CLOSED)
                 body = PkClosed(row.pk_id, m.nickname if m else None)
-                self.record(room, row.pk_id, m, body, msg, "pk-closed")
+                await self.record(room, row.pk_id, m, body, msg, "pk-closed")
 
     async def repair(self, pk_id: str) -> bool:
         """Record in this room what the table says happened and this room's log lacks (the node that won a
