@@ -31,3 +31,15 @@ def test_pk_started_and_pk_ended_by_result() -> None:
     assert fires(traces, "won") == [(None, 2)] and said(done, "won") == ["50:10"]
     assert fires(traces, "lost") == [(None, 6)]
     assert said(done, "any") == ["True", "False", "None"]
+
+
+def test_mic_requested_fires_for_the_viewer_with_fan_member() -> None:
+    """`mic_requested` follows the mic wing's `mic.requested` events by type name, one run per request."""
+    d = doc(say("mic", "{type: mic_requested}", "{{ fan_member }}"))
+    s = Stream()
+    fan = {"name": "晚晚团", "level": 2}
+    s.add("u1", wing("mic.requested", nickname="小鹿", level=3, fan=fan, member=True), 2)
+    s.add("u2", wing("mic.requested", nickname="阿杰", level=1, fan=None, member=False), 4)
+    traces, done = replay(d, s)
+    assert fires(traces, "mic") == [("u1", 2), ("u2", 4)]
+    assert said(done, "mic") == ["True", "False"]

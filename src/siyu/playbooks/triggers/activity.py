@@ -1,5 +1,5 @@
 """Triggers on what people do: comment, question_unanswered, many_asked, like_count, gift, follow,
-fanclub_join, coupon_claimed, poll_voted, order_placed, product_changed, pk_started, pk_ended.
+fanclub_join, coupon_claimed, mic_requested, poll_voted, order_placed, product_changed, pk_started, pk_ended.
 
 They fire on the node that committed the event (one node per event), except like_count (a room counter:
 every node watches it and claims the crossing) and question_unanswered (a timer on the asker's node that
@@ -140,6 +140,17 @@ class CouponClaimed(_simple("coupon_claimed", "coupon.claimed", "领取了优惠
 
     def vars(self, event: Event[Any]) -> dict[str, Any]:
         return {"coupon_id": event.payload.coupon_id}
+
+
+@register_trigger("viewer")
+class MicRequested(_simple("mic_requested", "mic.requested", "申请连麦", frozenset({"fan_member"}))):  # type: ignore[misc]
+    """A viewer asks for the co-host mic (连麦, docs/protocol.md section 12); `fan_member` whether they are a
+    lit fan-club member (the mic ranks them first when the host chose so)."""
+
+    type: Literal["mic_requested"]
+
+    def vars(self, event: Event[Any]) -> dict[str, Any]:
+        return {"fan_member": bool(getattr(event.payload, "member", False))}
 
 
 @register_trigger("viewer")
