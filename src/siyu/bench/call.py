@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import statistics
@@ -25,6 +26,7 @@ from typing import Any
 
 from siyu.auth import Role
 from siyu.bench.call_baseline import run_baseline
+from siyu.bench.call_delay import delay_note, delayed_paths, ws_proxy
 from siyu.bench.call_page import BenchPageDriver
 from siyu.bench.call_pages import PagesDriver
 from siyu.bench.claims import demo_node
@@ -75,6 +77,8 @@ class CallBenchResult:
     target_p50_ms: float = TARGET_P50_MS
     target_met: bool | None = None
     driver: str = "pages"  # "pages": the viewer page and the host console; "bench": call_page.py
+    emulated_delay_ms: int = 0  # --delay: user-space proxies (call_delay.py), not netem
+    delay_note: str = ""
     load_avg: list[float] = field(default_factory=list)  # os.getloadavg() before and after (1 min, 5 min)
 
     def as_dict(self) -> dict[str, Any]:
@@ -82,7 +86,7 @@ class CallBenchResult:
 
 
 @contextlib.asynccontextmanager
-async def _pages(fps: int = 30, loopback: bool = False) -> AsyncIterator[tuple[Any, Any]]:
+async def _pages(fps: int = 30, loopback: bool = False, bypass_csp: bool = False) -> AsyncIterator[tuple[Any, Any]]:
     """Chromium with fake media devices at FPS and two pages, each in its own browser context."""
     from playwright.async_api import async_playwright
 
@@ -96,7 +100,7 @@ async def _pages(fps: int = 30, loopback: bool = False) -> AsyncIterator[tuple[A
         try:
             pages = []
             for _ in range(2):
-                ctx = await browser.new_context(permissions=["camera", "microphone"])
+                ctx = await browser.new_context(permissions=["camera", "microphone"], bypass_csp=bypass_csp)
                 pages.append(await ctx.new_page())
             yield pages[0], pages[1]
         finally:
@@ -135,20 +139,31 @@ def pages_ready() -> bool:
 
 async def run_siyu(
     calls: int, hold: float, width: int, height: int, fps: int, timeout_s: float, start_kbps: int = 0,
-    loopback: bool = False, driver: str = "pages", on_progress: Progress | None = None,
+    loopback: bool = False, driver: str = "pages", on_progress: Progress | None = None, delay_ms: int = 0,
 ) -> tuple[dict[str, Any], dict[str, Any] | None, list[str]]:  # fmt: skip
     timeout_ms = int(timeout_s * 1000)
     media = {"audio": True, "video": {"width": width, "height": height, "frameRate": fps}}
     failures: list[str] = []
     per_call: list[dict[str, float]] = []
-    async with demo_node("call", None) as node, _pages(fps, loopback) as (callee, caller):
+    async with contextlib.AsyncExitStack() as stack:
+        delayed = await stack.enter_async_context(delayed_paths(delay_ms)) if delay_ms else None
+        node = await stack.enter_async_context(demo_node("call", None, **({"rtc": delayed.rtc} if delayed else {})))
+        ws_url = node.ws_url("demo")
+        callee, caller = await stack.enter_async_context(_pages(fps, loopback, bypass_csp=delayed is not None))
+        if delayed:  # the room WebSocket through the delaying TCP proxy: the pages learn its port
+            port = await stack.enter_async_context(ws_proxy(node.gateway.port, delay_ms))
+            ws_url = ws_url.replace(f":{node.gateway.port}/", f":{port}/")
+            body = json.dumps({"ws_port": port, "ws_path": "/ws/rooms/{room_id}", "protocol": 1})
+            for page in (callee, caller):
+                await page.context.route(f"{node.http_url}/api/gateway", lambda route: route.fulfill(
+                    status=200, content_type="application/json", body=body))  # fmt: skip
         tokens = {
             "callee": node.signer.issue(room="demo", user="host", role=Role.HOST, nickname="主播"),
             "caller": node.signer.issue(room="demo", user="v1", role=Role.VIEWER, nickname="观众", level=3),
         }
         d: Any = (PagesDriver(callee, caller, timeout_ms) if driver == "pages"
                   else BenchPageDriver(callee, caller, timeout_ms, media, start_kbps))  # fmt: skip
-        await d.open(node.http_url, "demo", tokens, node.ws_url("demo"))
+        await d.open(node.http_url, "demo", tokens, ws_url)
 
         async def next_viewer(k: int) -> None:  # viewer v<k>: at most CALLS_PER_VIEWER calls each
             token = node.signer.issue(room="demo", user=f"v{k}", role=Role.VIEWER, nickname=f"观众{k}", level=3)
@@ -178,7 +193,7 @@ async def run_call_bench(
     calls: int = 30, hold: float = 30.0, width: int = 1280, height: int = 720, fps: int = 30,
     baseline_only: bool = False, delay_ms: int = 0, command: str = "", timeout_s: float = 30.0,
     start_kbps: int = 0, in_netns: bool = False, driver: str | None = None,
-    on_progress: Progress | None = None,
+    on_progress: Progress | None = None, emulated_delay_ms: int = 0,
 ) -> CallBenchResult:  # fmt: skip
     base = await run_baseline(calls, width, height, fps)
     if on_progress:
@@ -193,10 +208,13 @@ async def run_call_bench(
         baseline=baseline, driver=driver or ("pages" if pages_ready() else "bench"),
     )  # fmt: skip
     result.load_avg = [round(x, 2) for x in os.getloadavg()[:2]]
+    if emulated_delay_ms:
+        result.emulated_delay_ms = emulated_delay_ms
+        result.delay_note = delay_note(emulated_delay_ms)
     if not baseline_only:
         result.siyu, result.hold, result.failures = await run_siyu(
             calls, hold, width, height, fps, timeout_s, start_kbps, loopback=delay_ms > 0 or in_netns,
-            driver=result.driver, on_progress=on_progress,
+            driver=result.driver, on_progress=on_progress, delay_ms=emulated_delay_ms,
         )
         p50 = result.siyu["total"].get("p50_ms")
         result.target_met = p50 is not None and p50 <= TARGET_P50_MS
