@@ -27,7 +27,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 TURNSERVER = shutil.which("turnserver") or "/usr/bin/turnserver"
 TURN_SECRET = "siyu-bench-turn-secret"
@@ -41,8 +41,7 @@ class _Upstream(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         self.proxy.later(lambda: self.proxy.send_to_client(data, self.client))
@@ -63,8 +62,7 @@ class UdpDelayProxy(asyncio.DatagramProtocol):
         self.loop.call_later(self.delay_s, fn)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        self.transport = cast(asyncio.DatagramTransport, transport)
 
     def send_to_client(self, data: bytes, client: tuple[str, int]) -> None:
         if self.transport is not None and not self.transport.is_closing():
