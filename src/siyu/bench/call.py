@@ -86,7 +86,9 @@ class CallBenchResult:
 
 
 @contextlib.asynccontextmanager
-async def _pages(fps: int = 30, loopback: bool = False, bypass_csp: bool = False) -> AsyncIterator[tuple[Any, Any]]:
+async def _pages(
+    fps: int = 30, loopback: bool = False, bypass_csp: bool = False
+) -> AsyncIterator[tuple[Any, Any]]:
     """Chromium with fake media devices at FPS and two pages, each in its own browser context."""
     from playwright.async_api import async_playwright
 
@@ -100,7 +102,9 @@ async def _pages(fps: int = 30, loopback: bool = False, bypass_csp: bool = False
         try:
             pages = []
             for _ in range(2):
-                ctx = await browser.new_context(permissions=["camera", "microphone"], bypass_csp=bypass_csp)
+                ctx = await browser.new_context(
+                    permissions=["camera", "microphone"], bypass_csp=bypass_csp
+                )  # bypass_csp: --delay only (the pages' CSP allows the node's own WebSocket port)
                 pages.append(await ctx.new_page())
             yield pages[0], pages[1]
         finally:
@@ -147,9 +151,11 @@ async def run_siyu(
     per_call: list[dict[str, float]] = []
     async with contextlib.AsyncExitStack() as stack:
         delayed = await stack.enter_async_context(delayed_paths(delay_ms)) if delay_ms else None
-        node = await stack.enter_async_context(demo_node("call", None, **({"rtc": delayed.rtc} if delayed else {})))
+        rtc = {"rtc": delayed.rtc} if delayed else {}
+        node = await stack.enter_async_context(demo_node("call", None, **rtc))
         ws_url = node.ws_url("demo")
-        callee, caller = await stack.enter_async_context(_pages(fps, loopback, bypass_csp=delayed is not None))
+        pages = _pages(fps, loopback, bypass_csp=delayed is not None)
+        callee, caller = await stack.enter_async_context(pages)
         if delayed:  # the room WebSocket through the delaying TCP proxy: the pages learn its port
             port = await stack.enter_async_context(ws_proxy(node.gateway.port, delay_ms))
             ws_url = ws_url.replace(f":{node.gateway.port}/", f":{port}/")
@@ -166,7 +172,8 @@ async def run_siyu(
         await d.open(node.http_url, "demo", tokens, ws_url)
 
         async def next_viewer(k: int) -> None:  # viewer v<k>: at most CALLS_PER_VIEWER calls each
-            token = node.signer.issue(room="demo", user=f"v{k}", role=Role.VIEWER, nickname=f"观众{k}", level=3)
+            user = f"v{k}"
+            token = node.signer.issue(room="demo", user=user, role=Role.VIEWER, nickname=f"观众{k}", level=3)
             await d.as_caller(node.http_url, "demo", token, "host")
 
         for i in range(calls):
@@ -184,7 +191,7 @@ async def run_siyu(
             await next_viewer(2 + calls // CALLS_PER_VIEWER)
         held = await _hold(d, "host", hold) if hold > 0 else None
     keys = [*PHASES, *DETAIL, *(k for c in per_call[:1] for k in c if k not in PHASES and k not in DETAIL)]
-    siyu: dict[str, Any] = {k: summary([c[k] for c in per_call if c.get(k) == c.get(k) and k in c]) for k in keys}
+    siyu: dict[str, Any] = {k: summary([c[k] for c in per_call if k in c and c[k] == c[k]]) for k in keys}
     siyu["per_call"] = per_call
     return siyu, held, failures
 

@@ -169,7 +169,8 @@ def coturn() -> Any:
         try:
             for _ in range(40):
                 if proc.poll() is not None:
-                    raise RuntimeError(f"turnserver exited: {(tmp / 'turn.log').read_text(errors='replace')[-500:]}")
+                    out = (tmp / "turn.log").read_text(errors="replace")
+                    raise RuntimeError(f"turnserver exited: {out[-500:]}")
                 if _stun_answers(port):
                     break
             else:
@@ -185,10 +186,13 @@ def coturn() -> Any:
 
 
 def delay_note(delay_ms: int) -> str:
-    return (f"emulated {delay_ms} ms (userspace proxy), not netem: media relayed through coturn behind a UDP "
-            f"proxy holding each datagram {delay_ms / 2:g} ms each way (peer to peer {delay_ms} ms one way); the "
-            f"room WebSocket through a TCP proxy holding each chunk {delay_ms} ms each way; HTTP and the aiortc "
-            f"baseline not delayed")  # fmt: skip
+    half = f"{delay_ms / 2:g}"
+    return (
+        f"emulated {delay_ms} ms (userspace proxy), not netem: media relayed through coturn behind a UDP "
+        f"proxy delaying each datagram {half} ms each way (peer to peer {delay_ms} ms one way); the room "
+        f"WebSocket through a TCP proxy delaying each chunk {delay_ms} ms each way; HTTP and the aiortc "
+        f"baseline not delayed"
+    )
 
 
 @dataclass(slots=True)

@@ -345,8 +345,7 @@ def bench_call(
     baseline_only: Annotated[bool, typer.Option("--baseline-only", help="Only the aiortc baseline")] = False,
     start_kbps: Annotated[int, typer.Option(help="Diagnostic: x-google-start-bitrate on the bench page")] = 0,
     driver: Annotated[str | None, typer.Option(help="pages (real pages) | bench (bench page)")] = None,
-    delay: Annotated[int, typer.Option(help="Emulated one-way delay (ms) by user-space proxies (not netem): "
-                                       "media relayed via a throwaway coturn, the room WebSocket")] = 0,
+    delay: Annotated[int, typer.Option(help="Emulated one-way delay (ms): user-space proxies")] = 0,
     in_netns: Annotated[int, typer.Option(hidden=True, help="Set by --netem for the run inside")] = -1,
     json_out: JsonOpt = None,
 ) -> None:
