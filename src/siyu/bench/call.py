@@ -4,11 +4,13 @@ WebRTC baseline in the same run.
 Baseline first (two aiortc peers in this process, `call_baseline`), then siyu: an in-process node with the
 demo room, Debian Chromium through Playwright with fake media devices, two pages (each in its own browser
 context): a ready staff member (the callee, accepting every ring at once) and a viewer (the caller) who
-requests CALLS calls one after the other; each call is hung up before the next. Per call, from the caller's
+requests CALLS calls one after the other; each call is hung up before the next; the viewer changes every
+CALLS_PER_VIEWER calls (the rate rule `call`: 10 rings a minute per viewer). Per call, from the caller's
 marks (`call_page`): ring/accept (call_request sent -> the `call` "connected" message), signalling (accepted
 -> the answer applied: offer made, relayed, answered, relayed), ICE/DTLS/media (answer applied -> the first
 remote frame, requestVideoFrameCallback), total. Then one call held HOLD seconds: the viewer's inbound-rtp
-video (resolution, fps, freezes) sampled every second.
+video (resolution, fps, freezes) sampled every second. With `delay_ms` (--delay), the media is relayed by a
+coturn and the room WebSocket proxied, both with emulated delay (`call_delay`).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ host console /host/ROOM), timed with `window.siyuRtcMarks` of `js/core/rtc.js`.
 
 The host console turns on 接听1v1视频通话 (`#call-ready`) and, through a script added to the page, presses
 接听 (`#call-accept`) as soon as a ring's `rang` mark is pushed (the automated accept). The viewer presses
-视频通话 for the host in the 连线 sheet's callee list; the marks (performance.now() of the viewer page):
+视频通话 for the host in the 连线 sheet's callee list; the marks of both pages (as epoch ms, one clock):
 requested -> accepted (ring/accept) -> answer_received (signalling: camera opened while ringing, offer made,
 relayed, answered, relayed) -> first_frame (ICE/DTLS/media: requestVideoFrameCallback). Between calls the
 viewer hangs up (`#call-hangup`) and waits until the callee can be called again.
