@@ -183,6 +183,7 @@ def coturn() -> Any:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def delay_note(delay_ms: int) -> str:
