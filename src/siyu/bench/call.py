@@ -4,17 +4,20 @@ WebRTC baseline in the same run.
 Baseline first (two aiortc peers in this process, `call_baseline`), then siyu: an in-process node with the
 demo room, Debian Chromium through Playwright with fake media devices, two pages (each in its own browser
 context): a ready staff member (the callee, accepting every ring at once) and a viewer (the caller) who
-requests CALLS calls one after the other; each call is hung up before the next. Per call, from the caller's
+requests CALLS calls one after the other; each call is hung up before the next; the viewer changes every
+CALLS_PER_VIEWER calls (the rate rule `call`: 10 rings a minute per viewer). Per call, from the caller's
 marks (`call_page`): ring/accept (call_request sent -> the `call` "connected" message), signalling (accepted
 -> the answer applied: offer made, relayed, answered, relayed), ICE/DTLS/media (answer applied -> the first
 remote frame, requestVideoFrameCallback), total. Then one call held HOLD seconds: the viewer's inbound-rtp
-video (resolution, fps, freezes) sampled every second.
+video (resolution, fps, freezes) sampled every second. With `delay_ms` (--delay), the media is relayed by a
+coturn and the room WebSocket proxied, both with emulated delay (`call_delay`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import statistics
@@ -25,6 +28,7 @@ from typing import Any
 
 from siyu.auth import Role
 from siyu.bench.call_baseline import run_baseline
+from siyu.bench.call_delay import delay_note, delayed_paths, ws_proxy
 from siyu.bench.call_page import BenchPageDriver
 from siyu.bench.call_pages import PagesDriver
 from siyu.bench.claims import demo_node
@@ -43,6 +47,7 @@ PHASES = ("ring_accept", "signalling", "media", "total")
 # ice, dtls, first_packet: from the answer applied; frames_decoded_total: request -> framesDecoded > 0
 DETAIL = ("ack", "ice", "dtls", "first_packet", "frames_decoded_total", "camera")  # camera: request -> open
 TARGET_P50_MS = 250.0
+CALLS_PER_VIEWER = 5  # the rate rule `call` lets a viewer ring 10 times a minute: the bench changes viewer
 Progress = Callable[[str, int, int], None]
 
 
@@ -74,13 +79,18 @@ class CallBenchResult:
     target_p50_ms: float = TARGET_P50_MS
     target_met: bool | None = None
     driver: str = "pages"  # "pages": the viewer page and the host console; "bench": call_page.py
+    emulated_delay_ms: int = 0  # --delay: user-space proxies (call_delay.py), not netem
+    delay_note: str = ""
+    load_avg: list[float] = field(default_factory=list)  # os.getloadavg() before and after (1 min, 5 min)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 @contextlib.asynccontextmanager
-async def _pages(fps: int = 30, loopback: bool = False) -> AsyncIterator[tuple[Any, Any]]:
+async def _pages(
+    fps: int = 30, loopback: bool = False, bypass_csp: bool = False
+) -> AsyncIterator[tuple[Any, Any]]:
     """Chromium with fake media devices at FPS and two pages, each in its own browser context."""
     from playwright.async_api import async_playwright
 
@@ -94,7 +104,9 @@ async def _pages(fps: int = 30, loopback: bool = False) -> AsyncIterator[tuple[A
         try:
             pages = []
             for _ in range(2):
-                ctx = await browser.new_context(permissions=["camera", "microphone"])
+                ctx = await browser.new_context(
+                    permissions=["camera", "microphone"], bypass_csp=bypass_csp
+                )  # bypass_csp: --delay only (the pages' CSP allows the node's own WebSocket port)
                 pages.append(await ctx.new_page())
             yield pages[0], pages[1]
         finally:
@@ -133,21 +145,42 @@ def pages_ready() -> bool:
 
 async def run_siyu(
     calls: int, hold: float, width: int, height: int, fps: int, timeout_s: float, start_kbps: int = 0,
-    loopback: bool = False, driver: str = "pages", on_progress: Progress | None = None,
+    loopback: bool = False, driver: str = "pages", on_progress: Progress | None = None, delay_ms: int = 0,
 ) -> tuple[dict[str, Any], dict[str, Any] | None, list[str]]:  # fmt: skip
     timeout_ms = int(timeout_s * 1000)
     media = {"audio": True, "video": {"width": width, "height": height, "frameRate": fps}}
     failures: list[str] = []
     per_call: list[dict[str, float]] = []
-    async with demo_node("call", None) as node, _pages(fps, loopback) as (callee, caller):
+    async with contextlib.AsyncExitStack() as stack:
+        delayed = await stack.enter_async_context(delayed_paths(delay_ms)) if delay_ms else None
+        rtc = {"rtc": delayed.rtc} if delayed else {}
+        node = await stack.enter_async_context(demo_node("call", None, **rtc))
+        ws_url = node.ws_url("demo")
+        pages = _pages(fps, loopback, bypass_csp=delayed is not None)
+        callee, caller = await stack.enter_async_context(pages)
+        if delayed:  # the room WebSocket through the delaying TCP proxy: the pages learn its port
+            port = await stack.enter_async_context(ws_proxy(node.gateway.port, delay_ms))
+            ws_url = ws_url.replace(f":{node.gateway.port}/", f":{port}/")
+            body = json.dumps({"ws_port": port, "ws_path": "/ws/rooms/{room_id}", "protocol": 1})
+            for page in (callee, caller):
+                await page.context.route(f"{node.http_url}/api/gateway", lambda route: route.fulfill(
+                    status=200, content_type="application/json", body=body))  # fmt: skip
         tokens = {
             "callee": node.signer.issue(room="demo", user="host", role=Role.HOST, nickname="主播"),
             "caller": node.signer.issue(room="demo", user="v1", role=Role.VIEWER, nickname="观众", level=3),
         }
         d: Any = (PagesDriver(callee, caller, timeout_ms) if driver == "pages"
                   else BenchPageDriver(callee, caller, timeout_ms, media, start_kbps))  # fmt: skip
-        await d.open(node.http_url, "demo", tokens, node.ws_url("demo"))
+        await d.open(node.http_url, "demo", tokens, ws_url)
+
+        async def next_viewer(k: int) -> None:  # viewer v<k>: at most CALLS_PER_VIEWER calls each
+            user = f"v{k}"
+            token = node.signer.issue(room="demo", user=user, role=Role.VIEWER, nickname=f"观众{k}", level=3)
+            await d.as_caller(node.http_url, "demo", token, "host")
+
         for i in range(calls):
+            if i and i % CALLS_PER_VIEWER == 0:
+                await next_viewer(1 + i // CALLS_PER_VIEWER)
             try:
                 per_call.append(await d.call_once("host"))
             except Exception as exc:  # noqa: BLE001 - a failed call is a result, not the end of the run
@@ -156,8 +189,11 @@ async def run_siyu(
                 await d.hangup()
             if on_progress:
                 on_progress("calls", i + 1, calls)
+        if hold > 0:
+            await next_viewer(2 + calls // CALLS_PER_VIEWER)
         held = await _hold(d, "host", hold) if hold > 0 else None
-    siyu: dict[str, Any] = {k: summary([c[k] for c in per_call if c[k] == c[k]]) for k in (*PHASES, *DETAIL)}
+    keys = [*PHASES, *DETAIL, *(k for c in per_call[:1] for k in c if k not in PHASES and k not in DETAIL)]
+    siyu: dict[str, Any] = {k: summary([c[k] for c in per_call if k in c and c[k] == c[k]]) for k in keys}
     siyu["per_call"] = per_call
     return siyu, held, failures
 
@@ -166,7 +202,7 @@ async def run_call_bench(
     calls: int = 30, hold: float = 30.0, width: int = 1280, height: int = 720, fps: int = 30,
     baseline_only: bool = False, delay_ms: int = 0, command: str = "", timeout_s: float = 30.0,
     start_kbps: int = 0, in_netns: bool = False, driver: str | None = None,
-    on_progress: Progress | None = None,
+    on_progress: Progress | None = None, emulated_delay_ms: int = 0,
 ) -> CallBenchResult:  # fmt: skip
     base = await run_baseline(calls, width, height, fps)
     if on_progress:
@@ -180,11 +216,16 @@ async def run_call_bench(
         video={"width": width, "height": height, "fps": fps}, delay_ms=delay_ms, start_kbps=start_kbps,
         baseline=baseline, driver=driver or ("pages" if pages_ready() else "bench"),
     )  # fmt: skip
+    result.load_avg = [round(x, 2) for x in os.getloadavg()[:2]]
+    if emulated_delay_ms:
+        result.emulated_delay_ms = emulated_delay_ms
+        result.delay_note = delay_note(emulated_delay_ms)
     if not baseline_only:
         result.siyu, result.hold, result.failures = await run_siyu(
             calls, hold, width, height, fps, timeout_s, start_kbps, loopback=delay_ms > 0 or in_netns,
-            driver=result.driver, on_progress=on_progress,
+            driver=result.driver, on_progress=on_progress, delay_ms=emulated_delay_ms,
         )
         p50 = result.siyu["total"].get("p50_ms")
         result.target_met = p50 is not None and p50 <= TARGET_P50_MS
+    result.load_avg += [round(x, 2) for x in os.getloadavg()[:2]]
     return result

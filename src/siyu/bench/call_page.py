@@ -15,7 +15,9 @@ from typing import Any
 DRIVER = r"""
 const now = () => performance.timeOrigin + performance.now();
 const B = window.bench = { ws: null, me: null, handlers: [], pc: null, call: null, stream: null, marks: {},
-  pending: [], log: [] };
+  pending: [], log: [], n: 0 };
+// A fresh cid for every request: the server answers a repeated cid with its first answer (a retry)
+const cid = (p) => p + '-' + (++B.n);
 
 function send(msg) { B.ws.send(JSON.stringify(msg)); }
 function on(fn) { B.handlers.push(fn); }
@@ -35,7 +37,8 @@ function dispatch(m) {
 
 B.connect = async (wsUrl, token, role, media, startKbps) => {
   B.role = role; B.startKbps = startKbps || 0;
-  B.stream = await navigator.mediaDevices.getUserMedia(media);
+  if (B.ws) { B.ws.onmessage = null; B.ws.close(); B.ws = null; }
+  if (!B.stream) B.stream = await navigator.mediaDevices.getUserMedia(media);
   B.ws = new WebSocket(wsUrl + '?token=' + encodeURIComponent(token));
   const welcome = new Promise((resolve, reject) => {
     B.ws.onerror = () => reject(new Error('websocket error'));
@@ -51,8 +54,9 @@ B.connect = async (wsUrl, token, role, media, startKbps) => {
   });
   await welcome;
   if (role === 'callee') {
-    send({ type: 'call_ready', ready: true, cid: 'ready' });
-    const ack = await waitFor((m) => m.type === 'ack' && m.cid === 'ready', 10000, 'call_ready ack');
+    const c = cid('ready');
+    send({ type: 'call_ready', ready: true, cid: c });
+    const ack = await waitFor((m) => m.type === 'ack' && m.cid === c, 10000, 'call_ready ack');
     if (ack.error) throw new Error('call_ready: ' + JSON.stringify(ack.error));
   }
   return true;
@@ -96,7 +100,7 @@ async function onCall(m) {
   if (!B.call || B.call.call_id !== m.call_id) B.pending = [];
   B.call = m;
   if (m.role === 'callee' && m.state === 'ringing') {
-    send({ type: 'call_answer', call_id: m.call_id, accept: true, cid: 'ans-' + m.call_id });
+    send({ type: 'call_answer', call_id: m.call_id, accept: true, cid: cid('ans') });
   } else if (m.role === 'caller' && m.state === 'connected' && !B.pc) {
     B.marks.accepted = B.marks.accepted || now();
     const pc = newPc(m);
@@ -191,8 +195,9 @@ B.inbound = async () => {
 B.callOnce = async (to, timeoutMs) => {
   B.marks = {};
   B.marks.request = now();
-  send({ type: 'call_request', to, cid: 'req' });
-  const ack = await waitFor((m) => m.type === 'ack' && m.cid === 'req', timeoutMs, 'call_request ack');
+  const c = cid('req');
+  send({ type: 'call_request', to, cid: c });
+  const ack = await waitFor((m) => m.type === 'ack' && m.cid === c, timeoutMs, 'call_request ack');
   if (ack.error) throw new Error('call_request: ' + JSON.stringify(ack.error));
   B.marks.acked = now();
   const t0 = now();
@@ -212,7 +217,7 @@ B.hangup = async (timeoutMs) => {
   if (!B.call) return;
   const id = B.call.call_id;
   const ended = waitFor((m) => m.type === 'call' && m.call_id === id && m.state === 'ended', timeoutMs, 'ended');
-  send({ type: 'call_hangup', call_id: id, cid: 'bye' });
+  send({ type: 'call_hangup', call_id: id, cid: cid('bye') });
   await ended;
 };
 
@@ -249,8 +254,10 @@ class BenchPageDriver:
     def __init__(self, callee: Any, caller: Any, timeout_ms: int, media: dict[str, Any], start_kbps: int) -> None:
         self.callee, self.caller, self.timeout_ms = callee, caller, timeout_ms
         self.media, self.start_kbps = media, start_kbps
+        self.ws_url = ""
 
     async def open(self, http_url: str, room: str, tokens: dict[str, str], ws_url: str) -> None:
+        self.ws_url = ws_url
         for page in (self.callee, self.caller):
             await page.context.route(f"{http_url}/__bench/call", lambda route: route.fulfill(
                 status=200, content_type="text/html; charset=utf-8", body=HTML))  # fmt: skip
@@ -258,6 +265,12 @@ class BenchPageDriver:
         for role, page in (("callee", self.callee), ("caller", self.caller)):
             await page.evaluate("([u, t, r, m, k]) => bench.connect(u, t, r, m, k)",
                                 [ws_url, tokens[role], role, self.media, self.start_kbps])  # fmt: skip
+
+    async def as_caller(self, http_url: str, room: str, token: str, callee: str) -> None:
+        """The caller page connects again as another viewer (the rate rule `call`: 10 a minute a viewer)."""
+        del http_url, room, callee
+        await self.caller.evaluate("([u, t, m, k]) => bench.connect(u, t, 'caller', m, k)",
+                                   [self.ws_url, token, self.media, self.start_kbps])  # fmt: skip
 
     async def call_once(self, to: str) -> dict[str, float]:
         return phases_of(await self.caller.evaluate("([to, t]) => bench.callOnce(to, t)", [to, self.timeout_ms]))

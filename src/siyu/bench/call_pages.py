@@ -4,7 +4,7 @@ host console /host/ROOM), timed with `window.siyuRtcMarks` of `js/core/rtc.js`.
 
 The host console turns on 接听1v1视频通话 (`#call-ready`) and, through a script added to the page, presses
 接听 (`#call-accept`) as soon as a ring's `rang` mark is pushed (the automated accept). The viewer presses
-视频通话 for the host in the 连线 sheet's callee list; the marks (performance.now() of the viewer page):
+视频通话 for the host in the 连线 sheet's callee list; the marks of both pages (as epoch ms, one clock):
 requested -> accepted (ring/accept) -> answer_received (signalling: camera opened while ringing, offer made,
 relayed, answered, relayed) -> first_frame (ICE/DTLS/media: requestVideoFrameCallback). Between calls the
 viewer hangs up (`#call-hangup`) and waits until the callee can be called again.
@@ -73,19 +73,30 @@ async ([to, timeoutMs]) => {
   })();
   await first;
   await poll;
+  const m = {};  // epoch ms (performance.timeOrigin + t): comparable with the callee page's marks
+  for (const x of window.siyuRtcMarks) if (!(x.name in m)) m[x.name] = performance.timeOrigin + x.t;
+  m.frames_decoded = decoded === null ? null : performance.timeOrigin + decoded;
+  return m;
+}
+"""
+
+# The callee page's marks of the last call (epoch ms), then emptied for the next one.
+CALLEE_MARKS_JS = r"""
+() => {
   const m = {};
-  for (const x of window.siyuRtcMarks) if (!(x.name in m)) m[x.name] = x.t;
-  m.frames_decoded = decoded;
+  for (const x of (window.siyuRtcMarks || [])) if (!(x.name in m)) m[x.name] = performance.timeOrigin + x.t;
+  window.siyuRtcMarks = [];
   return m;
 }
 """
 
 
-def phases_of_marks(m: dict[str, Any]) -> dict[str, float]:
-    """rtc.js marks of the viewer page (ms) -> the phases of one call."""
+def phases_of_marks(m: dict[str, Any], c: dict[str, Any] | None = None) -> dict[str, float]:
+    """rtc.js marks of the viewer page M and of the host console C (epoch ms) -> the phases of one call."""
+    c = c or {}
 
-    def d(a: str, b: str) -> float:
-        return float(m[b] - m[a]) if m.get(a) is not None and m.get(b) is not None else float("nan")
+    def d(a: str, b: str, x: dict[str, Any] = m, y: dict[str, Any] = m) -> float:
+        return float(y[b] - x[a]) if x.get(a) is not None and y.get(b) is not None else float("nan")
 
     return {
         "ring_accept": d("requested", "accepted"), "signalling": d("accepted", "answer_received"),
@@ -93,6 +104,14 @@ def phases_of_marks(m: dict[str, Any]) -> dict[str, float]:
         "ack": d("requested", "request_acked"), "ice": d("answer_received", "ice_connected"),
         "dtls": d("answer_received", "connected"), "first_packet": float("nan"),
         "frames_decoded_total": d("requested", "frames_decoded"), "camera": d("requested", "media"),
+        # the split of signalling across both pages
+        "caller_offer": d("accepted", "offer_sent"),  # caller: its camera (opened while ringing) + createOffer
+        "ring_to_callee": d("requested", "rang", m, c),  # request -> the ring on the console
+        "callee_accept": d("rang", "accepted", c, c),  # ring -> accept pressed -> connected message back
+        "callee_media": d("accepted", "media", c, c),  # callee: getUserMedia after the accept
+        "offer_relay": d("offer_sent", "offer_received", m, c),
+        "callee_answer": d("offer_received", "answer_sent", c, c),
+        "answer_relay": d("answer_sent", "answer_received", c, m),
     }  # fmt: skip
 
 
@@ -115,8 +134,21 @@ class PagesDriver:
         await self.callee.evaluate("document.getElementById('call-ready').click()")
         await expect(self.caller.locator('.callee[data-user-id="host"] .callee-call')).to_be_enabled(timeout=30_000)
 
+    async def as_caller(self, http_url: str, room: str, token: str, callee: str) -> None:
+        """The viewer page again with another viewer's token (the rate rule `call`: 10 a minute a viewer)."""
+        from playwright.async_api import expect
+
+        await self.caller.goto("about:blank")
+        await self.caller.goto(f"{http_url}/room/{room}#token={token}")
+        await expect(self.caller.locator("#conn-status")).to_have_attribute("data-state", "open", timeout=30_000)
+        await expect(self.caller.locator(f'.callee[data-user-id="{callee}"] .callee-call')).to_be_enabled(
+            timeout=30_000
+        )
+
     async def call_once(self, to: str) -> dict[str, float]:
-        return phases_of_marks(await self.caller.evaluate(CALL_JS, [to, self.timeout_ms]))
+        await self.callee.evaluate(CALLEE_MARKS_JS)
+        m = await self.caller.evaluate(CALL_JS, [to, self.timeout_ms])
+        return phases_of_marks(m, await self.callee.evaluate(CALLEE_MARKS_JS))
 
     async def hangup(self) -> None:
         await self.caller.evaluate("document.getElementById('call-hangup').click()")

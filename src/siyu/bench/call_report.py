@@ -13,6 +13,8 @@ def print_call(console: Console, data: dict[str, Any]) -> None:
         console.print(f"[yellow]netem run not possible here:[/] {data['netem_error']}")
         return
     delay = f", +{data['delay_ms']} ms one way (netem)" if data["delay_ms"] else ", loopback"
+    if data.get("emulated_delay_ms"):
+        delay = f", emulated {data['emulated_delay_ms']} ms (userspace proxy, not netem)"
     table = Table(title=f"siyu bench call ({data['machine']}{delay})")
     for col in ("", "p50 ms", "p95 ms", "min ms", "max ms", "n"):
         table.add_column(col, justify="right")
@@ -43,6 +45,8 @@ def print_call(console: Console, data: dict[str, Any]) -> None:
             f"{f.get('freezeCount')} ({f.get('totalFreezesDuration')} s); sender limited by "
             f"{(h.get('callee_sender') or {}).get('qualityLimitationReason')}"
         )
+    if data.get("delay_note"):
+        console.print(data["delay_note"])
     if data["failures"]:
         console.print(f"[red]failed calls:[/] {data['failures']}")
     if data["target_met"] is not None:

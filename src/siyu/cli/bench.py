@@ -345,6 +345,7 @@ def bench_call(
     baseline_only: Annotated[bool, typer.Option("--baseline-only", help="Only the aiortc baseline")] = False,
     start_kbps: Annotated[int, typer.Option(help="Diagnostic: x-google-start-bitrate on the bench page")] = 0,
     driver: Annotated[str | None, typer.Option(help="pages (real pages) | bench (bench page)")] = None,
+    delay: Annotated[int, typer.Option(help="Emulated one-way delay (ms): user-space proxies")] = 0,
     in_netns: Annotated[int, typer.Option(hidden=True, help="Set by --netem for the run inside")] = -1,
     json_out: JsonOpt = None,
 ) -> None:
@@ -366,6 +367,7 @@ def bench_call(
         result = asyncio.run(run_call_bench(
             calls, hold, width, height, fps, baseline_only=baseline_only, delay_ms=max(0, in_netns),
             command=command, start_kbps=start_kbps, in_netns=inside, driver=driver, on_progress=on_progress,
+            emulated_delay_ms=delay,
         )).as_dict()  # fmt: skip
     runs = [result]
     if netem > 0 and not inside:

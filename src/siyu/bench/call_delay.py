@@ -1,0 +1,233 @@
+"""``siyu bench call --delay MS``: emulated network delay in user space, for kernels without `tc netem`.
+
+Not netem: asyncio proxies on loopback that hold every datagram or stream chunk for a fixed time.
+- Media: both peers are forced through a throwaway coturn (`ice_transport_policy = "relay"`, TURN REST
+  credentials from `turn_secret`), reached through a UDP proxy that delays each datagram by MS/2 in each
+  direction. A packet from peer A to peer B crosses the proxy twice (A -> coturn, then coturn -> B; the
+  relay-to-relay hop inside coturn is loopback), so the one-way delay between the peers is MS and a round
+  trip 2 x MS. STUN/TURN set-up (allocate, permissions, channel binds) pays the same delays.
+- Signalling: the room WebSocket goes through a TCP proxy that delays each chunk by MS in each direction
+  (browser -> node MS, node -> browser MS; a relayed `rtc_signal` takes 2 x MS from peer to peer). The pages
+  learn the proxy's port from a routed `/api/gateway`, and their contexts bypass the pages' CSP (which only
+  allows the node's own WebSocket port). The page's HTTP requests are not delayed.
+The aiortc baseline is not delayed (plain loopback, host candidates).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+TURNSERVER = shutil.which("turnserver") or "/usr/bin/turnserver"
+TURN_SECRET = "siyu-bench-turn-secret"
+
+
+class _Upstream(asyncio.DatagramProtocol):
+    """One client's socket towards the server: what comes back goes to that client, delayed."""
+
+    def __init__(self, proxy: UdpDelayProxy, client: tuple[str, int]) -> None:
+        self.proxy, self.client = proxy, client
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.proxy.later(lambda: self.proxy.send_to_client(data, self.client))
+
+
+class UdpDelayProxy(asyncio.DatagramProtocol):
+    """Listens on 127.0.0.1:port; each client address gets its own upstream socket to `target` (so the
+    server sees one 5-tuple per client), and every datagram is held `delay_s` in each direction."""
+
+    def __init__(self, target: tuple[str, int], delay_s: float) -> None:
+        self.target, self.delay_s = target, delay_s
+        self.transport: asyncio.DatagramTransport | None = None
+        self.ups: dict[tuple[str, int], _Upstream] = {}
+        self.loop = asyncio.get_running_loop()
+        self.port = 0
+
+    def later(self, fn: Any) -> None:
+        self.loop.call_later(self.delay_s, fn)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def send_to_client(self, data: bytes, client: tuple[str, int]) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.sendto(data, client)
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        up = self.ups.get(addr)
+        if up is None:
+            up = self.ups[addr] = _Upstream(self, addr)
+            self.loop.create_task(self._open(up))
+
+        def send() -> None:
+            if up.transport is not None and not up.transport.is_closing():
+                up.transport.sendto(data, self.target)
+            else:  # still opening: try again shortly (only the very first datagram of a client)
+                self.loop.call_later(0.001, send)
+
+        self.later(send)
+
+    async def _open(self, up: _Upstream) -> None:
+        await self.loop.create_datagram_endpoint(lambda: up, local_addr=("127.0.0.1", 0))
+
+    def close(self) -> None:
+        for up in self.ups.values():
+            if up.transport is not None:
+                up.transport.close()
+        if self.transport is not None:
+            self.transport.close()
+
+
+async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay_s: float) -> None:
+    """Copy reader -> writer, each chunk written `delay_s` after it was read (order kept)."""
+    queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+
+    async def write() -> None:
+        while True:
+            due, chunk = await queue.get()
+            if not chunk:
+                break
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            writer.write(chunk)
+            await writer.drain()
+
+    w = asyncio.create_task(write())
+    try:
+        while chunk := await reader.read(65536):
+            queue.put_nowait((time.perf_counter() + delay_s, chunk))
+    except (ConnectionError, OSError):
+        pass
+    queue.put_nowait((0.0, b""))
+    with contextlib.suppress(ConnectionError, OSError):
+        await w
+    with contextlib.suppress(ConnectionError, OSError):
+        writer.close()
+
+
+async def tcp_delay_proxy(target: tuple[str, int], delay_s: float) -> asyncio.Server:
+    """A TCP proxy on 127.0.0.1 to `target` delaying every chunk `delay_s` in each direction."""
+
+    async def conn(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_r, up_w = await asyncio.open_connection(*target)
+        except OSError:
+            writer.close()
+            return
+        await asyncio.gather(_pump(reader, up_w, delay_s), _pump(up_r, writer, delay_s))
+
+    return await asyncio.start_server(conn, "127.0.0.1", 0)
+
+
+def _stun_answers(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(0.5)
+        s.sendto(struct.pack("!HHI", 0x0001, 0, 0x2112A442) + os.urandom(12), ("127.0.0.1", port))
+        try:
+            data, _ = s.recvfrom(2048)
+        except (TimeoutError, OSError):
+            return False
+        return bool(struct.unpack("!H", data[:2])[0] == 0x0101)
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def coturn() -> Any:
+    """A throwaway coturn on 127.0.0.1 (UDP, use-auth-secret, loopback peers allowed); yields its port."""
+    if not Path(TURNSERVER).exists():
+        raise RuntimeError("coturn is missing (Debian package coturn)")
+    tmp = Path(tempfile.mkdtemp(prefix="siyu-bench-turn-"))
+    port = _free_udp_port()
+    relay = 49152 + (port % 2000) * 8
+    flags = (
+        f"--no-cli --listening-ip=127.0.0.1 --relay-ip=127.0.0.1 --listening-port={port}"
+        f" --allow-loopback-peers --use-auth-secret --static-auth-secret={TURN_SECRET} --realm=siyu.bench"
+        f" --no-tls --no-dtls --log-file=stdout --min-port={relay} --max-port={relay + 15}"
+        f" --userdb={tmp / 'turndb'} --pidfile={tmp / 'turn.pid'} --no-stdout-log"
+    )
+    with (tmp / "turn.log").open("wb") as log:
+        proc = subprocess.Popen([TURNSERVER, *flags.split()], stdout=log, stderr=subprocess.STDOUT)
+        try:
+            for _ in range(40):
+                if proc.poll() is not None:
+                    out = (tmp / "turn.log").read_text(errors="replace")
+                    raise RuntimeError(f"turnserver exited: {out[-500:]}")
+                if _stun_answers(port):
+                    break
+            else:
+                raise RuntimeError("turnserver did not answer STUN")
+            yield port
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def delay_note(delay_ms: int) -> str:
+    half = f"{delay_ms / 2:g}"
+    return (
+        f"emulated {delay_ms} ms (userspace proxy), not netem: media relayed through coturn behind a UDP "
+        f"proxy delaying each datagram {half} ms each way (peer to peer {delay_ms} ms one way); the room "
+        f"WebSocket through a TCP proxy delaying each chunk {delay_ms} ms each way; HTTP and the aiortc "
+        f"baseline not delayed"
+    )
+
+
+@dataclass(slots=True)
+class Delayed:
+    """What `delayed_paths` set up: the node's `[rtc]` settings and the WebSocket proxy's port."""
+
+    rtc: dict[str, Any]
+    described: str
+
+
+@contextlib.asynccontextmanager
+async def delayed_paths(delay_ms: int) -> AsyncIterator[Delayed]:
+    """coturn behind a UDP proxy (MS/2 each way per hop: MS one way between the peers); the WebSocket
+    proxy (MS each way) is started by `ws_proxy` once the node's port is known."""
+    with coturn() as turn_port:
+        loop = asyncio.get_running_loop()
+        udp = UdpDelayProxy(("127.0.0.1", turn_port), delay_ms / 2000)
+        transport, _ = await loop.create_datagram_endpoint(lambda: udp, local_addr=("127.0.0.1", 0))
+        port = int(transport.get_extra_info("sockname")[1])
+        try:
+            yield Delayed(
+                rtc={"ice_servers": [{"urls": [f"turn:127.0.0.1:{port}?transport=udp"]}],
+                     "turn_secret": TURN_SECRET, "ice_transport_policy": "relay"},
+                described=delay_note(delay_ms),
+            )  # fmt: skip
+        finally:
+            udp.close()
+
+
+@contextlib.asynccontextmanager
+async def ws_proxy(ws_port: int, delay_ms: int) -> AsyncIterator[int]:
+    """The room WebSocket's TCP delay proxy; yields its port."""
+    server = await tcp_delay_proxy(("127.0.0.1", ws_port), delay_ms / 1000)
+    try:
+        yield int(server.sockets[0].getsockname()[1])
+    finally:
+        server.close()
