@@ -50,6 +50,9 @@ class Limits(BaseModel):
     frame_rate: str = "40/second"
     # orders, quotes and wallet reads of one user (a checkout page asks a quote per change of the basket)
     order_rate: str = "10/10second"
+    # rings and mic requests of one viewer (`call_request`, `mic_request`); WebRTC signalling of one party
+    call_rate: str = "10/minute"
+    signal_rate: str = "50/second"
     flood_strikes: int = Field(20, ge=1)
     history_size: int = Field(2000, ge=10)
 

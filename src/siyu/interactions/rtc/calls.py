@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 
 class Calls(Feature):
     name = "calls"
-    rates = {"signal": lambda _limits: "50/second", "call": lambda _limits: "10/minute"}
+    rates = {"signal": lambda limits: limits.signal_rate, "call": lambda limits: limits.call_rate}
 
     def __init__(self, room: Any) -> None:
         super().__init__(room)
