@@ -160,3 +160,30 @@ async def test_every_refusal(node: Node, connect: Callable[..., Any]) -> None:
     assert code(await answer(host_b, pk_id, True, "x15")) == "pk.not_live"
     await host_c.send({"type": "pk_invite", "room_id": "demo"})  # no cid: an error frame
     assert (await host_c.expect("error"))["code"] == "pk.busy"
+
+
+async def test_going_off_air_stops_the_battle_and_cancels_an_invite(
+    node: Node, connect: Callable[..., Any]
+) -> None:
+    await live_room(node, "b")
+    await live_room(node, "c", "第三间")
+    host_a = await connect(node, user="ha", role=Role.HOST)
+    host_b = await connect(node, user="hb", role=Role.HOST, room="b")
+    host_c = await connect(node, user="hc", role=Role.HOST, room="c")
+    b1 = await connect(node, user="b1", room="b")
+    pk_id = (await invite(host_a, "b"))["pk"]["pk_id"]
+    await answer(host_b, pk_id, True)
+    await b1.expect("pk", pk_id=pk_id, phase="live")
+    room_a = node.registry.loaded("demo")
+    assert room_a is not None
+    await room_a.end_session()  # the host of A goes off air mid-battle
+    ended = await b1.expect("pk", pk_id=pk_id, phase="punish")
+    assert ended["reason"] == "stopped"
+    assert (await act(host_b, "e1", type="pk_end", pk_id=pk_id))["pk"]["status"] == "closed"
+
+    pk2 = (await invite(host_b, "c", "i2"))["pk"]["pk_id"]  # B is free again once that battle is closed
+    await host_c.expect("pk_invite", pk_id=pk2, status="pending")
+    room_c = node.registry.loaded("c")
+    assert room_c is not None
+    await room_c.end_session()
+    await host_b.expect("pk_invite", pk_id=pk2, status="cancelled")

@@ -19,7 +19,7 @@ token_app = typer.Typer(help="Issue signed access tokens", no_args_is_help=True)
 def token_issue(
     room: Annotated[str, typer.Option(help=f"Room id ({ANY_ROOM!r} for an operator of every room)")],
     user: Annotated[str, typer.Option(help="User id")],
-    role: Annotated[Role, typer.Option(help="viewer | host | assistant | operator | consultant")] = Role.VIEWER,
+    role: Annotated[Role, typer.Option(help="viewer|host|assistant|operator|consultant")] = Role.VIEWER,
     nickname: Annotated[
         str | None, typer.Option(help=f"Display name: 1..{MAX_NICKNAME} characters, no control characters")
     ] = None,

@@ -196,6 +196,18 @@ class Pk(Feature):
             if b.partner is not None:
                 b.partner.board.changed()
 
+    def on_session(self, session_id: str | None) -> None:
+        """The room went off air: its pending invite is cancelled and its live battle stopped (one node wins
+        each move; the others find the row moved on)."""
+        b = self.battle
+        if session_id is not None or b is None or self.room.replaying:
+            return
+        r = b.row
+        if r.status == INVITED:
+            self._try(b, now_ms(), self.moves.decline(r, CANCELLED, None), 0)
+        elif r.status == LIVE:
+            self._try(b, now_ms(), self.moves.end(r, "stopped", None), 0)
+
     # --- timers -------------------------------------------------------------------------------------------
 
     def tick(self, now_ms: int) -> None:
