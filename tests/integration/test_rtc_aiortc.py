@@ -6,10 +6,6 @@ log with a duration. `iceServers=[]`: host candidates on this machine only, noth
 from __future__ import annotations
 
 import asyncio
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
@@ -27,7 +23,8 @@ from av import VideoFrame
 
 from siyu.app import Node
 from siyu.auth import Role
-from tests.conftest import Client, free_port
+from siyu.bench import turn
+from tests.conftest import Client
 from tests.interactions.rtc_helpers import both, connected, logged, ready_staff
 
 pytestmark = pytest.mark.integration
@@ -166,32 +163,13 @@ TURN_SECRET = "siyu-test-turn-secret"
 
 
 @pytest.fixture
-def coturn(tmp_path: Any) -> Iterator[int]:
+def coturn() -> Iterator[int]:
     """A throwaway coturn on loopback (use-auth-secret, as docs/rtc.md sets it up); its port."""
-    exe = shutil.which("turnserver")
-    if exe is None:
-        pytest.fail("turnserver is missing: `make test` installs the coturn package")
-    port, low = free_port(), 49152 + free_port() % 10000
-    proc = subprocess.Popen(
-        [exe, "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", f"--listening-port={port}",
-         "--use-auth-secret", f"--static-auth-secret={TURN_SECRET}", "--realm=siyu.test", "--no-tls",
-         "--no-dtls", "--allow-loopback-peers", "--no-cli", f"--min-port={low}", f"--max-port={low + 200}",
-         f"--pidfile={tmp_path}/turn.pid", "--log-file=stdout", "--simple-log"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
     try:
-        deadline = time.monotonic() + 10
-        while True:  # its TCP listener is up once it serves
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            if time.monotonic() > deadline or proc.poll() is not None:
-                pytest.fail("turnserver did not start")
-            time.sleep(0.02)
-        yield port
-    finally:
-        proc.kill()
-        proc.wait(10)
+        with turn.coturn(TURN_SECRET) as port:
+            yield port
+    except RuntimeError as exc:  # missing or not starting: `make test` installs the coturn package
+        pytest.fail(str(exc))
 
 
 async def test_a_call_relayed_through_coturn(node_factory: Any, connect: Any, coturn: int) -> None:

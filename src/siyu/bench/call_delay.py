@@ -17,19 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import shutil
-import socket
-import struct
-import subprocess
-import tempfile
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, cast
 
-TURNSERVER = shutil.which("turnserver") or "/usr/bin/turnserver"
+from siyu.bench.turn import coturn
+
 TURN_SECRET = "siyu-bench-turn-secret"
 
 
@@ -133,59 +127,6 @@ async def tcp_delay_proxy(target: tuple[str, int], delay_s: float) -> asyncio.Se
     return await asyncio.start_server(conn, "127.0.0.1", 0)
 
 
-def _stun_answers(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.settimeout(0.5)
-        s.sendto(struct.pack("!HHI", 0x0001, 0, 0x2112A442) + os.urandom(12), ("127.0.0.1", port))
-        try:
-            data, _ = s.recvfrom(2048)
-        except (TimeoutError, OSError):
-            return False
-        return bool(struct.unpack("!H", data[:2])[0] == 0x0101)
-
-
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def coturn() -> Any:
-    """A throwaway coturn on 127.0.0.1 (UDP, use-auth-secret, loopback peers allowed); yields its port."""
-    if not Path(TURNSERVER).exists():
-        raise RuntimeError("coturn is missing (Debian package coturn)")
-    tmp = Path(tempfile.mkdtemp(prefix="siyu-bench-turn-"))
-    port = _free_udp_port()
-    relay = 49152 + (port % 2000) * 8
-    flags = (
-        f"--no-cli --listening-ip=127.0.0.1 --relay-ip=127.0.0.1 --listening-port={port}"
-        f" --allow-loopback-peers --use-auth-secret --static-auth-secret={TURN_SECRET} --realm=siyu.bench"
-        f" --no-tls --no-dtls --log-file=stdout --min-port={relay} --max-port={relay + 15}"
-        f" --userdb={tmp / 'turndb'} --pidfile={tmp / 'turn.pid'} --no-stdout-log"
-    )
-    with (tmp / "turn.log").open("wb") as log:
-        proc = subprocess.Popen([TURNSERVER, *flags.split()], stdout=log, stderr=subprocess.STDOUT)
-        try:
-            for _ in range(40):
-                if proc.poll() is not None:
-                    out = (tmp / "turn.log").read_text(errors="replace")
-                    raise RuntimeError(f"turnserver exited: {out[-500:]}")
-                if _stun_answers(port):
-                    break
-            else:
-                raise RuntimeError("turnserver did not answer STUN")
-            yield port
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
 def delay_note(delay_ms: int) -> str:
     half = f"{delay_ms / 2:g}"
     return (
@@ -208,7 +149,7 @@ class Delayed:
 async def delayed_paths(delay_ms: int) -> AsyncIterator[Delayed]:
     """coturn behind a UDP proxy (MS/2 each way per hop: MS one way between the peers); the WebSocket
     proxy (MS each way) is started by `ws_proxy` once the node's port is known."""
-    with coturn() as turn_port:
+    with coturn(TURN_SECRET) as turn_port:
         loop = asyncio.get_running_loop()
         udp = UdpDelayProxy(("127.0.0.1", turn_port), delay_ms / 2000)
         transport, _ = await loop.create_datagram_endpoint(lambda: udp, local_addr=("127.0.0.1", 0))
