@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from siyu.bench.call import run_call_bench
-from siyu.bench.call_delay import UdpDelayProxy, tcp_delay_proxy
+from siyu.bench.call_delay import TcpDelayProxy, UdpDelayProxy
 from siyu.bench.call_netem import drop_opts
 from siyu.cli.bench import bench_app
 
@@ -115,18 +115,19 @@ async def test_the_delay_proxies_pass_data_both_ways() -> None:
             w.write(line.upper())
             await w.drain()
         w.close()
+        await w.wait_closed()
 
     server = await asyncio.start_server(upper, "127.0.0.1", 0)
-    proxy_s = await tcp_delay_proxy(server.sockets[0].getsockname()[:2], 0.005)
+    proxy = TcpDelayProxy(server.sockets[0].getsockname()[:2], 0.005)
+    port = await proxy.start()
     try:
-        r, w = await asyncio.open_connection(*proxy_s.sockets[0].getsockname()[:2])
+        r, w = await asyncio.open_connection("127.0.0.1", port)
         w.write(b"one\ntwo\n")
         await w.drain()
         assert await r.readline() == b"ONE\n" and await r.readline() == b"TWO\n"
         w.close()
         await w.wait_closed()
     finally:
-        proxy_s.close()
+        await proxy.close()
         server.close()
-        await proxy_s.wait_closed()
         await server.wait_closed()

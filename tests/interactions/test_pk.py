@@ -156,10 +156,12 @@ async def test_every_refusal(node: Node, connect: Callable[..., Any]) -> None:
     assert again["pk"]["pk_id"] == pk_id
     room_b = node.registry.loaded("b")
     assert room_b is not None
-    await room_b.end_session()
-    assert code(await answer(host_b, pk_id, True, "x15")) == "pk.not_live"
-    await host_c.send({"type": "pk_invite", "room_id": "demo"})  # no cid: an error frame
-    assert (await host_c.expect("error"))["code"] == "pk.busy"
+    await room_b.end_session()  # off air: its pending invite is cancelled
+    await host_a.expect("pk_invite", pk_id=pk_id, status="cancelled")
+    assert code(await answer(host_b, pk_id, True, "x15")) == "pk.unknown"
+    assert code(await invite(host_a, "b", "x16")) == "pk.not_live"
+    await host_c.send({"type": "pk_invite", "room_id": "off"})  # no cid: an error frame
+    assert (await host_c.expect("error"))["code"] == "pk.not_live"
 
 
 async def test_going_off_air_stops_the_battle_and_cancels_an_invite(

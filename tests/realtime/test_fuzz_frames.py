@@ -694,3 +694,16 @@ def test_missing_and_wrong_type_field(kind: str) -> None:
 def test_hand_picked_nasty_frames(raw: str) -> None:
     for data in (raw, raw.encode("utf-8", "surrogatepass")):
         check(data)
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [("\x00", True), ("a\\\x00", True), ("\\u0000", False), ("\\\\u0000", False), ("u0000", False)],
+)
+def test_only_a_real_nul_refuses_a_frame_not_a_backslash_before_u0000(text: str, refused: bool) -> None:
+    """Found by hypothesis: the text `\\u0000` (a backslash, then "u0000") is JSON `\\\\u0000`, no NUL."""
+    frame = {"type": "luckybag_join", "bag_id": "b1", "cid": "c1", "x": text}
+    for wire in (orjson.dumps(frame), json.dumps(frame, ensure_ascii=True), json.dumps(frame)):
+        msg = parse(wire)
+        got = isinstance(msg, ProtocolError) and "NUL" in msg.message
+        assert got is refused, (text, wire, msg)

@@ -106,25 +106,50 @@ async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, dela
             queue.put_nowait((time.perf_counter() + delay_s, chunk))
     except (ConnectionError, OSError):
         pass
-    queue.put_nowait((0.0, b""))
-    with contextlib.suppress(ConnectionError, OSError):
-        await w
-    with contextlib.suppress(ConnectionError, OSError):
+    finally:
+        queue.put_nowait((0.0, b""))
+        with contextlib.suppress(ConnectionError, OSError, asyncio.CancelledError):
+            await w
         writer.close()
+        with contextlib.suppress(ConnectionError, OSError, asyncio.CancelledError):
+            await writer.wait_closed()
 
 
-async def tcp_delay_proxy(target: tuple[str, int], delay_s: float) -> asyncio.Server:
-    """A TCP proxy on 127.0.0.1 to `target` delaying every chunk `delay_s` in each direction."""
+class TcpDelayProxy:
+    """A TCP proxy on 127.0.0.1 to `target` delaying every chunk `delay_s` in each direction. `close()` ends
+    its connections too (their streams are closed inside the loop, never left to the collector)."""
 
-    async def conn(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, target: tuple[str, int], delay_s: float) -> None:
+        self.target, self.delay_s = target, delay_s
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.server: asyncio.Server | None = None
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._conn, "127.0.0.1", 0)
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def _conn(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self.tasks.add(task)
         try:
-            up_r, up_w = await asyncio.open_connection(*target)
-        except OSError:
-            writer.close()
-            return
-        await asyncio.gather(_pump(reader, up_w, delay_s), _pump(up_r, writer, delay_s))
+            try:
+                up_r, up_w = await asyncio.open_connection(*self.target)
+            except OSError:
+                writer.close()
+                return
+            await asyncio.gather(_pump(reader, up_w, self.delay_s), _pump(up_r, writer, self.delay_s))
+        finally:
+            self.tasks.discard(task)
 
-    return await asyncio.start_server(conn, "127.0.0.1", 0)
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.server is not None:
+            await self.server.wait_closed()
 
 
 def delay_note(delay_ms: int) -> str:
@@ -167,8 +192,8 @@ async def delayed_paths(delay_ms: int) -> AsyncIterator[Delayed]:
 @contextlib.asynccontextmanager
 async def ws_proxy(ws_port: int, delay_ms: int) -> AsyncIterator[int]:
     """The room WebSocket's TCP delay proxy; yields its port."""
-    server = await tcp_delay_proxy(("127.0.0.1", ws_port), delay_ms / 1000)
+    proxy = TcpDelayProxy(("127.0.0.1", ws_port), delay_ms / 1000)
     try:
-        yield int(server.sockets[0].getsockname()[1])
+        yield await proxy.start()
     finally:
-        server.close()
+        await proxy.close()

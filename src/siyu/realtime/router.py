@@ -7,6 +7,7 @@ of the rate rule an accepted frame spends), and the connection parses every fram
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,17 @@ class Route:
     rate: str | None
     cost: Callable[[Any], int]
     max_bytes: int | None = None  # may exceed limits.max_frame_bytes (the model's `max_frame_bytes`)
+
+
+_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")  # the escape \u0000, not an escaped backslash then "u0000"
+_NUL_BYTES = re.compile(_NUL.pattern.encode())
+
+
+def _has_nul(data: bytes | str) -> bool:
+    """Whether a JSON text carries a NUL character (JSON writes it as the escape \u0000)."""
+    if isinstance(data, bytes):
+        return b"\\u0000" in data and _NUL_BYTES.search(data) is not None
+    return "\\u0000" in data and _NUL.search(data) is not None
 
 
 class Router:
@@ -93,8 +105,7 @@ class Router:
         if not isinstance(raw, dict):
             raise ProtocolError(ErrorCode.BAD_MESSAGE, "frame must be a JSON object")
         cid = valid_cid(raw.get("cid"))
-        if b"\\u0000" in data if isinstance(data, bytes) else "\\u0000" in data:
-            # no store takes a NUL in text (PostgreSQL refuses it in text and JSON columns)
+        if _has_nul(data):  # no store takes a NUL in text (PostgreSQL refuses it in text and JSON columns)
             raise ProtocolError(ErrorCode.BAD_MESSAGE, "text must not contain NUL characters", cid)
         if "type" not in raw:
             raise ProtocolError(ErrorCode.BAD_MESSAGE, "type: Field required", cid)
