@@ -50,7 +50,8 @@ from siyu.interactions.pk.store import (
 )  # fmt: skip
 from siyu.interactions.pk.transitions import Moves
 from siyu.realtime import protocol as wire
-from siyu.realtime.protocol import ErrorCode
+from siyu.rooms import answers
+from siyu.rooms.answers import Refused
 from siyu.rooms.feature import Feature, follows, handles
 from siyu.rooms.room import Member
 
@@ -58,14 +59,9 @@ log = logging.getLogger(__name__)
 HOSTS = (Role.HOST, Role.OPERATOR)  # an operator may act for the host (e.g. the shop's console)
 
 
-def ok_ack(cid: str, pk_id: str, status: str, **extra: Any) -> bytes:
-    return wire.encode({"type": "ack", "cid": cid, "pk": {"pk_id": pk_id, "status": status, **extra}})
-
-
-class Refused(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+async def _acked(work: Callable[[], Awaitable[tuple[str, str]]]) -> dict[str, Any]:
+    pk_id, status = await work()
+    return {"pk": {"pk_id": pk_id, "status": status}}
 
 
 class Pk(Feature):
@@ -255,28 +251,8 @@ class Pk(Feature):
         if m.role not in HOSTS:
             m.send(wire.reject(cid, PkCode.NOT_HOST, TEXT[PkCode.NOT_HOST]))
             return
-        key: tuple[str, str] | None = None
-        if cid is not None:
-            if self.room.answer_known(m, cid):
-                return
-            key = (m.user_id, cid)
-            self.room.acks.begin(key, m)
-
-        def answer(data: bytes, keep: bool = True) -> None:
-            self.room.acks.settle(key, data, keep=keep) if key is not None else m.send(data)
-
-        async def run() -> None:
-            try:
-                pk_id, status = await work()
-                if key is not None:
-                    answer(ok_ack(key[1], pk_id, status))
-            except Refused as no:
-                answer(wire.reject(cid, no.code, TEXT[no.code]))
-            except Exception:
-                log.exception("room %s: pk action failed", self.room.info.id)
-                answer(wire.reject(cid, ErrorCode.STORE_UNAVAILABLE, "暂时无法保存，请重试"), keep=False)
-
-        self.room.spawn(run())
+        if answers.begin(self.room, m, cid):
+            self.room.spawn(answers.finish(self.room, m, cid, _acked(work)))
 
     @handles(PkInviteIn)
     def invite(self, m: Member, msg: PkInviteIn) -> None:
