@@ -59,14 +59,16 @@ def _calls_ok(data: dict[str, object], calls: int) -> dict[str, object]:
 @pytest.mark.integration
 @pytest.mark.browser
 async def test_siyu_calls_reach_a_first_frame(driver: str) -> None:
+    answer_after = 300 if driver == "pages" else 0  # the automated 接听 waits, as a person would
     result = await run_call_bench(calls=2, hold=1 if driver == "bench" else 0, width=320, height=240, fps=15,
-                                  driver=driver)  # fmt: skip
+                                  driver=driver, answer_after_ms=answer_after)  # fmt: skip
     data = json.loads(json.dumps(result.as_dict()))  # the JSON the CLI writes
     siyu = _calls_ok(data, 2)
     assert data["driver"] == driver and data["target_met"] in (True, False)
     if driver == "pages":  # both pages' marks: the signalling split across the viewer and the console
-        for k in ("caller_offer", "callee_accept", "offer_relay", "callee_answer", "answer_relay"):
+        for k in ("caller_offer", "callee_accept", "offer_relay", "callee_answer", "answer_relay", "connect"):
             assert siyu[k]["count"] == 2, (k, siyu[k])
+        assert data["answer_after_ms"] == 300 and siyu["callee_accept"]["min_ms"] >= 300
         assert data["hold"] is None
     else:
         assert data["hold"] is not None and data["hold"]["samples"], data["hold"]

@@ -123,7 +123,8 @@ async def test_export_writes_every_event_of_the_session_in_order_and_reads_back(
     assert any(e.seq is None for e in got)  # entries, leaves, the personal answer are in the export too
 
     # what the clients did, in commit order (on PostgreSQL two events of one millisecond may export swapped)
-    mine = [(e.type, e.user_id) for e in expected if e.user_id in ("u1", "u2") and e.type != "assistant.answered"]
+    mine = [(e.type, e.user_id) for e in expected
+            if e.user_id in ("u1", "u2") and e.type != "assistant.answered"]  # fmt: skip
     assert mine == [
         ("viewer.entered", "u1"), ("viewer.entered", "u2"), ("comment.posted", "u1"), ("like.sent", "u1"),
         ("gift.sent", "u1"), ("viewer.followed", "u1"), ("comment.posted", "u2"), ("fanclub.joined", "u2"),

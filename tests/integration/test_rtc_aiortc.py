@@ -24,8 +24,10 @@ from av import VideoFrame
 from siyu.app import Node
 from siyu.auth import Role
 from siyu.bench import turn
+from siyu.sim.peer import Peer as SimPeer
+from siyu.sim.rtc_peer import RtcAgent
 from tests.conftest import Client
-from tests.interactions.rtc_helpers import both, connected, logged, ready_staff
+from tests.interactions.rtc_helpers import both, connected, logged, ready_staff, ring
 
 pytestmark = pytest.mark.integration
 
@@ -157,6 +159,41 @@ async def test_a_mic_guest_joins_the_host_with_aiortc_peers(sqlite_node: Node, c
         await asyncio.gather(guest.pc.close(), staff.pc.close())
     [(_u, end)] = await logged(node, "call.ended")
     assert end["kind"] == "mic" and end["duration_ms"] > 0
+
+
+async def test_a_simulated_callee_holds_an_offer_sent_while_it_rings_until_it_accepts(
+    sqlite_node: Node, connect: Any
+) -> None:
+    """The pages' caller sends its offer while it rings; the demo's simulated staff (sim RtcAgent) holds it:
+    no peer connection, no ICE, before it accepted; after `call_answer` it answers and the media flows."""
+    node = sqlite_node
+    consultant = SimPeer(node.ws_url, node.signer, "demo", "c1", Role.CONSULTANT, "顾问小美")
+    await consultant.open()
+    agent = RtcAgent(consultant)
+    relayed = asyncio.Event()
+    # a handler after the agent's: when it sees the offer, the agent has had it
+    consultant.handlers.append(lambda m: relayed.set() if m.get("type") == "rtc_signal" else None)
+    viewer: Client = await connect(node, user="v1")
+    caller = Peer(viewer, "v1", 60)
+    try:
+        assert "error" not in await consultant.ask({"type": "call_ready", "ready": True})
+        await viewer.expect("callees", timeout=5)
+        call_id = await ring(viewer, "c1")
+        await caller.pc.setLocalDescription(await caller.pc.createOffer())
+        await caller.send(call_id, "c1", caller.pc.localDescription, "early")  # acked: relayed while ringing
+        await asyncio.wait_for(relayed.wait(), 10)
+        assert call_id not in agent.calls  # held: nothing set up before the accept
+        accept = {"type": "call_answer", "call_id": call_id, "accept": True}
+        assert "error" not in await consultant.ask(accept)
+        answer = await viewer.expect("rtc_signal", timeout=20, kind="answer")
+        assert answer["from"] == "c1" and answer["call_id"] == call_id
+        await caller.pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+        frame = await caller.media()
+        assert (frame.width, frame.height) == (320, 240)  # the agent's card
+    finally:
+        await caller.pc.close()
+        await agent.close()
+        await consultant.close()
 
 
 TURN_SECRET = "siyu-test-turn-secret"

@@ -45,6 +45,16 @@ async def test_a_viewer_calls_the_ready_host_both_see_each_other_then_hang_up(
     await expect(host.locator("#call-status")).to_contain_text("邀请你视频通话")
     await expect(host.locator("#call-peer")).to_contain_text("小鹿")
     await shot(host, "host-ringing", tmp_path)
+    # while it rings both sides get ready: the caller's offer is made and sent, the callee's camera preview
+    # and peer connection are up; the callee holds the offer until 接听 (no ICE before the person answers)
+    my_screen, ring_screen = viewer.locator("#call-screen"), host.locator("#call-screen")
+    await expect(my_screen).to_have_attribute("data-prepared", "true")
+    await expect(ring_screen).to_have_attribute("data-prepared", "true")
+    await expect(ring_screen).to_have_attribute("data-media", "open")  # its preview
+    assert "offer_sent" in await viewer.evaluate("window.siyuRtcMarks.map((m) => m.name)")
+    assert await host.evaluate("window.siyuCall.pc.remoteDescription") is None
+    assert await host.evaluate("window.siyuCall.pc.iceGatheringState") == "new"
+    assert "offer_received" not in await host.evaluate("window.siyuRtcMarks.map((m) => m.name)")
     await host.click("#call-accept")
 
     mine = await media_flowing(viewer)

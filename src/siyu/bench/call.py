@@ -80,6 +80,7 @@ class CallBenchResult:
     target_met: bool | None = None
     driver: str = "pages"  # "pages": the viewer page and the host console; "bench": call_page.py
     emulated_delay_ms: int = 0  # --delay: user-space proxies (call_delay.py), not netem
+    answer_after_ms: int = 0  # --answer-after: the automated accept waits this long after the ring (pages)
     delay_note: str = ""
     load_avg: list[float] = field(default_factory=list)  # os.getloadavg() before and after (1 min, 5 min)
 
@@ -146,6 +147,7 @@ def pages_ready() -> bool:
 async def run_siyu(
     calls: int, hold: float, width: int, height: int, fps: int, timeout_s: float, start_kbps: int = 0,
     loopback: bool = False, driver: str = "pages", on_progress: Progress | None = None, delay_ms: int = 0,
+    answer_after_ms: int = 0,
 ) -> tuple[dict[str, Any], dict[str, Any] | None, list[str]]:  # fmt: skip
     timeout_ms = int(timeout_s * 1000)
     media = {"audio": True, "video": {"width": width, "height": height, "frameRate": fps}}
@@ -169,7 +171,7 @@ async def run_siyu(
             "callee": node.signer.issue(room="demo", user="host", role=Role.HOST, nickname="主播"),
             "caller": node.signer.issue(room="demo", user="v1", role=Role.VIEWER, nickname="观众", level=3),
         }
-        d: Any = (PagesDriver(callee, caller, timeout_ms) if driver == "pages"
+        d: Any = (PagesDriver(callee, caller, timeout_ms, answer_after_ms) if driver == "pages"
                   else BenchPageDriver(callee, caller, timeout_ms, media, start_kbps))  # fmt: skip
         await d.open(node.http_url, "demo", tokens, ws_url)
 
@@ -202,7 +204,7 @@ async def run_call_bench(
     calls: int = 30, hold: float = 30.0, width: int = 1280, height: int = 720, fps: int = 30,
     baseline_only: bool = False, delay_ms: int = 0, command: str = "", timeout_s: float = 30.0,
     start_kbps: int = 0, in_netns: bool = False, driver: str | None = None,
-    on_progress: Progress | None = None, emulated_delay_ms: int = 0,
+    on_progress: Progress | None = None, emulated_delay_ms: int = 0, answer_after_ms: int = 0,
 ) -> CallBenchResult:  # fmt: skip
     base = await run_baseline(calls, width, height, fps)
     if on_progress:
@@ -215,6 +217,7 @@ async def run_call_bench(
         machine=machine(), nproc=os.cpu_count() or 0, command=command, calls=calls,
         video={"width": width, "height": height, "fps": fps}, delay_ms=delay_ms, start_kbps=start_kbps,
         baseline=baseline, driver=driver or ("pages" if pages_ready() else "bench"),
+        answer_after_ms=answer_after_ms,
     )  # fmt: skip
     result.load_avg = [round(x, 2) for x in os.getloadavg()[:2]]
     if emulated_delay_ms:
@@ -224,6 +227,7 @@ async def run_call_bench(
         result.siyu, result.hold, result.failures = await run_siyu(
             calls, hold, width, height, fps, timeout_s, start_kbps, loopback=delay_ms > 0 or in_netns,
             driver=result.driver, on_progress=on_progress, delay_ms=emulated_delay_ms,
+            answer_after_ms=answer_after_ms,
         )
         p50 = result.siyu["total"].get("p50_ms")
         result.target_met = p50 is not None and p50 <= TARGET_P50_MS

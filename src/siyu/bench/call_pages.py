@@ -3,7 +3,8 @@
 host console /host/ROOM), timed with `window.siyuRtcMarks` of `js/core/rtc.js`.
 
 The host console turns on 接听1v1视频通话 (`#call-ready`) and, through a script added to the page, presses
-接听 (`#call-accept`) as soon as a ring's `rang` mark is pushed (the automated accept). The viewer presses
+接听 (`#call-accept`) when a ring's `rang` mark is pushed (the automated accept; `--answer-after MS` waits
+MS first, as a person would, so that the ring hides what both pages prepare while it rings). The viewer presses
 视频通话 for the host in the 连线 sheet's callee list; the marks of both pages (as epoch ms, one clock):
 requested -> accepted (ring/accept) -> answer_received (signalling: camera opened while ringing, offer made,
 relayed, answered, relayed) -> first_frame (ICE/DTLS/media: requestVideoFrameCallback). Between calls the
@@ -34,9 +35,10 @@ window.benchStats = async (which) => {
 };
 """
 
+# presses 接听 ANSWER_AFTER ms after the ring (0: at once; a person takes a second or more)
 AUTO_ACCEPT_JS = r"""
 window.addEventListener('siyu-rtc-mark', (e) => {
-  if (e.detail && e.detail.name === 'rang') setTimeout(() => document.getElementById('call-accept').click(), 0);
+  if (e.detail && e.detail.name === 'rang') setTimeout(() => document.getElementById('call-accept').click(), ANSWER_AFTER);
 });
 """
 
@@ -101,6 +103,7 @@ def phases_of_marks(m: dict[str, Any], c: dict[str, Any] | None = None) -> dict[
     return {
         "ring_accept": d("requested", "accepted"), "signalling": d("accepted", "answer_received"),
         "media": d("answer_received", "first_frame"), "total": d("requested", "first_frame"),
+        "connect": d("accepted", "first_frame"),  # what the people wait for once the callee accepted
         "ack": d("requested", "request_acked"), "ice": d("answer_received", "ice_connected"),
         "dtls": d("answer_received", "connected"), "first_packet": float("nan"),
         "frames_decoded_total": d("requested", "frames_decoded"), "camera": d("requested", "media"),
@@ -118,15 +121,16 @@ def phases_of_marks(m: dict[str, Any], c: dict[str, Any] | None = None) -> dict[
 class PagesDriver:
     """The real pages; `callee` is the host console, `caller` the viewer page (Playwright pages)."""
 
-    def __init__(self, callee: Any, caller: Any, timeout_ms: int) -> None:
+    def __init__(self, callee: Any, caller: Any, timeout_ms: int, answer_after_ms: int = 0) -> None:
         self.callee, self.caller, self.timeout_ms = callee, caller, timeout_ms
+        self.answer_after_ms = answer_after_ms
 
     async def open(self, http_url: str, room: str, tokens: dict[str, str], ws_url: str) -> None:
         from playwright.async_api import expect
 
         for page in (self.callee, self.caller):
             await page.add_init_script(STATS_JS)
-        await self.callee.add_init_script(AUTO_ACCEPT_JS)
+        await self.callee.add_init_script(AUTO_ACCEPT_JS.replace("ANSWER_AFTER", str(int(self.answer_after_ms))))
         await self.callee.goto(f"{http_url}/host/{room}#token={tokens['callee']}")
         await self.caller.goto(f"{http_url}/room/{room}#token={tokens['caller']}")
         for page in (self.callee, self.caller):

@@ -13,6 +13,8 @@ def print_call(console: Console, data: dict[str, Any]) -> None:
         console.print(f"[yellow]netem run not possible here:[/] {data['netem_error']}")
         return
     delay = f", +{data['delay_ms']} ms one way (netem)" if data["delay_ms"] else ", loopback"
+    if data.get("answer_after_ms"):
+        delay += f", 接听 {data['answer_after_ms']} ms after the ring"
     if data.get("emulated_delay_ms"):
         delay = f", emulated {data['emulated_delay_ms']} ms (userspace proxy, not netem)"
     table = Table(title=f"siyu bench call ({data['machine']}{delay})")
@@ -32,6 +34,7 @@ def print_call(console: Console, data: dict[str, Any]) -> None:
         row("siyu: request → first frame", s["total"])
         for k, label in (("ring_accept", "  ring/accept"), ("signalling", "  signalling"),
                          ("media", "  ICE/DTLS/media"), ("first_packet", "    answer → first RTP packet"),
+                         ("connect", "  accept → first frame"),
                          ("frames_decoded_total", "  request → framesDecoded > 0")):  # fmt: skip
             row(label, s.get(k))
     console.print(table)

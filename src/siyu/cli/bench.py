@@ -346,6 +346,7 @@ def bench_call(
     start_kbps: Annotated[int, typer.Option(help="Diagnostic: x-google-start-bitrate on the bench page")] = 0,
     driver: Annotated[str | None, typer.Option(help="pages (real pages) | bench (bench page)")] = None,
     delay: Annotated[int, typer.Option(help="Emulated one-way delay (ms): user-space proxies")] = 0,
+    answer_after: Annotated[int, typer.Option(help="Pages: the automated 接听 waits this long (ms)")] = 0,
     in_netns: Annotated[int, typer.Option(hidden=True, help="Set by --netem for the run inside")] = -1,
     json_out: JsonOpt = None,
 ) -> None:
@@ -367,7 +368,7 @@ def bench_call(
         result = asyncio.run(run_call_bench(
             calls, hold, width, height, fps, baseline_only=baseline_only, delay_ms=max(0, in_netns),
             command=command, start_kbps=start_kbps, in_netns=inside, driver=driver, on_progress=on_progress,
-            emulated_delay_ms=delay,
+            emulated_delay_ms=delay, answer_after_ms=max(0, answer_after),
         )).as_dict()  # fmt: skip
     runs = [result]
     if netem > 0 and not inside:

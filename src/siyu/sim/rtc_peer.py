@@ -78,6 +78,7 @@ class RtcAgent:
         self.peer = peer
         self.video = (width, height, fps)
         self.calls: dict[str, CallSide] = {}
+        self._early: dict[str, list[dict[str, Any]]] = {}  # call_id -> signals before the call connected here
         self.connected: list[CallSide] = []  # calls whose remote video played, in order
         self.failed = 0
         peer.handlers.append(self._take)
@@ -87,16 +88,24 @@ class RtcAgent:
         if kind == "call":
             call_id = str(m.get("call_id"))
             if m.get("state") == "connected" and call_id not in self.calls:
-                self._open(call_id, str(m.get("kind")), str(m.get("role")), str((m.get("peer") or {})["id"]))
-            elif m.get("state") == "ended" and call_id in self.calls:
-                asyncio.get_running_loop().create_task(self.hangup_local(call_id))
+                peer_id = str((m.get("peer") or {})["id"])
+                side = self._open(call_id, str(m.get("kind")), str(m.get("role")), peer_id)
+                for early in self._early.pop(call_id, []):
+                    side.inbox.put_nowait(early)
+            elif m.get("state") == "ended":
+                self._early.pop(call_id, None)
+                if call_id in self.calls:
+                    asyncio.get_running_loop().create_task(self.hangup_local(call_id))
         elif kind == "rtc_signal":
             call_id = str(m.get("call_id"))
-            side = self.calls.get(call_id)
-            if side is None and m.get("kind") == "offer":  # the offer overtook our `call` message
-                side = self._open(call_id, "call", "callee", str(m.get("from")))
-            if side is not None:
-                side.inbox.put_nowait(m)
+            waiting = self.calls.get(call_id)
+            if waiting is not None:
+                waiting.inbox.put_nowait(m)
+            else:  # a caller's offer sent while it rings (or one that overtook our `call` message): held
+                # until the call is connected here, so that no ICE starts before this side accepted
+                self._early.setdefault(call_id, []).append(m)
+                while len(self._early) > 8:
+                    self._early.pop(next(iter(self._early)))
 
     def _open(self, call_id: str, kind: str, role: str, other: str) -> CallSide:
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))

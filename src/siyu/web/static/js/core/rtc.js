@@ -7,6 +7,8 @@
  *   const call = new RtcCall(room, callMsg, {local: videoEl, remote: videoEl});
  *   call.on('state', (s) => ...);        // 'media' | 'connecting' | 'connected' | 'failed' | 'closed'
  *   call.on('frame', (t) => ...);        // the first remote video frame was presented
+ *   call.prepare();                      // while it rings: camera, peer connection, the caller's offer
+ *   call.on('prepared', () => ...);      // ready while it rings: camera on, the caller's offer sent
  *   await call.start();                  // once the call is `connected` (the server's `call` message)
  *   call.signal(msg);                    // feed it the `rtc_signal` messages of this call
  *   call.setMuted(true); call.setCamera(false); call.close();
@@ -25,7 +27,8 @@
  *   accepted         the `call` message with state connected arrived (the callee accepted; a mic guest
  *                    gets it at once when staff accepts)
  *   media            getUserMedia resolved (camera and microphone open)
- *   offer_sent       (caller) the offer went out      | offer_received (callee)
+ *   offer_sent       (caller) the offer went out (while it rings, once made) | offer_received (callee,
+ *                    applied once it accepted)
  *   answer_received  (caller) the answer came in      | answer_sent    (callee)
  *   ice_connected    iceConnectionState connected (or completed)
  *   connected        connectionState connected (ICE + DTLS)
@@ -103,6 +106,9 @@ export class RtcCall extends Emitter {
     this.reported = false;
     this._pending = []; // candidates waiting for the remote description
     this._early = []; // signals that came before start()
+    this._held = []; // local ICE candidates gathered before going live
+    this._live = false; // signals go out as they come (see _goLive)
+    this.prepared = false;
     this._haveRemote = false;
     this._closed = false;
     window.siyuCall = this;
@@ -151,15 +157,26 @@ export class RtcCall extends Emitter {
     return this._mediaPromise;
   }
 
-  /** Connect: the call is accepted (state connected). The caller offers; the callee waits for it. */
-  async start() {
-    if (this.pc || this._closed) return;
+  /**
+   * Get ready while it rings, so that connecting starts with no set-up left: the camera and microphone, the
+   * peer connection with the local tracks and, for the caller, the offer, sent at once (the callee's page
+   * holds it until 接听).
+   */
+  prepare() {
+    if (!this._preparing) this._preparing = this._prepare();
+    return this._preparing;
+  }
+
+  async _prepare() {
+    if (this._closed) return;
     const pc = new RTCPeerConnection(peerConfig(this.call));
     this.pc = pc;
     this._starting = true; // signals wait until the local tracks are on (the answer must carry them)
-    this._setState('connecting');
     pc.onicecandidate = (e) => {
-      if (e.candidate && e.candidate.candidate) this._send('candidate', { candidate: e.candidate.toJSON() });
+      if (!e.candidate || !e.candidate.candidate) return;
+      const c = e.candidate.toJSON();
+      if (this._live) this._send('candidate', { candidate: c });
+      else this._held.push(c);
     };
     pc.oniceconnectionstatechange = () => {
       const s = pc.iceConnectionState;
@@ -182,10 +199,43 @@ export class RtcCall extends Emitter {
     if (this.caller) {
       const kinds = new Set(this.stream ? this.stream.getTracks().map((t) => t.kind) : []);
       for (const kind of ['audio', 'video']) if (!kinds.has(kind)) pc.addTransceiver(kind, { direction: 'recvonly' });
-      await pc.setLocalDescription(await pc.createOffer());
-      this._send('offer', { sdp: pc.localDescription.sdp });
+      await pc.setLocalDescription(await pc.createOffer()); // ICE gathering starts now, while it rings
+      if (this._closed) return;
+      this._goLive(); // the offer goes out while it rings: the callee has it when it answers
+    }
+    if (this._closed) return;
+    this.prepared = true; // the camera is on the call and the caller's offer is sent
+    this.emit('prepared');
+  }
+
+  /**
+   * Signals go out from now on: the caller's offer (as it is now: it carries every candidate gathered so
+   * far, only the later ones trickle) and the candidates held until now. The caller goes live as soon as its
+   * offer is made (the server relays signals of a ringing call); the callee only once it accepted: it sets
+   * no remote description and sends no candidate before (no ICE, so no address of its, before 接听).
+   */
+  _goLive() {
+    if (this._live) return;
+    this._live = true;
+    const held = this._held.splice(0);
+    let sdp = '';
+    if (this.caller) {
+      sdp = this.pc.localDescription.sdp;
+      this._send('offer', { sdp });
       this.mark('offer_sent');
     }
+    for (const c of held) if (!sdp.includes(c.candidate)) this._send('candidate', { candidate: c });
+  }
+
+  /** Connect: the call is accepted (state connected). The caller sends its offer; the callee waits for it. */
+  async start() {
+    if (this._started || this._closed) return;
+    this._started = true;
+    const ready = this.prepare();
+    this._setState('connecting');
+    await ready;
+    if (this._closed || !this.pc) return;
+    this._goLive();
     this._starting = false;
     const early = this._early.splice(0);
     for (const m of early) await this.signal(m);

@@ -44,7 +44,9 @@ export function installCallScreen(ctx) {
   const clock = serverClock(room);
   const api = new Emitter();
   api.current = null;
-  const early = new Map(); // call_id -> signals that came before the call message
+  // call_id -> signals that came before the call message or, for a callee, while it rings: the caller's
+  // offer is applied only once this side accepted (no ICE, so no address of this side, before 接听)
+  const early = new Map();
   let ticker = null;
   let hideTimer = null;
 
@@ -112,6 +114,8 @@ export function installCallScreen(ctx) {
     camera.querySelector('.call-btn-label').textContent = rtc && rtc.cameraOff ? '打开摄像头' : '关闭摄像头';
     screen.dataset.camera = rtc && rtc.cameraOff ? 'off' : 'on';
     screen.dataset.frame = rtc && rtc.firstFrameAt != null ? 'true' : 'false';
+    screen.dataset.prepared = rtc && rtc.prepared ? 'true' : 'false'; // set up while it rings (tests wait on it)
+    screen.dataset.media = rtc && rtc.stream ? 'open' : 'none'; // this side's camera/microphone
     screen.dataset.reported = rtc && rtc.reported ? 'true' : 'false'; // call_report sent (tests wait on it)
     if (p === 'ringing') status.textContent = '正在呼叫，等待对方接听… ' + leftText(m.ring_until);
     else if (p === 'incoming') status.textContent = (m.kind === 'mic' ? '申请和你连麦 ' : '邀请你视频通话 ') + leftText(m.ring_until);
@@ -148,6 +152,7 @@ export function installCallScreen(ctx) {
       changed();
     });
     rtc.on('frame', () => draw());
+    rtc.on('prepared', () => draw());
     rtc.on('negotiated', () => draw());
     rtc.on('nomedia', () => toast('无法打开摄像头或麦克风，对方暂时看不到你', 'error', 4000));
     rtc.on('autoplay', () => {
@@ -173,7 +178,9 @@ export function installCallScreen(ctx) {
       cur = { msg, rtc: newRtc(msg), ended: false, connectedAt: 0, hungUp: false };
       api.current = cur;
       if (msg.state === 'ringing') rtcMark('rang', msg.call_id);
-      if (msg.role === 'caller' || msg.state === 'connected') cur.rtc.openMedia(); // preview while it rings
+      // while it rings both sides get ready (camera preview, peer connection; the caller sends its offer):
+      // accepting then starts the connection at once
+      cur.rtc.prepare().catch((e) => console.error('[siyu] call set-up failed', e));
     } else {
       cur.msg = Object.assign({}, cur.msg, msg);
     }
@@ -241,7 +248,6 @@ export function installCallScreen(ctx) {
     const cur = api.current;
     if (!cur || phase(cur) !== 'incoming') return;
     accept.disabled = true;
-    cur.rtc.openMedia(); // the camera opens while the server connects the call
     const ack = await act({ type: 'call_answer', call_id: cur.msg.call_id, accept: true });
     accept.disabled = false;
     if (!ack.ok && api.current === cur) finish(cur, room.protocol.errorText(ack.error));
