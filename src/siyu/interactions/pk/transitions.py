@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -31,12 +32,16 @@ class Moves:
         self.pk = pk
         self.kind = type(pk)
 
-    def record(self, room: Room, pk_id: str, actor: Member | None, body: Any, message: Any, once: str) -> Any:
+    def record(
+        self, room: Room, pk_id: str, actor: Member | None, body: Any, message: Any, once: str,
+        after: Callable[[int | None], None] | None = None,
+    ) -> asyncio.Future[None]:  # fmt: skip
+        """Record one of the battle's events in `room` (`after` runs only if this call committed it)."""
         event = room.event_for(None, body)
         event.user_id = pk_user(pk_id)  # the once-key makes it one event per room whoever records it
         if actor is not None:
             event.context = dataclasses.replace(event.context, actor=actor.user_id)
-        return room.record(None, None, event, message, Priority.HIGH, once=f"{once}:{pk_id}")
+        return room.record(None, None, event, message, Priority.HIGH, after, once=f"{once}:{pk_id}")
 
     async def both(self, row: Row) -> tuple[Room, Room | None]:
         me = self.pk.room
@@ -127,7 +132,9 @@ class Moves:
 
     async def repair(self, pk_id: str) -> bool:
         """Record in this room what the table says happened and this room's log lacks (the node that won a
-        transition died before recording it here). The once-keys keep it one event per room."""
+        transition died before recording it here), and tell this room's staff what that node would have told
+        them. The once-keys keep it one event per room, and the staff are told by the repair that recorded it.
+        """
         row = await self.pk.store.get(pk_id)
         if row is None:
             return False
@@ -136,21 +143,25 @@ class Moves:
         async with room.service.db.engine.connect() as conn:
             have = {str(t) for (t,) in (await conn.execute(q)).all()}
         titles = self.titles(room, await room.other(row.partner(room.info.id)))
-        result = PkEnded(**row.result) if row.result else None
-        b = Battle(row, titles, ended=result)
+
+        def tell(status: str) -> Callable[[int | None], None]:
+            return lambda _seq: room.to_staff_everywhere(invite_message(row, titles, status))
+
         if row.status in FINAL - {CLOSED}:
-            if PkDeclined.TYPE not in have:
-                self.record(room, pk_id, None, PkDeclined(pk_id, row.status), None, "pk-declined")
             if self.pk.battle is not None and self.pk.battle.pk_id == pk_id:
                 self.pk.battle = None
+            if PkDeclined.TYPE not in have:
+                declined = PkDeclined(pk_id, row.status)
+                await self.record(room, pk_id, None, declined, None, "pk-declined", tell(row.status))
             return True
+        result = PkEnded(**row.result) if row.result else None
         if row.started_at is not None and PkStarted.TYPE not in have:
             body = PkStarted(pk_id, row.room_a, row.room_b, row.started_at, row.ends_at or 0, row.punish_s)
-            msg = pk_message(b, room.info.id, LIVE)
-            self.record(room, pk_id, None, body, msg, "pk-started")
+            msg = pk_message(Battle(row, dict(titles)), room.info.id, LIVE)
+            await self.record(room, pk_id, None, body, msg, "pk-started", tell("accepted"))
         if result is not None and PkEnded.TYPE not in have:
-            msg = pk_message(b, room.info.id, PUNISH)
-            self.record(room, pk_id, None, result, msg, "pk-ended")
+            msg = pk_message(Battle(row, dict(titles), ended=result), room.info.id, PUNISH)
+            await self.record(room, pk_id, None, result, msg, "pk-ended")
         if row.status == CLOSED and PkClosed.TYPE not in have:
             await self.closing(row, None, only=room)
         return True
