@@ -24,7 +24,10 @@ SIGNER = TokenSigner(DEFAULT_SECRET, 3600)
 class Server:
     """One `siyu serve` (a node, or a supervisor with `workers` processes) on its own ports."""
 
-    def __init__(self, workdir: Path, name: str, db_url: str, redis_url: str, *, workers: int = 1) -> None:
+    def __init__(
+        self, workdir: Path, name: str, db_url: str, redis_url: str | None, *, workers: int = 1
+    ) -> None:
+        """`redis_url` None: a node on its own (SQLite)."""
         self.workdir, self.name, self.workers = workdir, name, workers
         self.db_url, self.redis_url = db_url, redis_url
         self.port, self.ws_port = free_port(), free_port()
@@ -41,8 +44,8 @@ class Server:
         self.starts += 1
         self.log = log = (self.workdir / f"{self.name}-{self.starts}.log").open("wb")
         argv = [sys.executable, "-m", "siyu", "serve", "--port", str(self.port),
-                "--ws-port", str(self.ws_port), "--db", self.db_url, "--redis", self.redis_url,
-                "--workers", str(self.workers)]  # fmt: skip
+                "--ws-port", str(self.ws_port), "--db", self.db_url, "--workers", str(self.workers),
+                *(["--redis", self.redis_url] if self.redis_url else [])]  # fmt: skip
         env = {**os.environ, "SIYU_SECRET": DEFAULT_SECRET}
         self.proc = subprocess.Popen(argv, cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
                                      start_new_session=True)  # fmt: skip

@@ -380,3 +380,13 @@ rtc_parties = Table(
     Column("user_id", String(64), primary_key=True),
     Column("call_id", String(32), nullable=False),
 )
+# Staff ready for 1v1 calls (the `call.ready` events decide who is): `seen_at` is refreshed by the node the
+# staff member is connected to; a row nobody refreshed for STALE_S is deleted by compare-and-set by another
+# node, which records `call.ready` false (the staff member's node died).
+rtc_ready = Table(
+    "rtc_ready",
+    metadata,
+    Column("room_id", String(64), primary_key=True),
+    Column("user_id", String(64), primary_key=True),
+    Column("seen_at", BigInteger, nullable=False),
+)

@@ -48,6 +48,7 @@ class CallBook:
         self.calls: dict[str, Live] = {}
         self.by_user: dict[str, str] = {}  # user -> the call that locks them
         self.ready: dict[str, UserRef] = {}  # staff taking 1v1 calls
+        self.ready_at: dict[str, int] = {}  # when each went ready (the event's ts)
         self.ended: OrderedDict[str, Live | None] = OrderedDict()  # recently ended calls
 
     def callees(self) -> list[Callee]:
@@ -61,14 +62,16 @@ class CallBook:
         c = self.calls.get(call_id)
         return c if c is not None and user_id in c.parties() and c.status in LIVE else None
 
-    def apply(self, user_id: str | None, p: Any) -> Live | None:
-        """Apply one call event (idempotent); the call it concerns."""
+    def apply(self, user_id: str | None, p: Any, ts: int = 0) -> Live | None:
+        """Apply one call event (idempotent; `ts` its time); the call it concerns."""
         if isinstance(p, CallReady):
             if user_id is not None:
                 if p.ready:
                     self.ready[user_id] = UserRef(user_id, p.nickname, p.level, p.role)
+                    self.ready_at[user_id] = ts
                 else:
                     self.ready.pop(user_id, None)
+                    self.ready_at.pop(user_id, None)
             return None
         if isinstance(p, CallRequested):
             if p.call_id in self.ended:

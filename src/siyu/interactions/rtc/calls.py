@@ -6,7 +6,8 @@ party lock for busy); the node that wins a transition records its event, with a 
 (`callees`, or the mic's `mic`) so that every node of the room follows it and tells the parties connected
 to it (the personal `call`). `rtc_signal` goes only between the two parties of a ringing or connected call,
 to whichever node the other party is on, never logged. Timers (ring timeout, the longest call, a call whose
-node died) run on every node's tick; the compare-and-set lets one of them record.
+node died, a ready staff member whose node died: rtc/ready.py) run on every node's tick; the compare-and-set
+lets one of them record.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from .model import (
     RtcSignalIn,
     SignalMessage,
 )  # fmt: skip
+from .ready import Readiness
 from .store import REFRESH_S, STALE_S, Busy, CallRow, CallStore
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,7 @@ class Calls(Feature):
         self.store = CallStore(room.service.db.engine)
         self.here: dict[str, int] = {}  # connections per user on this node
         self.mic_message: Any = None  # set by Mic: the `mic` room message that carries mic calls' events
+        self.readiness = Readiness(self)  # the staff ready for calls: their rows and liveness (rtc/ready.py)
         self._refresh_at = 0
 
     @property
@@ -83,11 +86,14 @@ class Calls(Feature):
         return CalleesMessage(callees=self.book.callees())
 
     def record(
-        self, m: Member | None, payload: Any, kind: str, cid: str | None = None
+        self, m: Member | None, payload: Any, kind: str, cid: str | None = None, *, user: str | None = None
     ) -> asyncio.Future[None]:
-        """Apply on this node at once (the room message shows the change), then append and publish."""
+        """Apply on this node at once (the room message shows the change), then append and publish. `user`:
+        whom an event nobody acted for concerns (its user_id)."""
         event = self.room.event_for(m, payload)
-        self.book.apply(event.user_id, payload)
+        if user is not None:
+            event.user_id = user
+        self.book.apply(event.user_id, payload, event.ts)
         fut: asyncio.Future[None] = self.room.record(m, cid, event, self.message(kind), Priority.HIGH)
         fut.add_done_callback(acting.logged)
         return fut
@@ -100,7 +106,7 @@ class Calls(Feature):
             return  # load() read the calls from their rows
         p = event.payload
         before = self.book.calls.get(getattr(p, "call_id", ""))
-        call = self.book.apply(event.user_id, p) or before
+        call = self.book.apply(event.user_id, p, event.ts) or before
         if call is None or isinstance(p, CallReady):
             return
         if isinstance(p, CallRequested) and p.kind == "mic":
@@ -131,7 +137,7 @@ class Calls(Feature):
             return
         self.here.pop(m.user_id, None)
         if m.user_id in self.book.ready:
-            self.record(m, CallReady(False, m.nickname, m.role.value, m.level), "call")
+            self.readiness.say(m, False)
         for call in self.book.of(m.user_id):
             self.room.spawn(self.end(call, "left", m))
 
@@ -144,7 +150,7 @@ class Calls(Feature):
             return
         if msg.cid is not None and self.room.answer_known(m, msg.cid):
             return
-        self.record(m, CallReady(msg.ready, m.nickname, m.role.value, m.level), "call", msg.cid)
+        self.readiness.say(m, msg.ready, msg.cid)
 
     # --- request, answer, hang up -------------------------------------------------------------------
 
@@ -308,8 +314,7 @@ class Calls(Feature):
 
     def tick(self, now_ms: int) -> None:
         """Ring timeouts and the longest call (every node tries; the compare-and-set picks one), and every
-        REFRESH_S the liveness of the calls: refresh those a party is connected to here, end as "lost" those
-        nobody refreshed for STALE_S (their node died)."""
+        REFRESH_S the liveness of the calls and of the staff ready for calls (`refresh`)."""
         for call in list(self.book.calls.values()):
             if call.busy:
                 continue
@@ -320,9 +325,9 @@ class Calls(Feature):
                 and call.accepted_at + self.rtc.max_call_s * 1000 <= now_ms
             ):  # fmt: skip
                 self._timer(call, "max_duration", ("connected",))
-        if now_ms - self._refresh_at >= REFRESH_S * 1000 and self.book.calls:
+        if now_ms - self._refresh_at >= REFRESH_S * 1000 and (self.book.calls or self.book.ready):
             self._refresh_at = now_ms
-            self.room.spawn(self._refresh(now_ms))
+            self.room.spawn(self.refresh(now_ms))
 
     def _timer(self, call: Live, reason: str, from_: tuple[str, ...]) -> None:
         call.busy = True
@@ -337,7 +342,12 @@ class Calls(Feature):
 
         self.room.spawn(run())
 
-    async def _refresh(self, now: int) -> None:
+    async def refresh(self, now: int) -> None:
+        """Refresh the calls a party is connected to here, end as "lost" those nobody refreshed for STALE_S
+        (their node died); the same for the ready staff (rtc/ready.py: unready instead of lost)."""
+        await self.readiness.refresh(now)
+        if not self.book.calls:
+            return
         mine = [c.call_id for c in self.book.calls.values() if any(self.here.get(u) for u in c.parties())]
         others = [c for c in self.book.calls.values() if c.call_id not in mine and not c.busy]
         try:

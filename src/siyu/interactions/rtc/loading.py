@@ -38,8 +38,8 @@ async def rows(room: Any, types: tuple[str, ...], since: int) -> list[Row]:
 
 async def load_calls(calls: Calls) -> None:
     room, book = calls.room, calls.book
-    for _type, user_id, body, _ts, _seq in await rows(room, (CallReady.TYPE,), now_ms() - READY_WINDOW_MS):
-        book.apply(user_id, CallReady(**body))
+    for _type, user_id, body, ts, _seq in await rows(room, (CallReady.TYPE,), now_ms() - READY_WINDOW_MS):
+        book.apply(user_id, CallReady(**body), ts)
     live = await calls.store.live(room.info.id)
     if not live:
         return
