@@ -44,13 +44,15 @@ async def test_a_viewer_calls_the_ready_host_both_see_each_other_then_hang_up(
     await expect(ring).to_have_attribute("data-state", "incoming")
     await expect(host.locator("#call-status")).to_contain_text("邀请你视频通话")
     await expect(host.locator("#call-peer")).to_contain_text("小鹿")
-    await shot(host, "host-ringing", tmp_path)
     # while it rings both sides get ready: the caller's offer is made and sent, the callee's camera preview
     # and peer connection are up; the callee holds the offer until 接听 (no ICE before the person answers)
     my_screen, ring_screen = viewer.locator("#call-screen"), host.locator("#call-screen")
     await expect(my_screen).to_have_attribute("data-prepared", "true")
     await expect(ring_screen).to_have_attribute("data-prepared", "true")
-    await expect(ring_screen).to_have_attribute("data-media", "open")  # its preview
+    await expect(ring_screen).to_have_attribute("data-media", "open")
+    await expect(host.locator("#call-local")).to_be_visible()  # its preview, and that it is not sent yet
+    await expect(host.locator("#call-local-note")).to_have_text("接听前对方看不到你")
+    await shot(host, "host-ringing", tmp_path)
     assert "offer_sent" in await viewer.evaluate("window.siyuRtcMarks.map((m) => m.name)")
     assert await host.evaluate("window.siyuCall.pc.remoteDescription") is None
     assert await host.evaluate("window.siyuCall.pc.iceGatheringState") == "new"

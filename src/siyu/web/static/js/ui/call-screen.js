@@ -54,6 +54,8 @@ export function installCallScreen(ctx) {
   const remote = h('video', { id: 'call-remote', class: 'call-remote', autoplay: true, playsinline: true });
   const local = h('video', { id: 'call-local', class: 'call-local', autoplay: true, playsinline: true });
   local.muted = true;
+  // while it rings the callee's camera is already open (the call is prepared): say that nothing is sent yet
+  const localNote = h('small', { id: 'call-local-note', class: 'call-local-note' }, '接听前对方看不到你');
   const avatar = h('div', { class: 'call-avatar', 'aria-hidden': 'true' });
   const who = h('div', { id: 'call-peer', class: 'call-peer-name' });
   const status = h('div', { id: 'call-status', class: 'call-status', role: 'status', 'aria-live': 'polite' });
@@ -75,6 +77,7 @@ export function installCallScreen(ctx) {
     h('div', { class: 'call-shade', 'aria-hidden': 'true' }),
     h('header', { class: 'call-head' }, avatar, h('div', { class: 'call-head-text' }, h('div', { class: 'call-head-line' }, kindTag, who), status)),
     local,
+    localNote,
     h('footer', { class: 'call-foot' }, incoming, controls));
   (document.getElementById('app') || document.body).appendChild(screen);
 
