@@ -265,8 +265,14 @@ async def test_a_worker_killed_during_a_gift_burst_loses_no_acked_gift(
     committed = {cid: seq for seq, cid in await log_rows(pg_url, "gift.sent") if cid in cids}
     assert acked and set(acked.items()) <= set(committed.items())
     want = {s for s in committed.values() if s is not None}
-    await asyncio.sleep(0.5)  # the host's connection is closed by now if its worker died
-    if host.task.done():  # its worker died: reconnect (to the worker left) and resume
+    live = asyncio.create_task(host.until("gift", want))
+    await asyncio.wait([live, host.task], return_when=asyncio.FIRST_COMPLETED)
+    if not live.done():  # the host's connection closed first: its worker died
+        live.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await live
+    if host.task.done() and not (live.done() and not live.cancelled() and live.exception() is None):
+        # its worker died: reconnect (to the worker left) and resume
         last = max([b["to"] for b in host_client.batches if "to" in b] + [host_client.welcome["seq"]])
         again = await w.join("r1", "host", Role.HOST)
         resumed = Reader(again, ("gift",))
@@ -275,7 +281,7 @@ async def test_a_worker_killed_during_a_gift_burst_loses_no_acked_gift(
         got = host.seqs("gift") + resumed.seqs("gift")
         await resumed.stop()
     else:
-        await host.until("gift", want)
+        await live  # every committed gift arrived live (or the bound's failure)
         got = host.seqs("gift")
     await host.stop()
     assert sorted(s for s in got if s in want) == sorted(want)  # every committed gift, once

@@ -16,6 +16,20 @@ from tests.conftest import Client
 pytestmark = pytest.mark.integration
 
 
+async def user_log(node: Node, user: str, until: str, timeout: float = 10.0) -> list[str]:
+    """The types of the user's events in the log, once `until` is among them (the log's writer commits in
+    batches: the bound is for a failure only)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        async with node.db.engine.connect() as conn:
+            q = select(events.c.type).where(events.c.user_id == user).order_by(events.c.ts, events.c.seq)
+            types = [str(t) for (t,) in (await conn.execute(q)).all()]
+        if until in types or loop.time() > deadline:
+            return types
+        await asyncio.sleep(0.02)
+
+
 async def test_personal_welcome_first_then_returning(node: Node, connect: Any) -> None:
     first: Client = await connect(node, user="u1", nickname="小鹿", level=6)
     w = first.welcome
@@ -24,7 +38,7 @@ async def test_personal_welcome_first_then_returning(node: Node, connect: Any) -
     assert w["returning"] is False and w["visits"] == 1 and w["badge"] == "Lv6 粉丝"
     assert w["state"]["live"] is True and w["protocol"] == 1
     await first.close()
-    await asyncio.sleep(0.1)  # the entry event is committed by the batched writer
+    assert "viewer.entered" in await user_log(node, "u1", "viewer.entered")  # the visit counts come from it
     again: Client = await connect(node, user="u1", nickname="小鹿", level=6)
     assert again.welcome["returning"] is True and again.welcome["visits"] == 2
     assert "欢迎回来" in again.welcome["text"]
@@ -143,14 +157,8 @@ async def test_presence_flow_goes_to_host(node: Node, connect: Any) -> None:
         entered |= {u["id"] for u in p["entered"]}
         left |= {u["id"] for u in p["left"]}
     assert "v" in entered
-    await asyncio.sleep(0.1)
+    types = await user_log(node, "v", "viewer.left")
     async with node.db.engine.connect() as conn:
-        types = [
-            r.type
-            for r in (
-                await conn.execute(select(events.c.type).where(events.c.user_id == "v").order_by(events.c.ts))
-            ).all()
-        ]
         profile = (await conn.execute(select(viewers).where(viewers.c.id == "v"))).first()
     assert types == ["viewer.entered", "viewer.left"]
     assert profile is not None and profile.nickname == "过客"
