@@ -22,6 +22,7 @@ from siyu.events import Event, new_id, now_ms, payload
 from siyu.realtime import protocol as wire
 from siyu.realtime.fanout import Priority
 from siyu.realtime.protocol import Cid, ClientMessage, ErrorCode, RoomMessage, ServerMessage
+from siyu.rooms import answers
 from siyu.rooms.feature import Feature, follows, handles
 from siyu.rooms.room import Counter, Member
 
@@ -318,23 +319,15 @@ class Coupons(Feature):
 
     @handles(ClaimIn)
     def claim(self, m: Member, msg: ClaimIn) -> None:
-        if self.room.answer_known(m, msg.cid):  # answered, or in flight: the first answer
-            return
-        self.room.acks.begin((m.user_id, msg.cid), m)
-        self.room.spawn(self._claim(m, msg))
+        if answers.begin(self.room, m, msg.cid):  # a known cid (answered, or in flight): the first answer
+            self.room.spawn(answers.finish(self.room, m, msg.cid, self._claim(m, msg)))
 
-    async def _claim(self, m: Member, msg: ClaimIn) -> None:
-        key = (m.user_id, msg.cid)
+    async def _claim(self, m: Member, msg: ClaimIn) -> dict[str, Any]:
         try:
             grant = await self.decide(m, msg)
         except Refused as no:
-            self.room.acks.settle(key, wire.ack_error(msg.cid, no.code, TEXT[no.code]))
-        except Exception:
-            log.exception("room %s: claim failed", self.room.info.id)
-            error = wire.ack_error(msg.cid, ErrorCode.STORE_UNAVAILABLE, "暂时无法保存，请重试")
-            self.room.acks.settle(key, error, keep=False)  # a re-send may succeed
-        else:
-            self.room.acks.settle(key, grant_ack(msg.cid, grant))
+            raise answers.Refused(no.code, TEXT[no.code]) from None
+        return {"grant": grant.wire()}  # the ack grant_ack makes (load's answers for the log's claims)
 
     async def meets(self, m: Member, condition: str) -> bool:
         """A coupon's condition: 粉丝团 (an active member of the shop's club, as the database says now);

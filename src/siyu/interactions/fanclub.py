@@ -23,6 +23,7 @@ from siyu.events import CommentPosted, Event, GiftSent, LikeSent, now_ms
 from siyu.realtime import protocol as wire
 from siyu.realtime.fanout import Priority
 from siyu.realtime.protocol import ErrorCode, UserRef
+from siyu.rooms import answers
 from siyu.rooms.feature import Feature, committed, follows, handles
 from siyu.rooms.features.chat import Chat
 from siyu.rooms.room import Member, member_ref
@@ -49,7 +50,7 @@ from .fanclub_wire import (
     FanLeveled,
     FanMe,
     FanTop,
-    join_ack,
+    join_answer,
 )
 
 log = logging.getLogger(__name__)
@@ -185,28 +186,19 @@ class FanClub(Feature):
             return
         if self.room.answer_known(m, msg.cid):
             return
-        key = (m.user_id, msg.cid)
         rec = self.records.get(m.user_id)
-        if rec is not None:  # a member already: the membership, without a write
-            self.room.acks.begin(key, m)
-            self.room.acks.settle(key, join_ack(msg.cid, None, me(self.club, rec, self.today())))
-            return
-        if not self.club.free_join:
+        if rec is None and not self.club.free_join:
             m.send(wire.reject(msg.cid, FanCode.GIFT_REQUIRED, TEXT[FanCode.GIFT_REQUIRED]))
             return
-        self.room.acks.begin(key, m)
-        self.room.spawn(self._join_free(m, msg.cid))
+        if answers.begin(self.room, m, msg.cid):
+            self.room.spawn(answers.finish(self.room, m, msg.cid, self._join_free(m, msg.cid, rec)))
 
-    async def _join_free(self, m: Member, cid: str) -> None:
-        key = (m.user_id, cid)
-        try:
+    async def _join_free(self, m: Member, cid: str, rec: FanRecord | None) -> dict[str, Any]:
+        """The ack's fields: the seq of the line that announced the join (see `_join`), the membership."""
+        seq = None
+        if rec is None:  # (a member already gets the membership, without a write)
             rec, seq = await self._join(m.user_id, m.nickname, m, "free", cid=cid)
-        except Exception:
-            log.exception("room %s: joining the fan club failed", self.room.info.id)
-            error = wire.ack_error(cid, ErrorCode.STORE_UNAVAILABLE, "暂时无法保存，请重试")
-            self.room.acks.settle(key, error, keep=False)  # a re-send may succeed
-            return
-        self.room.acks.settle(key, join_ack(cid, seq, me(self.club, rec, self.today())))
+        return join_answer(seq, me(self.club, rec, self.today()))
 
     async def _join(
         self, user_id: str, nickname: str, m: Member | None, via: str, *, cid: str | None = None,

@@ -85,8 +85,6 @@ class FanTop(ServerMessage):
     top: list[dict[str, Any]]
 
 
-def join_ack(cid: str, seq: int | None, fanclub: dict[str, Any]) -> bytes:
-    ack: dict[str, Any] = {"type": "ack", "cid": cid}
-    if seq is not None:
-        ack["seq"] = seq
-    return wire.encode({**ack, "fanclub": fanclub})
+def join_answer(seq: int | None, fanclub: dict[str, Any]) -> dict[str, Any]:
+    """The `fanclub_join` ack's fields (after `type` and `cid`): the join's `seq` (if this cid made it)."""
+    return {"fanclub": fanclub} if seq is None else {"seq": seq, "fanclub": fanclub}

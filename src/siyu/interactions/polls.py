@@ -20,6 +20,7 @@ from siyu.events import Event, new_id, now_ms, payload
 from siyu.realtime import protocol as wire
 from siyu.realtime.fanout import Priority
 from siyu.realtime.protocol import Cid, ClientMessage, ErrorCode, RoomMessage, ServerMessage
+from siyu.rooms import answers
 from siyu.rooms.feature import Feature, follows, handles
 from siyu.rooms.room import Counter, Member
 from siyu.store.tables import events
@@ -181,10 +182,6 @@ def winner_of(counts: list[int]) -> int | None:
     return counts.index(max(counts))
 
 
-def vote_ack(cid: str, poll_id: str, option: int) -> bytes:
-    return wire.encode({"type": "ack", "cid": cid, "vote": {"poll_id": poll_id, "option": option}})
-
-
 class Polls(Feature):
     name = "polls"
 
@@ -330,37 +327,26 @@ class Polls(Feature):
         if msg.option >= len(poll.counters):
             m.send(wire.reject(msg.cid, PollCode.BAD_OPTION, TEXT[PollCode.BAD_OPTION]))
             return
-        key = (m.user_id, msg.cid)
-        self.room.acks.begin(key, m)
-        held = poll.voters.get(m.user_id)
-        if held is not None:  # voted before (on this node): the first vote's answer
-            self.room.acks.settle(key, vote_ack(msg.cid, poll.poll_id, held))
-            return
-        self.room.spawn(self._vote(m, msg, poll))
+        if answers.begin(self.room, m, msg.cid):
+            self.room.spawn(answers.finish(self.room, m, msg.cid, self._vote(m, msg, poll)))
 
-    async def _vote(self, m: Member, msg: VoteIn, poll: Poll) -> None:
-        key = (m.user_id, msg.cid)
-        counted: list[int] = []
+    async def _vote(self, m: Member, msg: VoteIn, poll: Poll) -> dict[str, Any]:
+        option = poll.voters.get(m.user_id)  # voted before (on this node): the first vote's answer
+        if option is None:
+            counted: list[int] = []
 
-        def count(_seq: int | None) -> None:
-            counted.append(msg.option)
-            poll.counters[msg.option].add(1)  # on the node that committed it; the broker sums the nodes
+            def count(_seq: int | None) -> None:
+                counted.append(msg.option)
+                poll.counters[msg.option].add(1)  # on the node that committed it; the broker sums the nodes
 
-        event = self.room.event_for(m, PollVoted(poll.poll_id, msg.option))
-        try:
+            event = self.room.event_for(m, PollVoted(poll.poll_id, msg.option))
             once = f"vote:{poll.poll_id}"
             await self.room.record(m, None, event, None, Priority.NORMAL, after=count, once=once)
             if not counted:  # another connection or node was first: the vote the log kept
                 kept = await self._rows(PollVoted.TYPE, poll.started.opens_at, m.user_id, f"~{once}")
                 counted.append(int(kept[0][1]["option"]))
-            option = counted[0]
-        except Exception:
-            log.exception("room %s: vote failed", self.room.info.id)
-            error = wire.ack_error(msg.cid, ErrorCode.STORE_UNAVAILABLE, "暂时无法保存，请重试")
-            self.room.acks.settle(key, error, keep=False)  # a re-send may succeed
-            return
-        poll.voters[m.user_id] = option
-        self.room.acks.settle(key, vote_ack(msg.cid, poll.poll_id, option))
+            option = poll.voters[m.user_id] = counted[0]
+        return {"vote": {"poll_id": poll.poll_id, "option": option}}
 
     # --- close -------------------------------------------------------------------------------------
 

@@ -2,8 +2,9 @@
 
 A handler checks what it can at once (a failed ack there); then `begin` marks the cid in flight (a re-sent
 frame waits for the first answer) and `finish` runs the work: its result is the ack (with extra fields), a
-`Refused` its failed ack (the code's text from protocol.ERROR_TEXT unless given), anything else
-`store_unavailable` (not kept: a re-send may succeed). Without a cid, only a refusal is sent (an error frame).
+`Refused` its failed ack (the code's text from protocol.ERROR_TEXT unless given, and any detail fields),
+anything else `store_unavailable` (not kept: a re-send may succeed). Without a cid, only a refusal is sent (an
+error frame). An answer known without awaiting anything (e.g. "voted before") is work that returns at once.
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ log = logging.getLogger(__name__)
 
 
 class Refused(Exception):
-    """The action is refused with a documented code (and its Chinese text)."""
+    """The action is refused with a documented code (and its Chinese text); `detail`: more fields of the
+    failed ack's `error` beside `code` and `message` (e.g. which line, what is missing)."""
 
-    def __init__(self, code: str, text: str | None = None) -> None:
+    def __init__(self, code: str, text: str | None = None, **detail: Any) -> None:
         super().__init__(code)
         self.code = code
         self.text = text or wire.ERROR_TEXT.get(code, code)
+        self.detail = detail
 
 
 def begin(room: Room, m: Member, cid: str | None) -> bool:
@@ -45,7 +48,7 @@ async def finish(room: Room, m: Member, cid: str | None, work: Awaitable[dict[st
     try:
         extra = await work
     except Refused as r:
-        data: bytes | None = wire.reject(cid, r.code, r.text)
+        data: bytes | None = wire.reject(cid, r.code, r.text, **r.detail)
     except Exception:
         log.exception("room %s: an action of %s failed", room.info.id, m.user_id)
         data, keep = wire.reject(cid, ErrorCode.STORE_UNAVAILABLE, "暂时无法保存，请重试"), False

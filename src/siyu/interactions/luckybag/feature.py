@@ -13,6 +13,7 @@ from siyu.events import CommentHidden, CommentPosted, Event, now_ms
 from siyu.realtime import protocol as wire
 from siyu.realtime.fanout import Priority
 from siyu.realtime.protocol import ErrorCode
+from siyu.rooms import answers
 from siyu.rooms.feature import Feature, committed, follows, handles
 from siyu.rooms.room import Member
 
@@ -38,7 +39,6 @@ from .model import (
     LuckyBagStartIn,
     Prize,
     card_of,
-    join_ack,
 )
 from .store import BagRow, BagStore, entry_key
 
@@ -254,27 +254,16 @@ class LuckyBags(Feature):
         if m.is_staff:
             m.send(wire.reject(msg.cid, LuckyBagCode.STAFF, TEXT[LuckyBagCode.STAFF]))
             return
-        key = (m.user_id, msg.cid)
-        self.room.acks.begin(key, m)
-        if m.user_id in bag.entrants:  # entered before: the same answer
-            self.room.acks.settle(key, join_ack(msg.cid, bag.bag_id))
-            return
-        self.room.spawn(self._join(m, msg.cid, bag))
+        if answers.begin(self.room, m, msg.cid):
+            self.room.spawn(answers.finish(self.room, m, msg.cid, self._join(m, bag)))
 
-    async def _join(self, m: Member, cid: str, bag: Bag) -> None:
-        key = (m.user_id, cid)
-        try:
+    async def _join(self, m: Member, bag: Bag) -> dict[str, Any]:
+        if m.user_id not in bag.entrants:  # (entered before: the same answer)
             refused = await self.conditions.refusal(m, bag.started.entry)
             if refused is not None:
-                self.room.acks.settle(key, wire.ack_error(cid, LuckyBagCode.CONDITION, **refused))
-                return
+                raise answers.Refused(LuckyBagCode.CONDITION, refused.pop("message"), **refused)
             await self._enter(m, m.user_id, m.nickname, bag, "join")
-        except Exception:
-            log.exception("room %s: a lucky bag entry failed", self.room.info.id)
-            error = wire.ack_error(cid, ErrorCode.STORE_UNAVAILABLE, "暂时无法保存，请重试")
-            self.room.acks.settle(key, error, keep=False)  # a re-send may succeed
-            return
-        self.room.acks.settle(key, join_ack(cid, bag.bag_id))
+        return {"luckybag": {"bag_id": bag.bag_id, "joined": True}}
 
     async def _enter(self, m: Member | None, user_id: str, nickname: str, bag: Bag, via: str) -> None:
         """Record the entry once per user and bag (the log's once-key, whichever node is first)."""

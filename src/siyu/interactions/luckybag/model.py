@@ -286,7 +286,3 @@ def card_of(p: BagStarted) -> LuckyBagCard:
         bag_id=p.bag_id, prize=Prize.of(p.prize), winners=p.winners, until=p.until, entry=Entry.of(p.entry),
         seed_hash=p.seed_hash,
     )  # fmt: skip
-
-
-def join_ack(cid: str, bag_id: str) -> bytes:
-    return wire.encode({"type": "ack", "cid": cid, "luckybag": {"bag_id": bag_id, "joined": True}})

@@ -25,6 +25,7 @@ from siyu.events import Context, Event, new_id, now_ms
 from siyu.realtime import protocol as wire
 from siyu.realtime.fanout import Priority
 from siyu.realtime.protocol import ErrorCode
+from siyu.rooms import answers
 from siyu.rooms.feature import Feature, committed, follows, handles
 from siyu.rooms.features import Products
 from siyu.rooms.room import Counter, Member
@@ -59,10 +60,6 @@ def order_id_for(*parts: str) -> str:
 def masked(nickname: str) -> str:
     """How the room's purchase line names a buyer: 小美 -> 小**."""
     return (nickname[:1] or "有") + "**"
-
-
-def order_ack(cid: str, order: OrderRow) -> bytes:
-    return wire.encode({"type": "ack", "cid": cid, "order": order.wire()})
 
 
 def quote_wire(q: Quote) -> dict[str, Any]:
@@ -269,24 +266,15 @@ class Orders(Feature):
 
     @handles(OrderIn, rate="order")
     def order(self, m: Member, msg: OrderIn) -> None:
-        if self.room.answer_known(m, msg.cid):  # answered, or in flight: the first answer
-            return
-        key = (m.user_id, msg.cid)
-        self.room.acks.begin(key, m)
+        if answers.begin(self.room, m, msg.cid):  # a known cid (answered, or in flight): the first answer
+            self.room.spawn(answers.finish(self.room, m, msg.cid, self._order(m, msg)))
 
-        async def run() -> None:
-            try:
-                placed = await self.place(m, msg)
-            except Refused as no:
-                self.room.acks.settle(key, wire.ack_error(msg.cid, no.code, TEXT[no.code], **no.detail))
-            except Exception:
-                log.exception("room %s: order failed", self.room.info.id)
-                error = wire.ack_error(msg.cid, ErrorCode.STORE_UNAVAILABLE, "暂时无法保存，请重试")
-                self.room.acks.settle(key, error, keep=False)  # a re-send may succeed
-            else:
-                self.room.acks.settle(key, order_ack(msg.cid, placed))
-
-        self.room.spawn(run())
+    async def _order(self, m: Member, msg: OrderIn) -> dict[str, Any]:
+        try:
+            placed = await self.place(m, msg)
+        except Refused as no:
+            raise answers.Refused(no.code, TEXT[no.code], **no.detail) from None
+        return {"order": placed.wire()}
 
     async def place(self, m: Member, msg: OrderIn) -> OrderRow:
         room = self.room
