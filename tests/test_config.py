@@ -273,6 +273,9 @@ def test_limit_boundaries_accepted() -> None:
         {"ice_transport_policy": "none"},
         {"ring_timeout_s": 1},
         {"max_call_s": 10},
+        {"leave_grace_s": -1},
+        {"leave_grace_s": 121},
+        {"leave_grace_s": "soon"},
         {"max_guests": 0},
         {"video_fps": 120},
         {"turn_ttl_s": 5},
@@ -303,3 +306,12 @@ def test_rtc_max_guests_above_its_limit_is_refused() -> None:
     with pytest.raises(ConfigError) as got:
         load_settings(rtc={"max_guests": 6, "max_guests_limit": 2})
     assert got.value.code == "config.rtc" and "max_guests" in str(got.value)
+
+
+def test_rtc_leave_grace() -> None:
+    assert load_settings().rtc.leave_grace_s == 15.0
+    assert load_settings(rtc={"leave_grace_s": 0}).rtc.leave_grace_s == 0  # 0: a call ends at once
+    assert load_settings(rtc={"leave_grace_s": 120}).rtc.leave_grace_s == 120
+    with pytest.raises(ConfigError) as got:
+        load_settings(rtc={"leave_grace_s": 600})
+    assert got.value.code == "config.rtc" and "leave_grace_s" in str(got.value)

@@ -247,7 +247,11 @@ class RtcSettings(BaseModel):
     `ice_servers` go to the two parties of a call only (in its `call` message). With `turn_secret` (coturn's
     `static-auth-secret`, `use-auth-secret`), each party gets a TURN REST credential for the `turn:`/`turns:`
     servers instead of a static one: username `<expiry>:<user_id>`, credential base64(HMAC-SHA1(secret,
-    username)), valid `turn_ttl_s`. Empty `ice_servers`: host candidates only (loopback, one LAN)."""
+    username)), valid `turn_ttl_s`. Empty `ice_servers`: host candidates only (loopback, one LAN).
+
+    `leave_grace_s`: a party of a connected call whose last connection on a node leaves stays in the call
+    this long (the media is peer to peer): back on any node within it, the call goes on; else it ends as
+    `left`. 0: it ends at once."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -257,6 +261,7 @@ class RtcSettings(BaseModel):
     ice_transport_policy: Literal["all", "relay"] = "all"
     ring_timeout_s: float = Field(30.0, ge=5, le=120)
     max_call_s: int = Field(3600, ge=60, le=4 * 3600)
+    leave_grace_s: float = Field(15.0, ge=0, le=120)
     max_guests: int = Field(1, ge=1, le=8)  # the mic's default; the host may choose 1..max_guests_limit
     max_guests_limit: int = Field(4, ge=1, le=8)
     video_width: int = Field(1280, ge=160, le=3840)

@@ -1,14 +1,18 @@
-"""Helpers of the call and mic tests: a ready consultant, a ringing/connected call, the logged events."""
+"""Helpers of the call and mic tests: a ready consultant, a ringing/connected call, the logged events, a
+party's leave pending on a node (the leave grace: rtc/presence.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import select
 
 from siyu.app import Node
 from siyu.auth import Role
-from siyu.store.tables import events
+from siyu.interactions.rtc import Calls
+from siyu.interactions.rtc.presence import Left
+from siyu.store.tables import events, rtc_calls
 from tests.conftest import Client
 
 
@@ -47,12 +51,13 @@ async def ring(viewer: Client, to: str, cid: str = "call") -> str:
     return str(ack["call_id"])
 
 
-async def connected(viewer: Client, staff: Client, to: str = "c1") -> str:
-    call_id = await ring(viewer, to)
+async def connected(viewer: Client, staff: Client, to: str = "c1", tag: str = "") -> str:
+    """A call rung and accepted (`tag`: what makes the cids new, for a second call of the same clients)."""
+    call_id = await ring(viewer, to, f"call{tag}")
     await staff.expect("call", call_id=call_id, state="ringing")
-    await staff.send({"type": "call_answer", "call_id": call_id, "accept": True, "cid": "ans"})
+    await staff.send({"type": "call_answer", "call_id": call_id, "accept": True, "cid": f"ans{tag}"})
     ack, staff.last_call = await both(  # type: ignore[attr-defined]
-        staff, {"type": "ack", "cid": "ans"}, {"type": "call", "state": "connected"}
+        staff, {"type": "ack", "cid": f"ans{tag}"}, {"type": "call", "state": "connected"}
     )
     assert "error" not in ack
     viewer.last_call = await viewer.expect("call", call_id=call_id, state="connected")  # type: ignore[attr-defined]
@@ -73,3 +78,50 @@ async def logged(node: Node, kind: str) -> list[tuple[str | None, dict[str, Any]
             select(events.c.user_id, events.c.payload).where(events.c.type == kind).order_by(events.c.ts)
         )
         return [(r[0], dict(r[1])) for r in rows.all()]
+
+
+def calls_of(node: Node, room_id: str = "demo") -> Calls:
+    room = node.registry.loaded(room_id)
+    assert room is not None
+    return room.feature(Calls)
+
+
+async def until(check: Any, what: str, timeout: float = 10.0) -> Any:
+    """`check()` once it is truthy (a state the node reaches on its own), failing after `timeout`."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (got := check()):
+        assert asyncio.get_running_loop().time() < deadline, f"not {what} within {timeout}s"
+        await asyncio.sleep(0.02)
+    return got
+
+
+async def left_here(node: Node, user: str, room_id: str = "demo") -> Left:
+    """`user`'s leave pending on `node`, once the close of their last connection there reached it."""
+    calls = calls_of(node, room_id)
+    got: Left = await until(lambda: calls.grace.pending.get(user), f"{user} pending on the node")
+    return got
+
+
+async def settled(node: Node, call_id: str, room_id: str = "demo") -> None:
+    """No timer of `node` is moving the call (an end it tried has answered)."""
+    calls = calls_of(node, room_id)
+    await until(lambda: not (c := calls.book.calls.get(call_id)) or not c.busy, "settled")
+
+
+async def seen_at(node: Node, call_id: str) -> tuple[int | None, int | None]:
+    """(caller_seen_at, callee_seen_at) of the call's row."""
+    async with node.db.engine.connect() as conn:
+        c = rtc_calls.c
+        q = select(c.caller_seen_at, c.callee_seen_at).where(c.call_id == call_id)
+        row = (await conn.execute(q)).one()
+        return row[0], row[1]
+
+
+async def seen_since(node: Node, call_id: str, party: str, at: int, timeout: float = 10.0) -> int:
+    """The call row's seen_at of `party` ("caller" or "callee") once a node wrote it at `at` or later (the
+    node a party enters writes it beside telling them)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (got := (await seen_at(node, call_id))[party == "callee"]) is None or got < at:
+        assert asyncio.get_running_loop().time() < deadline, f"{party} of {call_id} not seen since {at}"
+        await asyncio.sleep(0.02)
+    return got

@@ -1,5 +1,7 @@
 """1v1 calls over real WebSocket clients on one node: ring, accept, signalling between the parties only,
-the negotiated figures, hang up, and every refusal (docs/protocol.md section 12)."""
+the negotiated figures, hang up, every refusal, and a party who leaves: back within `rtc.leave_grace_s` the
+call goes on, else it ends as `left` (docs/protocol.md section 12). The grace runs on the node's clock: the
+tests call the tick with an explicit time past it."""
 
 from __future__ import annotations
 
@@ -15,9 +17,21 @@ from siyu.auth import Role
 from siyu.events import now_ms
 from siyu.interactions.rtc import Calls
 from siyu.interactions.rtc.ice import turn_credential
+from siyu.interactions.rtc.store import STALE_S
 from siyu.store.tables import rtc_calls, rtc_parties
 from tests.conftest import Client
-from tests.interactions.rtc_helpers import both, connected, logged, ready_staff, refused, ring
+from tests.interactions.rtc_helpers import (
+    both,
+    calls_of,
+    connected,
+    left_here,
+    logged,
+    ready_staff,
+    refused,
+    ring,
+    seen_since,
+    settled,
+)
 
 OFFER = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
 
@@ -144,13 +158,21 @@ async def test_decline_cancel_and_the_callee_leaving(sqlite_node: Node, connect:
     await both(v1, {"type": "ack", "cid": "h"}, {"type": "call", "state": "ended", "reason": "cancelled"})
     await staff.expect("call", call_id=call_id, state="ended", reason="cancelled")
 
+    call_id = await ring(v1, "c1", "r3")
+    await v1.close()  # the caller leaves while it rings: it ends at once
+    await staff.expect("call", call_id=call_id, state="ended", reason="left")
+    v1 = await connect(node, user="v1")
+
     call_id = await connected(v1, staff)
-    await staff.close()  # the callee's last connection leaves: the call ends, they are not ready any more
-    await v1.expect("call", call_id=call_id, state="ended", reason="left")
+    await staff.close()  # the callee's last connection leaves: they are not ready any more at once
     msg = await v1.expect("callees", callees=[])
     assert msg["callees"] == []
-    reasons = [p["reason"] for _u, p in await logged(node, "call.ended")]
-    assert reasons == ["declined", "cancelled", "left"]
+    gone = await left_here(node, "c1")
+    calls_of(node).tick(gone.at + calls_of(node).grace.grace_ms)  # not back when the grace is over
+    await v1.expect("call", call_id=call_id, state="ended", reason="left")
+    ends = [(u, p["reason"], p["by"]) for u, p in await logged(node, "call.ended")]
+    assert ends == [("c1", "declined", "c1"), ("v1", "cancelled", "v1"), ("v1", "left", "v1"),
+                    ("c1", "left", "c1")]  # fmt: skip
     assert [p["ready"] for _u, p in await logged(node, "call.ready")] == [True, False]
 
 
@@ -223,3 +245,92 @@ async def test_turn_rest_credentials_per_user(node_factory: Any, connect: Any) -
         assert turn["credential"] == base64.b64encode(mac).decode()
     assert turn_credential("k", "u", 100) == ("100:u", base64.b64encode(
         hmac.new(b"k", b"100:u", hashlib.sha1).digest()).decode())  # fmt: skip
+
+
+async def signals_both_ways(viewer: Client, staff: Client, call_id: str, tag: str) -> None:
+    """An offer from the viewer and an answer from the staff member reach the other party."""
+    await viewer.send({"type": "rtc_signal", "call_id": call_id, "to": "c1", "kind": "offer", "sdp": OFFER,
+                       "cid": f"o-{tag}"})  # fmt: skip
+    assert await viewer.expect("ack", cid=f"o-{tag}") == {"type": "ack", "cid": f"o-{tag}"}
+    assert (await staff.expect("rtc_signal", call_id=call_id))["from"] == "v1"
+    await staff.send({"type": "rtc_signal", "call_id": call_id, "to": "v1", "kind": "answer", "sdp": OFFER})
+    assert (await viewer.expect("rtc_signal", call_id=call_id))["kind"] == "answer"
+
+
+async def test_a_viewer_back_within_the_grace_keeps_the_call(sqlite_node: Node, connect: Any) -> None:
+    node = sqlite_node
+    staff = await ready_staff(connect, node)
+    viewer: Client = await connect(node, user="v1")
+    call_id = await connected(viewer, staff)
+    calls = calls_of(node)
+    await viewer.close()  # the phone's WebSocket drops (Wi-Fi to 4G); the media would go on peer to peer
+    gone = await left_here(node, "v1")
+    viewer = await connect(node, user="v1")  # its reconnect, within the grace
+    mine = await viewer.expect("call", call_id=call_id, state="connected")  # where it was
+    assert mine["role"] == "caller" and mine["peer"]["id"] == "c1"
+    assert "v1" not in calls.grace.pending
+    await seen_since(node, call_id, "caller", gone.at)  # the enter says so at once
+    calls.tick(gone.at + calls.grace.grace_ms)  # the grace is over: nothing is pending any more
+    assert calls.book.calls[call_id].status == "connected" and not calls.book.calls[call_id].busy
+    await signals_both_ways(viewer, staff, call_id, "back")
+    await staff.send({"type": "call_hangup", "call_id": call_id, "cid": "h"})
+    assert "error" not in await staff.expect("ack", cid="h")
+    await viewer.expect("call", call_id=call_id, state="ended", reason="hangup")
+    assert [p["reason"] for _u, p in await logged(node, "call.ended")] == ["hangup"]
+
+
+async def test_a_viewer_not_back_within_the_grace_leaves_the_call_once(node: Node, connect: Any) -> None:
+    staff = await ready_staff(connect, node)
+    viewer: Client = await connect(node, user="v1")
+    other: Client = await connect(node, user="v2")
+    call_id = await connected(viewer, staff)
+    calls = calls_of(node)
+    await viewer.close()
+    gone = await left_here(node, "v1")
+    calls.tick(gone.at + calls.grace.grace_ms - 1)  # still within the grace
+    assert calls.grace.pending["v1"] is gone and calls.book.calls[call_id].status == "connected"
+    calls.tick(gone.at + calls.grace.grace_ms)
+    calls.tick(gone.at + calls.grace.grace_ms + 1)  # a later tick ends nothing more
+    ended = await staff.expect("call", call_id=call_id, state="ended")
+    assert ended["reason"] == "left" and ended["peer"]["id"] == "v1"
+    while any(c["busy"] for c in (await other.expect("callees"))["callees"]):  # the room sees c1 free
+        pass
+    [(user, end)] = await logged(node, "call.ended")
+    assert (user, end["reason"], end["by"], end["call_id"]) == ("v1", "left", "v1", call_id)
+    assert end["duration_ms"] >= 0
+    viewer = await connect(node, user="v1")  # back after the end: a new call may start
+    assert await ring(viewer, "c1", "again") != call_id
+
+
+async def test_no_grace_ends_the_call_at_once(node_factory: Any, connect: Any) -> None:
+    node = await node_factory(rtc={"leave_grace_s": 0})
+    staff = await ready_staff(connect, node)
+    viewer: Client = await connect(node, user="v1")
+    call_id = await connected(viewer, staff)
+    await viewer.close()
+    await staff.expect("call", call_id=call_id, state="ended", reason="left")
+    assert calls_of(node).grace.pending == {}
+
+
+async def test_a_grace_longer_than_the_staleness_keeps_a_call_whose_parties_both_dropped(
+    node_factory: Any, connect: Any
+) -> None:
+    """Both parties' sockets on this node drop: the node still refreshes the call while their leaves are
+    pending here, so it is not `lost` after STALE_S when the grace is longer."""
+    node = await node_factory(rtc={"leave_grace_s": 60})
+    staff = await ready_staff(connect, node)
+    viewer: Client = await connect(node, user="v1")
+    call_id = await connected(viewer, staff)
+    calls = calls_of(node)
+    await viewer.close()
+    await staff.close()
+    gone = [await left_here(node, u) for u in ("v1", "c1")]
+    await calls.refresh(max(g.at for g in gone) + (STALE_S + 1) * 1000)  # the calls' refresh, past STALE_S
+    await settled(node, call_id)
+    assert calls.book.calls[call_id].status == "connected"
+    viewer = await connect(node, user="v1")
+    await viewer.expect("call", call_id=call_id, state="connected")
+    staff = await connect(node, user="c1", role=Role.CONSULTANT)
+    await staff.expect("call", call_id=call_id, state="connected")
+    await signals_both_ways(viewer, staff, call_id, "both")
+    assert [p["reason"] for _u, p in await logged(node, "call.ended")] == []

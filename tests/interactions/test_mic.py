@@ -1,5 +1,6 @@
 """The co-host mic over real WebSocket clients on one node: the queue (fans first, then level, then time),
-accept (a call of kind "mic", connected at once), decline, cancel, end, the guests cap, every refusal."""
+accept (a call of kind "mic", connected at once), decline, cancel, end, the guests cap, every refusal, the
+host's WebSocket dropping for less than the leave grace."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from siyu.app import Node
 from siyu.auth import Role
 from tests.conftest import Client
-from tests.interactions.rtc_helpers import both, logged, refused
+from tests.interactions.rtc_helpers import both, calls_of, left_here, logged, refused, seen_since
 
 OFFER = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
 
@@ -127,7 +128,9 @@ async def test_two_guests_decline_cancel_and_leave(sqlite_node: Node, connect: A
     await g5.close()  # a queued viewer leaves: out of the queue
     await g1.send({"type": "mic_end", "user_id": "g1", "cid": "e"})  # a guest ends their own turn
     await both(g1, {"type": "ack", "cid": "e"}, {"type": "call", "state": "ended", "reason": "hangup"})
-    await g2.close()  # a guest leaves the room: their call ends
+    await g2.close()  # a guest leaves the room: their call ends when the grace is over (not back)
+    gone = await left_here(node, "g2")
+    calls_of(node).tick(gone.at + calls_of(node).grace.grace_ms)
     await host.expect("call", state="ended", reason="left")
     while (mic := await g4.expect("mic"))["guests"] or mic["queued"]:
         pass
@@ -162,3 +165,34 @@ async def test_mic_refusals(sqlite_node: Node, connect: Any) -> None:
     assert await refused(host, {"type": "mic_accept", "user_id": "w", "cid": "11"}) == "mic.full"
     await settings(host, "12", open=False)
     assert await refused(w, {"type": "mic_request", "cid": "13"}) == "mic.closed"
+
+
+async def test_the_host_back_within_the_grace_keeps_the_guests(sqlite_node: Node, connect: Any) -> None:
+    """The host holds a mic call per guest (the party lock holds the guests only): each call's row says when
+    the host was last seen (callee_seen_at); back within the grace, no guest's call ends."""
+    node = sqlite_node
+    host: Client = await connect(node, user="host", role=Role.HOST)
+    guests: list[Client] = [await connect(node, user=f"g{i}") for i in (1, 2)]
+    await settings(host, "s", max_guests=2)
+    for g in guests:
+        await ask(g)
+    ids = []
+    for user in ("g1", "g2"):
+        await host.send({"type": "mic_accept", "user_id": user, "cid": f"a-{user}"})
+        ack = await host.expect("ack", cid=f"a-{user}")
+        assert "error" not in ack, ack
+        ids.append(ack["call_id"])
+    await host.close()
+    gone = await left_here(node, "host")
+    assert sorted(gone.call_ids) == sorted(ids)
+    host = await connect(node, user="host", role=Role.HOST)
+    for call_id in ids:  # told again where it was
+        await host.expect("call", call_id=call_id, state="connected")
+        await seen_since(node, call_id, "callee", gone.at)
+    calls = calls_of(node)
+    calls.tick(gone.at + calls.grace.grace_ms)
+    assert [calls.book.calls[i].status for i in ids] == ["connected", "connected"]
+    await host.send({"type": "mic_end", "user_id": "g1", "cid": "e"})
+    assert "error" not in await host.expect("ack", cid="e")
+    await guests[0].expect("call", call_id=ids[0], state="ended", reason="ended_by_staff")
+    assert [p["reason"] for _u, p in await logged(node, "call.ended")] == ["ended_by_staff"]

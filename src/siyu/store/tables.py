@@ -355,7 +355,8 @@ pk_rooms = Table(
 # guest with the staff member who accepted), its status moved by compare-and-set; `rtc_parties` locks each
 # party (a user is in at most one ringing/connected call across nodes); `mic_slot` (unique per room while
 # set) caps the mic's guests exactly across nodes; `seen_at` is refreshed by the nodes a party is on (a
-# call nobody refreshes is stale: its node died).
+# call nobody refreshes is stale: its node died); `caller_seen_at`/`callee_seen_at` say when each party was
+# last seen connected on any node (a party who left and is not seen for `rtc.leave_grace_s` left the call).
 rtc_calls = Table(
     "rtc_calls",
     metadata,
@@ -371,6 +372,8 @@ rtc_calls = Table(
     Column("end_reason", String(16), nullable=True),
     Column("seen_at", BigInteger, nullable=False),
     Column("mic_slot", Integer, nullable=True),
+    Column("caller_seen_at", BigInteger, nullable=True),
+    Column("callee_seen_at", BigInteger, nullable=True),
     Index("ix_rtc_calls_room", "room_id", "status"),
     Index("ux_rtc_calls_mic_slot", "room_id", "mic_slot", unique=True),
 )

@@ -6,8 +6,8 @@ party lock for busy); the node that wins a transition records its event, with a 
 (`callees`, or the mic's `mic`) so that every node of the room follows it and tells the parties connected
 to it (the personal `call`). `rtc_signal` goes only between the two parties of a ringing or connected call,
 to whichever node the other party is on, never logged. Timers (ring timeout, the longest call, a call whose
-node died, a ready staff member whose node died: rtc/ready.py) run on every node's tick; the compare-and-set
-lets one of them record.
+node died, a ready staff member whose node died: rtc/ready.py, a party who left and did not come back within
+`rtc.leave_grace_s`: rtc/presence.py) run on every node's tick; the compare-and-set lets one of them record.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ from .model import (
     RtcSignalIn,
     SignalMessage,
 )  # fmt: skip
+from .presence import Grace
 from .ready import Readiness
 from .store import REFRESH_S, STALE_S, Busy, CallRow, CallStore
 
@@ -65,6 +66,7 @@ class Calls(Feature):
         self.here: dict[str, int] = {}  # connections per user on this node
         self.mic_message: Any = None  # set by Mic: the `mic` room message that carries mic calls' events
         self.readiness = Readiness(self)  # the staff ready for calls: their rows and liveness (rtc/ready.py)
+        self.grace = Grace(self)  # parties who left this node, and whether they are back (rtc/presence.py)
         self._refresh_at = 0
 
     @property
@@ -124,13 +126,14 @@ class Calls(Feature):
 
     def on_enter(self, m: Member, returning: bool) -> None:
         self.here[m.user_id] = self.here.get(m.user_id, 0) + 1
+        self.grace.back(m.user_id)
         for call in self.book.of(m.user_id):  # back after a reconnect: the call it is in
             if call.status in LIVE and (call.kind == "call" or call.status == "connected"):
                 self.tell(call, m.user_id, call.status)
 
     def on_leave(self, m: Member) -> None:
-        """The user's last connection on this node left: not ready any more, their calls end ("left").
-        (Per node: a user connected to two nodes at once who leaves one of them leaves their call.)"""
+        """The user's last connection on this node left: not ready any more; their calls end ("left"):
+        ringing ones at once, connected ones unless back on a node within the grace (rtc/presence.py)."""
         left = self.here.get(m.user_id, 0) - 1
         if left > 0:
             self.here[m.user_id] = left
@@ -138,8 +141,7 @@ class Calls(Feature):
         self.here.pop(m.user_id, None)
         if m.user_id in self.book.ready:
             self.readiness.say(m, False)
-        for call in self.book.of(m.user_id):
-            self.room.spawn(self.end(call, "left", m))
+        self.grace.left(m)
 
     # --- ready -------------------------------------------------------------------------------------
 
@@ -235,16 +237,18 @@ class Calls(Feature):
             raise Refused(RtcCode.UNKNOWN)
 
     async def end(
-        self, call: Live, reason: str, m: Member | None = None, from_: tuple[str, ...] = LIVE
-    ) -> bool:
-        """End a call if it is still in `from_` (the compare-and-set); the winner records `call.ended`."""
-        row = await self.store.move(call.call_id, from_, "ended", now_ms(), reason)
+        self, call: Live, reason: str, m: Member | None = None, from_: tuple[str, ...] = LIVE,
+        absent: tuple[str, int] | None = None,
+    ) -> bool:  # fmt: skip
+        """End a call if it is still in `from_` (the compare-and-set; `absent` (user, at): and no node saw
+        that party after `at`, who is then `by`); the winner records `call.ended`."""
+        row = await self.store.move(call.call_id, from_, "ended", now_ms(), reason, absent)
         if row is None:
             return False
         duration = (row.ended_at or 0) - row.accepted_at if row.accepted_at else 0
-        by = m.user_id if m is not None else None
+        by = m.user_id if m is not None else absent[0] if absent is not None else None
         ended = CallEnded(call.call_id, call.kind, call.caller, call.callee, reason, by, max(duration, 0))
-        await self.record(m, ended, call.kind)
+        await self.record(m, ended, call.kind, user=by if m is None else None)
         return True
 
     @handles(CallHangupIn)
@@ -313,8 +317,8 @@ class Calls(Feature):
     # --- timers ----------------------------------------------------------------------------------------
 
     def tick(self, now_ms: int) -> None:
-        """Ring timeouts and the longest call (every node tries; the compare-and-set picks one), and every
-        REFRESH_S the liveness of the calls and of the staff ready for calls (`refresh`)."""
+        """Ring timeouts, the longest call and the leave grace (every node tries; the compare-and-set picks
+        one), and every REFRESH_S the liveness of the calls and of the staff ready for calls (`refresh`)."""
         for call in list(self.book.calls.values()):
             if call.busy:
                 continue
@@ -325,6 +329,7 @@ class Calls(Feature):
                 and call.accepted_at + self.rtc.max_call_s * 1000 <= now_ms
             ):  # fmt: skip
                 self._timer(call, "max_duration", ("connected",))
+        self.grace.tick(now_ms)
         if now_ms - self._refresh_at >= REFRESH_S * 1000 and (self.book.calls or self.book.ready):
             self._refresh_at = now_ms
             self.room.spawn(self.refresh(now_ms))
@@ -343,12 +348,15 @@ class Calls(Feature):
         self.room.spawn(run())
 
     async def refresh(self, now: int) -> None:
-        """Refresh the calls a party is connected to here, end as "lost" those nobody refreshed for STALE_S
-        (their node died); the same for the ready staff (rtc/ready.py: unready instead of lost)."""
+        """Refresh the calls a party is connected to here (or left within the grace), end as "lost" those
+        nobody refreshed for STALE_S (their node died); the same for the ready staff (rtc/ready.py: unready
+        instead of lost)."""
         await self.readiness.refresh(now)
         if not self.book.calls:
             return
-        mine = [c.call_id for c in self.book.calls.values() if any(self.here.get(u) for u in c.parties())]
+        pending = self.grace.pending  # a party who left here within the grace still keeps the call here
+        mine = [c.call_id for c in self.book.calls.values()
+                if any(self.here.get(u) or u in pending for u in c.parties())]  # fmt: skip
         others = [c for c in self.book.calls.values() if c.call_id not in mine and not c.busy]
         try:
             await self.store.touch(mine, now)

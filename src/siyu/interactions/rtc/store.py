@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -66,6 +66,7 @@ class CallStore:
             "call_id": row.call_id, "room_id": row.room_id, "kind": row.kind, "caller": row.caller,
             "callee": row.callee, "status": row.status, "created_at": row.created_at,
             "accepted_at": row.accepted_at, "seen_at": row.created_at,
+            "caller_seen_at": row.created_at, "callee_seen_at": row.created_at,
         }  # fmt: skip
         for slot in range(max_guests or 1):
             try:
@@ -98,21 +99,27 @@ class CallStore:
         return bool(got)
 
     async def move(
-        self, call_id: str, from_status: tuple[str, ...], to_status: str, now: int, reason: str | None = None
-    ) -> CallRow | None:
+        self, call_id: str, from_status: tuple[str, ...], to_status: str, now: int, reason: str | None = None,
+        absent: tuple[str, int] | None = None,
+    ) -> CallRow | None:  # fmt: skip
         """Compare-and-set the status; the row after the move if this caller won it, else None. Ending a call
-        frees its parties and its mic slot in the same transaction."""
+        frees its parties and its mic slot in the same transaction. `absent` (party, at): only if no node
+        saw that party connected after `at` (rtc/presence.py)."""
         values: dict[str, object] = {"status": to_status, "seen_at": now}
         if to_status == "connected":
             values["accepted_at"] = now
         if to_status == "ended":
             values.update(ended_at=now, end_reason=reason, mic_slot=None)
+        where = [rtc_calls.c.call_id == call_id, rtc_calls.c.status.in_(from_status)]
+        if absent is not None:
+            user, at = absent
+            caller, callee = rtc_calls.c.caller_seen_at, rtc_calls.c.callee_seen_at
+            where.append(or_(
+                and_(rtc_calls.c.caller == user, or_(caller.is_(None), caller <= at)),
+                and_(rtc_calls.c.callee == user, or_(callee.is_(None), callee <= at)),
+            ))  # fmt: skip
         async with self.engine.begin() as conn:
-            moved = await conn.execute(
-                update(rtc_calls)
-                .where(rtc_calls.c.call_id == call_id, rtc_calls.c.status.in_(from_status))
-                .values(**values)
-            )
+            moved = await conn.execute(update(rtc_calls).where(*where).values(**values))
             if moved.rowcount != 1:
                 return None
             if to_status == "ended":
