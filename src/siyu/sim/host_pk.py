@@ -94,7 +94,8 @@ class PkChallenger:
                 cur = self.current
                 if cur is not None and cur.get("phase") == "punish" and not stop.is_set():
                     # the hosts end the punishment/mvp time before its timer does
-                    await self.host.ask({"type": "pk_end", "pk_id": cur["pk_id"]})
+                    # the punishment timer may close it first: then this host's end finds nothing to end
+                    await self.host.ask({"type": "pk_end", "pk_id": cur["pk_id"]}, benign=("pk.unknown",))
                     await self._phase(stop, 10)
                 if self.current is None and not await pause(stop, plan.gap_s):
                     return
@@ -106,7 +107,7 @@ class PkChallenger:
             if cur is None or self.host.closed:
                 return
             never = asyncio.Event()
-            ack = await self.host.ask({"type": "pk_end", "pk_id": cur["pk_id"]})
+            ack = await self.host.ask({"type": "pk_end", "pk_id": cur["pk_id"]}, benign=("pk.unknown",))
             if ack.get("error"):
                 return
             with contextlib.suppress(TimeoutError):

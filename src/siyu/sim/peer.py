@@ -41,6 +41,7 @@ class Peer:
         self._tag = secrets.token_hex(3)  # a cid is forever: this run's differ from an earlier run's
         self.handlers: list[Handler] = []
         self.errors: dict[str, int] = {}  # refusals by code
+        self._benign: dict[str, tuple[str, ...]] = {}  # cid -> refusal codes not counted (see ask)
         self.state: dict[str, Any] = {}  # the room state of the welcome, updated by `state` messages
 
     async def open(self) -> None:
@@ -62,7 +63,9 @@ class Peer:
                     waiter.set_result(m)
             if kind in ("ack", "error"):
                 err = m.get("error") if kind == "ack" else m
-                if isinstance(err, dict):
+                cid = m.get("cid") if kind == "ack" else None
+                benign = self._benign.pop(cid, ()) if isinstance(cid, str) else ()
+                if isinstance(err, dict) and str(err.get("code")) not in benign:
                     code = str(err.get("code"))
                     self.errors[code] = self.errors.get(code, 0) + 1
                 continue
@@ -76,9 +79,13 @@ class Peer:
         if self._client is not None:
             self._client.send(frame)
 
-    async def ask(self, frame: dict[str, Any]) -> dict[str, Any]:
-        """Send one action with a cid; its ack (with `error` when refused), or {} if none came in time."""
+    async def ask(self, frame: dict[str, Any], benign: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Send one action with a cid; its ack (with `error` when refused), or {} if none came in time.
+        `benign`: refusals that are an expected outcome (a race this actor may lose), not counted as
+        errors."""
         cid = f"{self._tag}-{self.user_id}-{next(self._cids)}"
+        if benign:
+            self._benign[cid] = benign
         waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._acks[cid] = waiter
         self.send({**frame, "cid": cid})
@@ -86,6 +93,7 @@ class Peer:
             return await asyncio.wait_for(waiter, ACK_WAIT_S)
         except TimeoutError:
             self._acks.pop(cid, None)
+            self._benign.pop(cid, None)
             return {}
 
     async def close(self) -> None:
