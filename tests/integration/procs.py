@@ -93,3 +93,16 @@ class Server:
         self.clients.append(client)
         client.welcome = await client.expect("welcome")
         return client
+
+
+async def serving(
+    servers: list[Server], workdir: Path, db_url: str, redis_url: str | None, *rooms: str, name: str = "a"
+) -> Server:
+    """A `siyu serve` node started and ready, with these live rooms (in `servers`: the teardown kills it)."""
+    server = Server(workdir, name, db_url, redis_url)
+    servers.append(server)
+    server.start()
+    await server.ready()
+    for room in rooms:
+        await server.setup_room(room)
+    return server

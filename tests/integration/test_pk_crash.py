@@ -15,7 +15,7 @@ import pytest
 from siyu.app import Node
 from siyu.auth import Role
 from tests.conftest import Client, RedisProcess
-from tests.integration.procs import Server
+from tests.integration.procs import Server, serving
 from tests.integration.test_crash import pg_url, servers
 from tests.interactions.pk_helpers import answer, gift, invite, logged, pk_of, recount
 
@@ -34,12 +34,7 @@ async def test_a_node_killed_during_a_pk_recovers_the_recount_and_ends_once(
     pg_url: str, redis_server: RedisProcess, servers: list[Server], tmp_path: Path,
     node_factory: Callable[..., Any], connect: Any,
 ) -> None:  # fmt: skip
-    a = Server(tmp_path, "a", pg_url, redis_server.url)
-    servers.append(a)
-    a.start()
-    await a.ready()
-    await a.setup_room("r1")
-    await a.setup_room("r2")
+    a = await serving(servers, tmp_path, pg_url, redis_server.url, "r1", "r2")
     n2: Node = await node_factory(pg_url, redis_url=redis_server.url, demo=False)
     host_a = await a.join("r1", "ha", Role.HOST)
     host_b = await connect(n2, user="hb", role=Role.HOST, room="r2")

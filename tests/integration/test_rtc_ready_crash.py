@@ -23,7 +23,7 @@ from siyu.interactions.rtc.store import STALE_S
 from siyu.store.db import Database
 from siyu.store.tables import rtc_ready
 from tests.conftest import Client, RedisProcess
-from tests.integration.procs import Server
+from tests.integration.procs import Server, serving
 from tests.integration.test_crash import pg_url, servers
 from tests.integration.test_rtc_scaleout import sees_callee
 from tests.interactions.rtc_helpers import logged, refused
@@ -79,11 +79,7 @@ async def test_a_ready_consultant_whose_node_dies_is_unready_once(
     pg_url: str, redis_server: RedisProcess, servers: list[Server], tmp_path: Path,
     node_factory: Callable[..., Any], connect: Any,
 ) -> None:  # fmt: skip
-    a = Server(tmp_path, "a", pg_url, redis_server.url)
-    servers.append(a)
-    a.start()
-    await a.ready()
-    await a.setup_room("r1")
+    a = await serving(servers, tmp_path, pg_url, redis_server.url, "r1")
     b: Node = await node_factory(pg_url, redis_url=redis_server.url, demo=False)
     c: Node = await node_factory(pg_url, redis_url=redis_server.url, demo=False)
     await go_ready(await a.join("r1", "c1", Role.CONSULTANT, nickname="顾问小美"))
@@ -114,11 +110,7 @@ async def test_a_consultant_connected_to_a_live_node_too_stays_ready(
     pg_url: str, redis_server: RedisProcess, servers: list[Server], tmp_path: Path,
     node_factory: Callable[..., Any], connect: Any,
 ) -> None:  # fmt: skip
-    a = Server(tmp_path, "a", pg_url, redis_server.url)
-    servers.append(a)
-    a.start()
-    await a.ready()
-    await a.setup_room("r1")
+    a = await serving(servers, tmp_path, pg_url, redis_server.url, "r1")
     b: Node = await node_factory(pg_url, redis_url=redis_server.url, demo=False)
     c: Node = await node_factory(pg_url, redis_url=redis_server.url, demo=False)
     await go_ready(await a.join("r1", "c1", Role.CONSULTANT, nickname="顾问小美"))
@@ -147,11 +139,7 @@ async def test_a_single_sqlite_node_restarted_drops_the_staff_who_did_not_come_b
     servers: list[Server], tmp_path: Path, node_factory: Callable[..., Any], connect: Any
 ) -> None:
     db_url = f"sqlite+aiosqlite:///{tmp_path}/one.db"
-    a = Server(tmp_path, "a", db_url, None)
-    servers.append(a)
-    a.start()
-    await a.ready()
-    await a.setup_room("r1")
+    a = await serving(servers, tmp_path, db_url, None, "r1")
     for user in ("c1", "c2", "c3"):
         await go_ready(await a.join("r1", user, Role.CONSULTANT))
     await until_rows(db_url, {"c1", "c2", "c3"})
