@@ -319,8 +319,7 @@ class Coupons(Feature):
 
     @handles(ClaimIn)
     def claim(self, m: Member, msg: ClaimIn) -> None:
-        if answers.begin(self.room, m, msg.cid):  # a known cid (answered, or in flight): the first answer
-            self.room.spawn(answers.finish(self.room, m, msg.cid, self._claim(m, msg)))
+        answers.answer(self.room, m, msg.cid, lambda: self._claim(m, msg))
 
     async def _claim(self, m: Member, msg: ClaimIn) -> dict[str, Any]:
         try:

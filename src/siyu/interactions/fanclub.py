@@ -190,8 +190,7 @@ class FanClub(Feature):
         if rec is None and not self.club.free_join:
             m.send(wire.reject(msg.cid, FanCode.GIFT_REQUIRED, TEXT[FanCode.GIFT_REQUIRED]))
             return
-        if answers.begin(self.room, m, msg.cid):
-            self.room.spawn(answers.finish(self.room, m, msg.cid, self._join_free(m, msg.cid, rec)))
+        answers.answer(self.room, m, msg.cid, lambda: self._join_free(m, msg.cid, rec))
 
     async def _join_free(self, m: Member, cid: str, rec: FanRecord | None) -> dict[str, Any]:
         """The ack's fields: the seq of the line that announced the join (see `_join`), the membership."""

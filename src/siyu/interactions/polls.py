@@ -327,8 +327,7 @@ class Polls(Feature):
         if msg.option >= len(poll.counters):
             m.send(wire.reject(msg.cid, PollCode.BAD_OPTION, TEXT[PollCode.BAD_OPTION]))
             return
-        if answers.begin(self.room, m, msg.cid):
-            self.room.spawn(answers.finish(self.room, m, msg.cid, self._vote(m, msg, poll)))
+        answers.answer(self.room, m, msg.cid, lambda: self._vote(m, msg, poll))
 
     async def _vote(self, m: Member, msg: VoteIn, poll: Poll) -> dict[str, Any]:
         option = poll.voters.get(m.user_id)  # voted before (on this node): the first vote's answer

@@ -10,7 +10,7 @@ error frame). An answer known without awaiting anything (e.g. "voted before") is
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from siyu.realtime import protocol as wire
@@ -60,3 +60,12 @@ async def finish(room: Room, m: Member, cid: str | None, work: Awaitable[dict[st
         return
     assert data is not None
     room.acks.settle((m.user_id, cid), data, keep=keep)
+
+
+def answer(
+    room: Room, m: Member, cid: str | None, work: Callable[[], Awaitable[dict[str, Any] | None]]
+) -> None:
+    """`begin`, then `finish` in a task of the room. The work is made only for a cid not seen yet; a known one
+    (answered, or in flight) gets the first answer."""
+    if begin(room, m, cid):
+        room.spawn(finish(room, m, cid, work()))

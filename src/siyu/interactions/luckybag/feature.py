@@ -254,8 +254,7 @@ class LuckyBags(Feature):
         if m.is_staff:
             m.send(wire.reject(msg.cid, LuckyBagCode.STAFF, TEXT[LuckyBagCode.STAFF]))
             return
-        if answers.begin(self.room, m, msg.cid):
-            self.room.spawn(answers.finish(self.room, m, msg.cid, self._join(m, bag)))
+        answers.answer(self.room, m, msg.cid, lambda: self._join(m, bag))
 
     async def _join(self, m: Member, bag: Bag) -> dict[str, Any]:
         if m.user_id not in bag.entrants:  # (entered before: the same answer)

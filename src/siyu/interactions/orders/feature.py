@@ -266,8 +266,7 @@ class Orders(Feature):
 
     @handles(OrderIn, rate="order")
     def order(self, m: Member, msg: OrderIn) -> None:
-        if answers.begin(self.room, m, msg.cid):  # a known cid (answered, or in flight): the first answer
-            self.room.spawn(answers.finish(self.room, m, msg.cid, self._order(m, msg)))
+        answers.answer(self.room, m, msg.cid, lambda: self._order(m, msg))
 
     async def _order(self, m: Member, msg: OrderIn) -> dict[str, Any]:
         try:

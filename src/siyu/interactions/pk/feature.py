@@ -251,8 +251,7 @@ class Pk(Feature):
         if m.role not in HOSTS:
             m.send(wire.reject(cid, PkCode.NOT_HOST, TEXT[PkCode.NOT_HOST]))
             return
-        if answers.begin(self.room, m, cid):
-            self.room.spawn(answers.finish(self.room, m, cid, _acked(work)))
+        answers.answer(self.room, m, cid, lambda: _acked(work))
 
     @handles(PkInviteIn)
     def invite(self, m: Member, msg: PkInviteIn) -> None:

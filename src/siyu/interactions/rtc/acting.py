@@ -7,12 +7,12 @@ import asyncio
 import logging
 
 from siyu.realtime import protocol as wire
-from siyu.rooms.answers import Refused, begin, finish
+from siyu.rooms.answers import Refused, answer, begin, finish
 from siyu.rooms.room import Member
 
 from .model import TEXT
 
-__all__ = ["Refused", "begin", "finish", "logged", "refuse"]
+__all__ = ["Refused", "answer", "begin", "finish", "logged", "refuse"]
 
 log = logging.getLogger(__name__)
 

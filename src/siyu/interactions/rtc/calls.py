@@ -172,8 +172,7 @@ class Calls(Feature):
         if m.user_id in self.book.by_user or msg.to in self.book.by_user:
             refuse(m, msg.cid, RtcCode.BUSY)
             return
-        if acting.begin(self.room, m, msg.cid):
-            self.room.spawn(acting.finish(self.room, m, msg.cid, self._request(m, msg.to)))
+        acting.answer(self.room, m, msg.cid, lambda: self._request(m, msg.to))
 
     async def _request(self, m: Member, to: str) -> dict[str, Any]:
         now = now_ms()
@@ -220,9 +219,8 @@ class Calls(Feature):
             if msg.cid is None or not self.room.answer_known(m, msg.cid):
                 refuse(m, msg.cid, RtcCode.UNKNOWN)
             return
-        if acting.begin(self.room, m, msg.cid):
-            work = self._accept(m, call) if msg.accept else self.hang(m, call, "declined", ("ringing",))
-            self.room.spawn(acting.finish(self.room, m, msg.cid, work))
+        acting.answer(self.room, m, msg.cid, lambda: self._accept(m, call) if msg.accept
+                      else self.hang(m, call, "declined", ("ringing",)))  # fmt: skip
 
     async def _accept(self, m: Member, call: Live) -> None:
         row = await self.store.move(call.call_id, ("ringing",), "connected", now_ms())
@@ -261,8 +259,7 @@ class Calls(Feature):
         reason = "hangup"
         if call.status == "ringing":
             reason = "cancelled" if m.user_id == call.caller else "declined"
-        if acting.begin(self.room, m, msg.cid):
-            self.room.spawn(acting.finish(self.room, m, msg.cid, self.hang(m, call, reason)))
+        acting.answer(self.room, m, msg.cid, lambda: self.hang(m, call, reason))
 
     # --- what the peer connection negotiated ------------------------------------------------------------
 

@@ -235,8 +235,8 @@ class Mic(Feature):
             refuse(m, msg.cid, RtcCode.MIC_NOT_QUEUED)
         elif len(self.guests()) >= self.max_guests:
             refuse(m, msg.cid, RtcCode.MIC_FULL)
-        elif acting.begin(self.room, m, msg.cid):
-            self.room.spawn(acting.finish(self.room, m, msg.cid, self._accept(m, self.waiting[msg.user_id])))
+        else:
+            acting.answer(self.room, m, msg.cid, lambda: self._accept(m, self.waiting[msg.user_id]))
 
     async def _accept(self, m: Member, guest: Waiting) -> dict[str, Any]:
         now = now_ms()
@@ -275,8 +275,7 @@ class Mic(Feature):
             refuse(m, msg.cid, RtcCode.MIC_NOT_QUEUED, "这位观众不在连麦中")
             return
         reason = "hangup" if m.user_id == msg.user_id else "ended_by_staff"
-        if acting.begin(self.room, m, msg.cid):
-            self.room.spawn(acting.finish(self.room, m, msg.cid, self.calls.hang(m, call, reason)))
+        acting.answer(self.room, m, msg.cid, lambda: self.calls.hang(m, call, reason))
 
     @handles(MicSettingsIn)
     def settings(self, m: Member, msg: MicSettingsIn) -> None:
