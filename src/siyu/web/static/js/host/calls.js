@@ -28,7 +28,6 @@ export function installCalls(ctx) {
   ctx.calls = calls;
   let ready = false;
   let pending = false;
-  let wanted = false; // what this console asked for: a reconnect (which ends readiness) asks again
 
   const toggle = h('input', { id: 'call-ready', type: 'checkbox' });
   const note = h('p', { id: 'call-ready-note', class: 'together-hint' });
@@ -50,7 +49,6 @@ export function installCalls(ctx) {
     }
     const want = toggle.checked;
     const was = ready;
-    wanted = want;
     ready = want; // shown at once; back if refused
     pending = true;
     drawReady();
@@ -69,20 +67,6 @@ export function installCalls(ctx) {
     drawReady();
   }
   room.on('state', (st) => setCallees(st && st.callees));
-  // the server ends a staff member's readiness when their connection drops; back on the room, this console
-  // says again what its switch says
-  room.on('welcome', (msg, info) => {
-    const listed = ((msg.state && msg.state.callees) || []).some((c) => c && c.user && room.me && c.user.id === room.me.id);
-    if (!info || !info.reconnect || !wanted || listed || pending) return;
-    pending = true;
-    drawReady();
-    room.request({ type: 'call_ready', ready: true }).then((ack) => {
-      pending = false;
-      if (ack.ok) ready = true;
-      else wanted = false;
-      drawReady();
-    });
-  });
   room.on('callees', (m) => setCallees(m.callees));
 
   const seen = new Map(); // call_id -> {msg, at}
