@@ -97,7 +97,7 @@ async def test_demo_pk_with_gifts_on_both_sides_a_mic_guest_and_a_call(sqlite_no
     assert all(c.duration_ms > 0 for c in report.calls)
     text = "\n".join(report.lines())
     assert "与结果一致" in text and "连麦嘉宾 1 位次" in text and config.cast.guest in text, text
-    assert together.refusals() == {}, together.refusals()
+    assert together.refusals() == {}, [(p.user_id, p.refused) for p in together.peers if p.refused]
 
 
 async def _ends_at(node: Node, pk_id: str) -> int:

@@ -121,6 +121,7 @@ class PkPartner:
         self.host, self.plan = host, plan
         self.accepted: list[str] = []
         self._answering: set[asyncio.Task[None]] = set()
+        self._answered: set[str] = set()  # invites answered (or being answered): each once
         host.handlers.append(self._take)
 
     def _take(self, m: dict[str, Any]) -> None:
@@ -132,7 +133,11 @@ class PkPartner:
             return
         if str((m.get("to") or {}).get("room_id")) != self.host.room_id:
             return  # our own invitation to another room
-        task = asyncio.get_running_loop().create_task(self._accept(str(m["pk_id"])))
+        pk_id = str(m["pk_id"])
+        if pk_id in self._answered:
+            return  # the same invite again (the staff snapshot and the live message both carry it)
+        self._answered.add(pk_id)
+        task = asyncio.get_running_loop().create_task(self._accept(pk_id))
         self._answering.add(task)
         task.add_done_callback(self._answering.discard)
 

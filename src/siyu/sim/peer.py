@@ -42,6 +42,8 @@ class Peer:
         self.handlers: list[Handler] = []
         self.errors: dict[str, int] = {}  # refusals by code
         self._benign: dict[str, tuple[str, ...]] = {}  # cid -> refusal codes not counted (see ask)
+        self._asked: dict[str, str] = {}  # cid -> the type of the action asked, until its ack
+        self.refused: list[tuple[str, str]] = []  # (action type, code) of the counted refusals of `ask`
         self.state: dict[str, Any] = {}  # the room state of the welcome, updated by `state` messages
 
     async def open(self) -> None:
@@ -65,9 +67,12 @@ class Peer:
                 err = m.get("error") if kind == "ack" else m
                 cid = m.get("cid") if kind == "ack" else None
                 benign = self._benign.pop(cid, ()) if isinstance(cid, str) else ()
+                asked = self._asked.pop(cid, None) if isinstance(cid, str) else None
                 if isinstance(err, dict) and str(err.get("code")) not in benign:
                     code = str(err.get("code"))
                     self.errors[code] = self.errors.get(code, 0) + 1
+                    if asked is not None:
+                        self.refused.append((asked, code))
                 continue
             if kind == "state":
                 self.state.update({k: v for k, v in m.items() if k != "type"})
@@ -86,6 +91,7 @@ class Peer:
         cid = f"{self._tag}-{self.user_id}-{next(self._cids)}"
         if benign:
             self._benign[cid] = benign
+        self._asked[cid] = str(frame.get("type"))
         waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._acks[cid] = waiter
         self.send({**frame, "cid": cid})
@@ -94,6 +100,7 @@ class Peer:
         except TimeoutError:
             self._acks.pop(cid, None)
             self._benign.pop(cid, None)
+            self._asked.pop(cid, None)
             return {}
 
     async def close(self) -> None:
